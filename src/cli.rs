@@ -1,0 +1,281 @@
+//! The headless command line. Each command is a thin call into the core; the forms
+//! below are relied upon by scripts and tests, so they change only with care.
+//!
+//! Exit codes: 0 success, 1 the operation failed (with a message), 2 bad usage.
+
+mod commands;
+mod pin;
+mod scan;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::auth::Role;
+use crate::barcode::CheckDigit;
+use crate::environment::{DATA_DIR_ENV, Environment};
+
+/// Scanner station for returned mail-ballot envelopes.
+#[derive(Debug, Parser)]
+#[command(name = "ballot-intake", version, about, long_about = None)]
+pub struct Cli {
+    /// Where the station keeps its ledger (default: the platform's data directory).
+    #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a new station with its first election.
+    Init(InitArgs),
+    /// Add or activate elections.
+    #[command(subcommand)]
+    Election(ElectionCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load a mail ballot file (CSV) into the active election, all or nothing.
+    Import {
+        /// The mail ballot file.
+        file: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Scan barcodes read from standard input, one per line.
+    Scan(ScanArgs),
+    /// Open, close, list and resolve batches.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+    /// Reverse an earlier scan with a reason (supervisors).
+    Reverse {
+        /// The event's sequence number (`seq` in scan results).
+        seq: i64,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// Why the scan is reversed.
+        #[arg(long)]
+        reason: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the active election, ballots loaded, counts per outcome and open batches.
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the ledger and the audit chain; exit 1 naming the first broken row.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `init` arguments.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Station id (short, unique within the county).
+    #[arg(long)]
+    pub station: String,
+    /// County name.
+    #[arg(long)]
+    pub county: String,
+    /// The state's id of the first election.
+    #[arg(long)]
+    pub election: String,
+    /// Its name.
+    #[arg(long)]
+    pub election_name: String,
+    /// Election day, YYYY-MM-DD.
+    #[arg(long, value_parser = parse_date)]
+    pub election_date: NaiveDate,
+    /// The county's IANA time zone, e.g. America/Denver.
+    #[arg(long)]
+    pub timezone: String,
+    /// Ballot id check digit.
+    #[arg(long, default_value = "none", value_parser = parse_check)]
+    pub check_digit: CheckDigit,
+}
+
+/// `election` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ElectionCommand {
+    /// Add an election to the ledger.
+    Add {
+        /// The state's election id.
+        #[arg(long)]
+        election: String,
+        /// Its name.
+        #[arg(long)]
+        election_name: String,
+        /// Election day, YYYY-MM-DD.
+        #[arg(long, value_parser = parse_date)]
+        election_date: NaiveDate,
+        /// Ballot id check digit.
+        #[arg(long, default_value = "none", value_parser = parse_check)]
+        check_digit: CheckDigit,
+        /// Make it the active election.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Make an election the active one.
+    Activate {
+        /// The election id.
+        election: String,
+    },
+    /// List the elections in the ledger.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the PIN (at least 6 digits) is read from standard input.
+    Add {
+        /// Sign-in name.
+        name: String,
+        /// Role.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+/// `scan` arguments.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The user scanning (PIN from BALLOT_INTAKE_PIN or a prompt on the terminal).
+    #[arg(long)]
+    pub user: String,
+    /// Print one JSON object per scan.
+    #[arg(long)]
+    pub json: bool,
+    /// The source recorded with each scan.
+    #[arg(long, default_value = "stdin")]
+    pub source: String,
+}
+
+/// `batch` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Open a batch for a user.
+    Open {
+        /// The user (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// Container or tray label.
+        #[arg(long)]
+        container: Option<String>,
+        /// A seal number (repeat for several).
+        #[arg(long = "seal")]
+        seals: Vec<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a batch with its physical count, verified by a second user.
+    Close {
+        /// The user closing it (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// The second user (PIN from BALLOT_INTAKE_VERIFIER_PIN or a prompt).
+        #[arg(long)]
+        verifier: String,
+        /// Envelopes counted in the tray.
+        #[arg(long)]
+        count: i64,
+        /// The batch (default: the user's open batch).
+        #[arg(long)]
+        batch: Option<i64>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the active election's batches.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve a batch's discrepancy (supervisors).
+    Resolve {
+        /// The batch.
+        batch: i64,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// What was found.
+        #[arg(long)]
+        note: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD"))
+}
+
+fn parse_check(s: &str) -> Result<CheckDigit, String> {
+    s.parse()
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let env = match Environment::resolve(cli.data_dir.as_deref()) {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    log::info!(
+        "data directory {} ({})",
+        env.data_dir.display(),
+        if env.overridden {
+            "override"
+        } else {
+            "platform default"
+        }
+    );
+    let Some(command) = cli.command else {
+        eprintln!(
+            "ballot-intake: the desktop application is not part of this build yet; use a command (see --help)"
+        );
+        return ExitCode::from(2);
+    };
+    match commands::run(&env, command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

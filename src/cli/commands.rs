@@ -1,0 +1,322 @@
+//! The command implementations: open the ledger, call the core, print the result.
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, pin_for};
+use super::{BatchCommand, Command, ElectionCommand, InitArgs, UserCommand};
+use crate::environment::Environment;
+use crate::ledger::{Batch, Ledger, NewElection, StationSetup, User};
+use crate::mail_ballot;
+
+/// Prints a value as one line of JSON.
+pub(super) fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn open(env: &Environment) -> Result<Ledger> {
+    Ok(Ledger::open(&env.ledger_path())?)
+}
+
+/// Signs `name` in with the PIN from `var` (or a prompt).
+pub(super) fn sign_in(ledger: &mut Ledger, name: &str, var: &str) -> Result<User> {
+    let pin = pin_for(name, var)?;
+    Ok(ledger.sign_in(name, &pin, Utc::now())?)
+}
+
+/// Runs one command.
+pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Init(args) => init(env, args)?,
+        Command::Election(cmd) => election(env, cmd)?,
+        Command::User(UserCommand::Add { name, role }) => {
+            let mut ledger = open(env)?;
+            let pin = new_pin_from_stdin(&name)?;
+            let user = ledger.add_user(&name, role, &pin)?;
+            println!("added {} ({})", user.name, user.role);
+        }
+        Command::Import { file, json } => import(env, &file, json)?,
+        Command::Scan(args) => return super::scan::run(env, &args),
+        Command::Batch(cmd) => batch(env, cmd)?,
+        Command::Reverse {
+            seq,
+            user,
+            reason,
+            json,
+        } => {
+            let mut ledger = open(env)?;
+            let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
+            let r = ledger.reverse_event(&sup, seq, &reason)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "event {} reverses event {}: {}",
+                    r.seq, r.corrects, r.reason
+                );
+            }
+        }
+        Command::Status { json } => {
+            let ledger = open(env)?;
+            let s = ledger.status()?;
+            if json {
+                print_json(&s)?;
+            } else {
+                println!(
+                    "station {} ({} County, {})",
+                    s.station, s.county, s.timezone
+                );
+                println!(
+                    "election {} \"{}\" on {}, check digit {}",
+                    s.election.election_id,
+                    s.election.name,
+                    s.election.date,
+                    s.election.check_digit
+                );
+                println!("ballots loaded: {}", s.ballots);
+                for (outcome, n) in &s.outcomes {
+                    println!("  {outcome:<15}{n:>9}");
+                }
+                println!("  reversed       {:>9}", s.reversed);
+                println!("awaiting sync: {}", s.outbox_pending);
+                for b in &s.open_batches {
+                    println!(
+                        "open batch {} by {} since {}: {} accepted",
+                        b.batch, b.opened_by, b.opened_at, b.accepted
+                    );
+                }
+            }
+        }
+        Command::Verify { json } => {
+            let mut ledger = open(env)?;
+            let report = ledger.verify()?;
+            if json {
+                print_json(&report)?;
+            } else if report.ok() {
+                println!(
+                    "ledger intact: {} audit rows, {} events; chain head {}",
+                    report.audit_rows, report.events, report.head_hash
+                );
+            } else {
+                for p in &report.problems {
+                    eprintln!("BROKEN: {p}");
+                }
+                eprintln!("ledger {} failed verification", env.ledger_path().display());
+            }
+            return Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(env: &Environment, a: InitArgs) -> Result<()> {
+    let path = env.ledger_path();
+    let setup = StationSetup {
+        station_id: a.station,
+        county: a.county,
+        timezone: a.timezone,
+        election: NewElection {
+            election_id: a.election,
+            name: a.election_name,
+            date: a.election_date,
+            check_digit: a.check_digit,
+        },
+    };
+    Ledger::create(&path, &setup)?;
+    println!(
+        "station {} set up in {} with election {} active",
+        setup.station_id,
+        path.display(),
+        setup.election.election_id
+    );
+    Ok(())
+}
+
+fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
+    let mut ledger = open(env)?;
+    match cmd {
+        ElectionCommand::Add {
+            election,
+            election_name,
+            election_date,
+            check_digit,
+            activate,
+        } => {
+            ledger.add_election(
+                &NewElection {
+                    election_id: election.clone(),
+                    name: election_name,
+                    date: election_date,
+                    check_digit,
+                },
+                activate,
+            )?;
+            println!(
+                "added election {election}{}",
+                if activate { " (active)" } else { "" }
+            );
+        }
+        ElectionCommand::Activate { election } => {
+            ledger.activate_election(&election)?;
+            println!("election {election} is now active");
+        }
+        ElectionCommand::List { json } => {
+            let all = ledger.elections()?;
+            if json {
+                print_json(&all)?;
+            } else {
+                for e in all {
+                    println!(
+                        "{} {} {:<12} \"{}\"",
+                        if e.active { "*" } else { " " },
+                        e.date,
+                        e.election_id,
+                        e.name
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn import(env: &Environment, file: &std::path::Path, json: bool) -> Result<()> {
+    let mut ledger = open(env)?;
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("importing {}", file.display()));
+    let result = mail_ballot::import_file(&mut ledger, file, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let summary = result?;
+    if json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "imported {} into election {}: {} rows read, {} added, {} updated, {} unchanged in {:.2} s",
+            summary.file,
+            summary.election_id,
+            summary.rows_read,
+            summary.added,
+            summary.updated,
+            summary.unchanged,
+            summary.seconds
+        );
+    }
+    Ok(())
+}
+
+fn describe(b: &Batch) -> String {
+    format!(
+        "batch {} [{}] opened by {} at {}: {} accepted, {} scans{}{}",
+        b.batch_id,
+        b.status.as_str(),
+        b.opened_by,
+        b.opened_at,
+        b.accepted_count,
+        b.scans,
+        b.declared_count
+            .map(|d| format!(", declared {d}"))
+            .unwrap_or_default(),
+        b.container_id
+            .as_deref()
+            .map(|c| format!(", container {c}"))
+            .unwrap_or_default()
+    )
+}
+
+fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
+    let mut ledger = open(env)?;
+    match cmd {
+        BatchCommand::Open {
+            user,
+            container,
+            seals,
+            json,
+        } => {
+            let u = sign_in(&mut ledger, &user, PIN_ENV)?;
+            let b = ledger.open_batch(&u, container.as_deref(), &seals)?;
+            if json {
+                print_json(&b)?;
+            } else {
+                println!("{}", describe(&b));
+            }
+        }
+        BatchCommand::Close {
+            user,
+            verifier,
+            count,
+            batch,
+            json,
+        } => {
+            let closer = sign_in(&mut ledger, &user, PIN_ENV)?;
+            let second = sign_in(&mut ledger, &verifier, VERIFIER_PIN_ENV)?;
+            let id = match batch {
+                Some(id) => id,
+                None => {
+                    ledger
+                        .current_batch(&closer)?
+                        .with_context(|| {
+                            format!("{user} has no open batch; name one with --batch")
+                        })?
+                        .batch_id
+                }
+            };
+            let closed = ledger.close_batch(id, &closer, &second, count)?;
+            if json {
+                print_json(&closed)?;
+            } else if closed.discrepancy {
+                println!(
+                    "{}\nDISCREPANCY: {} declared but {} accepted; the batch goes to a supervisor",
+                    describe(&closed.batch),
+                    count,
+                    closed.batch.accepted_count
+                );
+            } else {
+                println!("{}", describe(&closed.batch));
+            }
+        }
+        BatchCommand::List { json } => {
+            let all = ledger.batches()?;
+            if json {
+                print_json(&all)?;
+            } else {
+                for b in &all {
+                    println!("{}", describe(b));
+                }
+            }
+        }
+        BatchCommand::Resolve {
+            batch,
+            user,
+            note,
+            json,
+        } => {
+            let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
+            let b = ledger.resolve_batch(batch, &sup, &note)?;
+            if json {
+                print_json(&b)?;
+            } else {
+                println!("{}", describe(&b));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `scan`: barcodes from standard input, one per line, each recorded and committed
+//! before its result line is printed, so a printed result is always in the ledger.
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use serde::Serialize;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use super::ScanArgs;
+use super::commands::sign_in;
+use super::pin::PIN_ENV;
+use crate::environment::Environment;
+use crate::intake::Receipt;
+use crate::ledger::{Ledger, ScanResult};
+
+/// The JSON line printed for each scan. Voter names never appear here: output may be
+/// logged or piped where confidential voters' names must not go.
+#[derive(Serialize)]
+struct ScanLine<'a> {
+    barcode: &'a str,
+    outcome: &'a str,
+    ballot_id: Option<&'a str>,
+    batch: i64,
+    seq: i64,
+    at: &'a str,
+    source: &'a str,
+    reason: Option<&'a str>,
+    first_receipt: Option<&'a Receipt>,
+    instruction: &'a str,
+}
+
+fn write_result(out: &mut impl Write, r: &ScanResult, json: bool) -> std::io::Result<()> {
+    // The line terminator was stripped; show what the scanner sent otherwise.
+    if json {
+        let line = ScanLine {
+            barcode: &r.barcode,
+            outcome: r.outcome.as_str(),
+            ballot_id: r.ballot_id.as_deref(),
+            batch: r.batch,
+            seq: r.seq,
+            at: &r.at,
+            source: &r.source,
+            reason: r.reason.as_deref(),
+            first_receipt: r.first_receipt.as_ref(),
+            instruction: &r.instruction,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{:<15}{:<24} batch {:<5} {}",
+            r.outcome.as_str().to_uppercase(),
+            r.barcode.escape_debug().to_string(),
+            r.batch,
+            r.instruction
+        )?;
+    }
+    out.flush()
+}
+
+/// Strips one line terminator (LF or CRLF).
+fn strip_terminator(line: &mut Vec<u8>) {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+}
+
+/// Runs the scan loop until standard input ends.
+pub fn run(env: &Environment, args: &ScanArgs) -> Result<ExitCode> {
+    let mut ledger = Ledger::open(&env.ledger_path())?;
+    let user = sign_in(&mut ledger, &args.user, PIN_ENV)?;
+    let batch = ledger.open_or_current_batch(&user)?;
+    if !args.json {
+        eprintln!(
+            "{} scanning into batch {} of election {}; end with Ctrl-D",
+            user.name, batch.batch_id, batch.election_id
+        );
+    }
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut line = Vec::with_capacity(128);
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .context("could not read standard input")?;
+        if n == 0 {
+            break;
+        }
+        strip_terminator(&mut line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let at = Utc::now();
+        let result = ledger
+            .record_scan(&user, batch.batch_id, &line, &args.source, at)
+            .with_context(|| {
+                format!(
+                    "barcode {:?} was NOT recorded",
+                    String::from_utf8_lossy(&line)
+                )
+            })?;
+        write_result(&mut out, &result, args.json).with_context(|| {
+            format!(
+                "barcode {:?} was recorded as {} (event {}) but its result could not be printed",
+                result.barcode, result.outcome, result.seq
+            )
+        })?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_terminator;
+
+    #[test]
+    fn strips_one_terminator_only() {
+        for (input, want) in [
+            (&b"B1\r\n"[..], &b"B1"[..]),
+            (b"B1\n", b"B1"),
+            (b"B1", b"B1"),
+            (b"B1\r\r\n", b"B1\r"),
+            (b"\n", b""),
+        ] {
+            let mut v = input.to_vec();
+            strip_terminator(&mut v);
+            assert_eq!(v, want);
+        }
+    }
+}

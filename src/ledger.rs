@@ -1,0 +1,176 @@
+//! The station's SQLite ledger: the one place a scan becomes durable.
+//!
+//! Every write is one transaction that holds the record, its outbox row (when it is
+//! to be synced) and its audit row, committed with `synchronous=FULL` before anything
+//! is shown as done. The submodules group the typed queries by subject.
+
+mod audit_log;
+mod batches;
+mod elections;
+mod events;
+mod import;
+mod open;
+mod scans;
+mod status;
+mod users;
+mod verify;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+pub use batches::{Batch, BatchClose, BatchStatus};
+pub use elections::{Election, NewElection};
+pub use events::EventRow;
+pub use import::{ImportSummary, Importer};
+pub use open::{SCHEMA_VERSION, StationSetup};
+pub use scans::{Reversal, ScanResult};
+pub use status::{OpenBatch, Status};
+pub use users::User;
+pub use verify::{VerifyProblem, VerifyReport};
+
+use crate::auth::{PinError, Role};
+
+/// What can go wrong with the ledger, worded for the person at the station.
+/// Fields are strings so that the error can be cloned into UI messages.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum LedgerError {
+    /// No ledger file yet.
+    #[error(
+        "no station is set up at {0}: run `ballot-intake init --station ID --county NAME --election ID ...` first"
+    )]
+    NotInitialized(PathBuf),
+    /// `init` on a ledger that already has a station.
+    #[error("a station is already set up in {0}; use another --data-dir for a new one")]
+    AlreadyInitialized(PathBuf),
+    /// The file was written by a newer ballot-intake.
+    #[error(
+        "the ledger {path} has schema version {found}, newer than this program understands ({supported}); install the newer ballot-intake that wrote it"
+    )]
+    TooNew {
+        /// The ledger file.
+        path: PathBuf,
+        /// Its user_version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// The disk is full; the transaction was rolled back, nothing was recorded.
+    #[error("the disk holding the ledger is full: nothing was recorded; free space and retry")]
+    DiskFull,
+    /// Any other SQLite failure.
+    #[error("ledger database error: {0}")]
+    Sqlite(String),
+    /// No election is active yet.
+    #[error("no election is active: add one with `ballot-intake election add ... --activate`")]
+    NoActiveElection,
+    /// The named election is not in the ledger.
+    #[error("no election {0:?} in this ledger")]
+    UnknownElection(String),
+    /// An election with that id exists already.
+    #[error("election {0:?} is already in this ledger")]
+    ElectionExists(String),
+    /// No user with that name.
+    #[error("no user named {0:?} at this station")]
+    UnknownUser(String),
+    /// A user with that name exists already.
+    #[error("a user named {0:?} already exists")]
+    UserExists(String),
+    /// Wrong PIN; the count of tries left before a lock is given.
+    #[error("wrong PIN for {user:?} ({left} tries left before the account is locked)")]
+    WrongPin {
+        /// The user.
+        user: String,
+        /// Tries left before a lock.
+        left: u32,
+    },
+    /// The user is locked after repeated wrong PINs.
+    #[error("{user:?} is locked after repeated wrong PINs until {until}; ask a supervisor")]
+    Locked {
+        /// The user.
+        user: String,
+        /// When the lock ends (local time).
+        until: String,
+    },
+    /// The user's role does not allow the action.
+    #[error("{user:?} is a {role} and may not {action}; a supervisor must do this")]
+    NotAllowed {
+        /// The user.
+        user: String,
+        /// Their role.
+        role: Role,
+        /// What they tried.
+        action: String,
+    },
+    /// A PIN problem (too short, or a damaged stored hash).
+    #[error("{0}")]
+    Pin(#[from] PinError),
+    /// A batch problem (not found, not open, wrong election, ...).
+    #[error("{0}")]
+    Batch(String),
+    /// Input that makes no sense for the operation (named in the message).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result alias for ledger operations.
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(code, _) = &e
+            && code.code == rusqlite::ErrorCode::DiskFull
+        {
+            return LedgerError::DiskFull;
+        }
+        LedgerError::Sqlite(e.to_string())
+    }
+}
+
+/// The station this ledger belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Station {
+    /// Short station id, unique within the county.
+    pub station_id: String,
+    /// County name.
+    pub county: String,
+    /// The county's time zone: deadlines and the nightly day are local.
+    pub timezone: Tz,
+}
+
+/// An open ledger file.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    station: Station,
+}
+
+impl Ledger {
+    /// The station this ledger belongs to.
+    pub fn station(&self) -> &Station {
+        &self.station
+    }
+
+    /// Where the ledger lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw connection, for read-only reports and tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Formats an instant the way the ledger stores it: UTC, microseconds, `Z`.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads an instant stored by [`format_time`].
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| LedgerError::Sqlite(format!("bad stored time {s:?}: {e}")))
+}

@@ -1,0 +1,224 @@
+//! Opening, creating and migrating the ledger file.
+//!
+//! Migrations are keyed on `PRAGMA user_version` and run in one transaction, so a
+//! ledger is either at the old version or the new one, never between. A ledger newer
+//! than this build is refused rather than guessed at. Pragmas are set outside the
+//! transaction because SQLite ignores `journal_mode` changes inside one.
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde_json::json;
+use std::path::Path;
+
+use super::audit_log::{AuditEntry, append};
+use super::elections::{NewElection, insert_election};
+use super::{Ledger, LedgerError, Result, Station, format_time};
+use crate::audit::AuditEvent;
+
+/// The ledger schema, embedded in the binary.
+const SCHEMA_V1: &str = include_str!("../../schema.sql");
+
+/// Each entry takes the ledger from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// What `init` needs to set up a station.
+#[derive(Debug, Clone)]
+pub struct StationSetup {
+    /// Short station id.
+    pub station_id: String,
+    /// County name.
+    pub county: String,
+    /// IANA time zone name of the county.
+    pub timezone: String,
+    /// The first election, made active.
+    pub election: NewElection,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    // WAL lets readers (status, the GUI) run while a scan commits; FULL makes each
+    // commit durable before it returns, which is what "accepted" promises.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LedgerError::Sqlite(format!(
+            "could not switch the ledger to WAL mode (got {mode}); is it on a network share?"
+        )));
+    }
+    Ok(())
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`] in one transaction. Returns the version
+/// found before.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<i64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < 0 {
+        return Err(LedgerError::Sqlite(format!(
+            "the ledger {} has a negative schema version {found}",
+            path.display()
+        )));
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        log::info!("migrating ledger {} to version {}", path.display(), i + 1);
+        tx.execute_batch(sql)?;
+    }
+    if found < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(found)
+}
+
+fn read_station(conn: &Connection) -> Result<Option<Station>> {
+    let row: Option<(String, String, String)> = conn
+        .query_row(
+            "SELECT station_id, county, timezone FROM station WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(station_id, county, tz)| {
+        let timezone = tz
+            .parse::<Tz>()
+            .map_err(|_| LedgerError::Sqlite(format!("stored time zone {tz:?} is unknown")))?;
+        Ok(Station {
+            station_id,
+            county,
+            timezone,
+        })
+    })
+    .transpose()
+}
+
+impl Ledger {
+    /// Opens an existing station's ledger, upgrading its schema if it is older.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if !path.exists() {
+            return Err(LedgerError::NotInitialized(path.to_path_buf()));
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Refuse a newer ledger before touching it in any way.
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        configure(&conn)?;
+        let before = migrate(&mut conn, path)?;
+        let station =
+            read_station(&conn)?.ok_or_else(|| LedgerError::NotInitialized(path.to_path_buf()))?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+            station,
+        };
+        if before < SCHEMA_VERSION {
+            ledger.write(|tx, station| {
+                append(
+                    tx,
+                    station,
+                    &AuditEntry::system(AuditEvent::LedgerMigrated)
+                        .detail(json!({"from": before, "to": SCHEMA_VERSION})),
+                )
+            })?;
+        }
+        Ok(ledger)
+    }
+
+    /// Creates a station's ledger with its first (active) election.
+    pub fn create(path: &Path, setup: &StationSetup) -> Result<Ledger> {
+        let timezone = setup.timezone.parse::<Tz>().map_err(|_| {
+            LedgerError::Invalid(format!(
+                "unknown time zone {:?}: use an IANA name such as America/Denver",
+                setup.timezone
+            ))
+        })?;
+        if setup.station_id.is_empty() || setup.station_id.len() > 64 {
+            return Err(LedgerError::Invalid(
+                "the station id must be 1 to 64 characters".into(),
+            ));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                LedgerError::Invalid(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate(&mut conn, path)?;
+        if read_station(&conn)?.is_some() {
+            return Err(LedgerError::AlreadyInitialized(path.to_path_buf()));
+        }
+        let station = Station {
+            station_id: setup.station_id.clone(),
+            county: setup.county.clone(),
+            timezone,
+        };
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+            station,
+        };
+        ledger.write(|tx, station| {
+            tx.execute(
+                "INSERT INTO station (id, station_id, county, timezone, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4)",
+                params![
+                    station.station_id,
+                    station.county,
+                    setup.timezone,
+                    format_time(Utc::now())
+                ],
+            )?;
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::StationInitialized, None).detail(json!({
+                    "county": station.county,
+                    "timezone": setup.timezone,
+                    "schema_version": SCHEMA_VERSION,
+                })),
+            )?;
+            insert_election(tx, station, &setup.election, true)
+        })?;
+        Ok(ledger)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction (the write lock is taken at BEGIN, so two
+    /// stations' processes serialize instead of failing mid-way) and commits it.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &Station) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx, &self.station)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,310 @@
+//! Recording a scan: the lookup, the decision and the three inserts (event, outbox,
+//! audit) happen in one IMMEDIATE transaction, so two scanners or two processes can
+//! never both accept one envelope, and the outcome exists only once it is committed.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit_log::{AuditEntry, append};
+use super::batches::get_batch;
+use super::elections::active_election;
+use super::events::{EVENT_COLUMNS, EventRow};
+use super::{BatchStatus, Ledger, LedgerError, Result, User, format_time, parse_time};
+use crate::audit::AuditEvent;
+use crate::barcode::Barcode;
+use crate::intake::{self, BallotFacts, BallotStatus, Found, Outcome, Receipt};
+
+/// What the clerk is told about one scan, after it committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanResult {
+    /// The barcode as read (lossy UTF-8 of the raw bytes).
+    pub barcode: String,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The matched ballot's id, if any.
+    pub ballot_id: Option<String>,
+    /// The batch it was recorded in.
+    pub batch: i64,
+    /// The ledger sequence number of the scan.
+    pub seq: i64,
+    /// When it was scanned (UTC).
+    pub at: String,
+    /// Where it came from.
+    pub source: String,
+    /// Why it is invalid, when it is.
+    pub reason: Option<String>,
+    /// The first receipt, for a duplicate.
+    pub first_receipt: Option<Receipt>,
+    /// What the clerk does with the envelope.
+    pub instruction: String,
+    /// Whether the voter is confidential (their name must be masked).
+    pub confidential: bool,
+}
+
+/// The result of reversing an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reversal {
+    /// The correction entry's sequence number.
+    pub seq: i64,
+    /// The event it reverses.
+    pub corrects: i64,
+    /// Why.
+    pub reason: String,
+}
+
+struct Hit {
+    ballot_pk: i64,
+    ballot_id: String,
+    status: BallotStatus,
+    uocava: bool,
+    confidential: bool,
+}
+
+const HIT_COLUMNS: &str = "ballot_pk, ballot_id, status, uocava, confidential";
+
+fn hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, bool, bool)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_hit(row: (i64, String, String, bool, bool)) -> Result<Hit> {
+    Ok(Hit {
+        ballot_pk: row.0,
+        ballot_id: row.1,
+        status: row.2.parse().map_err(LedgerError::Sqlite)?,
+        uocava: row.3,
+        confidential: row.4,
+    })
+}
+
+/// Finds the ballot a barcode names in `election_id`, or in any election when `None`.
+/// An IMb is matched by its tracking code first, then as a ballot id of that length.
+fn find(
+    tx: &Transaction<'_>,
+    election_id: Option<&str>,
+    code: &Barcode,
+    text: &str,
+) -> Result<Option<Hit>> {
+    let by_tracking = format!(
+        "SELECT {HIT_COLUMNS} FROM ballots WHERE return_imb IS NOT NULL AND return_tracking = ?1
+           AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
+    );
+    let by_id = format!(
+        "SELECT {HIT_COLUMNS} FROM ballots WHERE ballot_id = ?1
+           AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
+    );
+    if let Barcode::Imb(imb) = code {
+        let row = tx
+            .prepare_cached(&by_tracking)?
+            .query_row(params![imb.tracking, election_id], hit)
+            .optional()?;
+        if let Some(row) = row {
+            return to_hit(row).map(Some);
+        }
+    }
+    tx.prepare_cached(&by_id)?
+        .query_row(params![text, election_id], hit)
+        .optional()?
+        .map(to_hit)
+        .transpose()
+}
+
+/// The first receipt of a ballot that no correction reversed.
+fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Option<Receipt>> {
+    let row: Option<(i64, String, String, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT e.seq, e.occurred_at, e.station_id, e.batch_id FROM events e
+             WHERE e.ballot_pk = ?1 AND e.kind = 'scan' AND e.outcome IN ('accepted', 'late')
+               AND NOT EXISTS (SELECT 1 FROM events c WHERE c.corrects = e.seq)
+             ORDER BY e.seq LIMIT 1",
+        )?
+        .query_row([ballot_pk], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    row.map(|(event_seq, at, station, batch)| {
+        Ok(Receipt {
+            event_seq,
+            at: parse_time(&at)?,
+            station,
+            batch,
+        })
+    })
+    .transpose()
+}
+
+impl Ledger {
+    /// Records one receive-mode scan into `batch_id` for `user` and returns its
+    /// outcome once committed. `at` is when the scanner delivered the code.
+    pub fn record_scan(
+        &mut self,
+        user: &User,
+        batch_id: i64,
+        raw: &[u8],
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<ScanResult> {
+        let tz = self.station.timezone;
+        self.write(|tx, station| {
+            let election = active_election(tx)?;
+            let batch = get_batch(tx, batch_id)?;
+            if batch.status != BatchStatus::Open {
+                return Err(LedgerError::Batch(format!(
+                    "batch {batch_id} is {}; open a batch before scanning",
+                    batch.status.as_str()
+                )));
+            }
+            if batch.election_id != election.election_id {
+                return Err(LedgerError::Batch(format!(
+                    "batch {batch_id} belongs to election {}, but {} is active; close it and open a new batch",
+                    batch.election_id, election.election_id
+                )));
+            }
+            let deadlines = election.deadlines(station)?;
+            let read = intake::read_barcode(raw, election.check_digit);
+            let (outcome, normalized, hit, receipt, reason) = match read {
+                Err(why) => (Outcome::Invalid, None, None, None, Some(why.describe().to_string())),
+                Ok((normalized, code)) => {
+                    let hit = find(tx, Some(&election.election_id), &code, &normalized)?;
+                    let found = match &hit {
+                        Some(h) => Found::Ballot(BallotFacts {
+                            status: h.status,
+                            uocava: h.uocava,
+                            first_receipt: first_receipt(tx, h.ballot_pk)?,
+                        }),
+                        None if find(tx, None, &code, &normalized)?.is_some() => Found::OtherElection,
+                        None => Found::Nothing,
+                    };
+                    let receipt = match &found {
+                        Found::Ballot(f) => f.first_receipt.clone(),
+                        _ => None,
+                    };
+                    (intake::decide(&found, at, &deadlines), Some(normalized), hit, receipt, None)
+                }
+            };
+            let mut event = EventRow {
+                seq: 0,
+                election_id: election.election_id.clone(),
+                kind: "scan".into(),
+                mode: Some("receive".into()),
+                raw: Some(raw.to_vec()),
+                normalized,
+                outcome: Some(outcome.as_str().into()),
+                ballot_pk: hit.as_ref().map(|h| h.ballot_pk),
+                station_id: station.station_id.clone(),
+                user_id: user.user_id,
+                batch_id: Some(batch_id),
+                source: source.to_string(),
+                occurred_at: format_time(at),
+                reason: reason.clone(),
+                corrects: None,
+            };
+            let digest = event.insert(tx)?;
+            let confidential = hit.as_ref().is_some_and(|h| h.confidential);
+            if outcome == Outcome::Accepted && !confidential {
+                tx.prepare_cached(
+                    "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', ?2)",
+                )?
+                .execute(params![event.seq, event.occurred_at])?;
+            }
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::ScanRecorded, Some(user))
+                    .election(&election.election_id)
+                    .subject(event.seq, digest)
+                    .detail(json!({"outcome": outcome.as_str(), "batch": batch_id})),
+            )?;
+            Ok(ScanResult {
+                barcode: String::from_utf8_lossy(raw).into_owned(),
+                outcome,
+                ballot_id: hit.as_ref().map(|h| h.ballot_id.clone()),
+                batch: batch_id,
+                seq: event.seq,
+                at: event.occurred_at,
+                source: source.to_string(),
+                reason,
+                instruction: intake::instruction(outcome, receipt.as_ref(), tz),
+                first_receipt: receipt,
+                confidential,
+            })
+        })
+    }
+
+    /// A supervisor reverses an earlier event with a reason. The original stays; a new
+    /// correction entry names it, and if the original was to be sent to the voter the
+    /// correction is sent too.
+    pub fn reverse_event(&mut self, supervisor: &User, seq: i64, reason: &str) -> Result<Reversal> {
+        self.require_supervisor(supervisor, "reverse a scan")?;
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            return Err(LedgerError::Invalid("a correction needs a reason".into()));
+        }
+        self.write(|tx, station| {
+            let original = tx
+                .query_row(
+                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"),
+                    [seq],
+                    EventRow::from_row,
+                )
+                .optional()?
+                .ok_or_else(|| LedgerError::Invalid(format!("no event {seq} in this ledger")))?;
+            if original.kind == "correction" {
+                return Err(LedgerError::Invalid(format!(
+                    "event {seq} is itself a correction; it cannot be reversed"
+                )));
+            }
+            let already: Option<i64> = tx
+                .query_row("SELECT seq FROM events WHERE corrects = ?1", [seq], |r| r.get(0))
+                .optional()?;
+            if let Some(c) = already {
+                return Err(LedgerError::Invalid(format!(
+                    "event {seq} was already reversed by event {c}"
+                )));
+            }
+            let mut correction = EventRow {
+                seq: 0,
+                election_id: original.election_id.clone(),
+                kind: "correction".into(),
+                mode: None,
+                raw: None,
+                normalized: original.normalized.clone(),
+                outcome: None,
+                ballot_pk: original.ballot_pk,
+                station_id: station.station_id.clone(),
+                user_id: supervisor.user_id,
+                batch_id: original.batch_id,
+                source: "supervisor".into(),
+                occurred_at: format_time(Utc::now()),
+                reason: Some(reason.clone()),
+                corrects: Some(seq),
+            };
+            let digest = correction.insert(tx)?;
+            let was_sent: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE event_seq = ?1)",
+                [seq],
+                |r| r.get(0),
+            )?;
+            if was_sent {
+                tx.execute(
+                    "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'correction', ?2)",
+                    params![correction.seq, correction.occurred_at],
+                )?;
+            }
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::EventReversed, Some(supervisor))
+                    .election(&original.election_id)
+                    .subject(correction.seq, digest)
+                    .detail(json!({"corrects": seq, "reason": reason})),
+            )?;
+            Ok(Reversal {
+                seq: correction.seq,
+                corrects: seq,
+                reason: reason.clone(),
+            })
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! Users and sign-in, with the lockout counters kept in the ledger so that a lock
+//! survives restarting the program.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit_log::AuditEntry;
+use super::audit_log::append;
+use super::{Ledger, LedgerError, Result, format_time, parse_time};
+use crate::audit::AuditEvent;
+use crate::auth::{self, LockState, MAX_FAILURES, Role};
+
+/// A station user, as the rest of the program sees them (never with the PIN hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Ledger id.
+    pub user_id: i64,
+    /// Sign-in name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+impl User {
+    /// Fails with [`LedgerError::NotAllowed`] unless the user may supervise.
+    pub fn require_supervisor(&self, action: &str) -> Result<()> {
+        if self.role.can_supervise() {
+            Ok(())
+        } else {
+            Err(LedgerError::NotAllowed {
+                user: self.name.clone(),
+                role: self.role,
+                action: action.to_string(),
+            })
+        }
+    }
+}
+
+struct StoredUser {
+    user: User,
+    pin_hash: String,
+    lock: LockState,
+}
+
+impl Ledger {
+    fn stored_user(&self, name: &str) -> Result<Option<StoredUser>> {
+        let row: Option<(i64, String, String, String, u32, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT user_id, name, role, pin_hash, failures, locked_until
+                 FROM users WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(user_id, name, role, pin_hash, failures, locked)| {
+            Ok(StoredUser {
+                user: User {
+                    user_id,
+                    name,
+                    role: role.parse().map_err(LedgerError::Sqlite)?,
+                },
+                pin_hash,
+                lock: LockState {
+                    failures,
+                    locked_until: locked.as_deref().map(parse_time).transpose()?,
+                },
+            })
+        })
+        .transpose()
+    }
+
+    /// Adds a user with a PIN (hashed with Argon2id; the PIN itself is never stored).
+    pub fn add_user(&mut self, name: &str, role: Role, pin: &str) -> Result<User> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(LedgerError::Invalid(
+                "a user name must be 1 to 64 printable characters".into(),
+            ));
+        }
+        let hash = auth::hash_pin(pin)?;
+        self.write(|tx, station| {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
+                [name],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(LedgerError::UserExists(name.to_string()));
+            }
+            tx.execute(
+                "INSERT INTO users (name, role, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role.as_str(), hash, format_time(Utc::now())],
+            )?;
+            let user = User {
+                user_id: tx.last_insert_rowid(),
+                name: name.to_string(),
+                role,
+            };
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::UserAdded, None)
+                    .named(&user.name)
+                    .detail(json!({ "role": role.as_str() })),
+            )?;
+            Ok(user)
+        })
+    }
+
+    /// Looks a user up by name without signing them in (for reports).
+    pub fn user(&self, name: &str) -> Result<User> {
+        self.stored_user(name)?
+            .map(|s| s.user)
+            .ok_or_else(|| LedgerError::UnknownUser(name.to_string()))
+    }
+
+    /// Signs a user in with their PIN at `now`. Every success, failure and lock is
+    /// audited; a locked user is refused without the PIN being checked.
+    pub fn sign_in(&mut self, name: &str, pin: &str, now: DateTime<Utc>) -> Result<User> {
+        let Some(stored) = self.stored_user(name)? else {
+            self.audit_now(
+                &AuditEntry::user(AuditEvent::SignInFailed, None)
+                    .named(name)
+                    .detail(json!({ "reason": "unknown user" })),
+            )?;
+            return Err(LedgerError::UnknownUser(name.to_string()));
+        };
+        let user = stored.user;
+        let tz = self.station.timezone;
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+        if stored.lock.is_locked(now) {
+            let until = stored.lock.locked_until.map(local).unwrap_or_default();
+            self.audit_now(
+                &AuditEntry::user(AuditEvent::SignInWhileLocked, Some(&user))
+                    .detail(json!({ "locked_until": until })),
+            )?;
+            return Err(LedgerError::Locked {
+                user: user.name,
+                until,
+            });
+        }
+        // The slow hash runs outside the write lock so other stations keep scanning.
+        if auth::verify_pin(pin, &stored.pin_hash)? {
+            self.write(|tx, station| {
+                tx.execute(
+                    "UPDATE users SET failures = 0, locked_until = NULL WHERE user_id = ?1",
+                    [user.user_id],
+                )?;
+                append(
+                    tx,
+                    station,
+                    &AuditEntry::user(AuditEvent::SignIn, Some(&user)),
+                )?;
+                Ok(())
+            })?;
+            return Ok(user);
+        }
+        let lock = self.write(|tx, station| {
+            // Re-read inside the transaction: another process may have counted a
+            // failure since we looked.
+            let failures: u32 = tx.query_row(
+                "SELECT failures FROM users WHERE user_id = ?1",
+                [user.user_id],
+                |r| r.get(0),
+            )?;
+            let lock = LockState {
+                failures,
+                locked_until: None,
+            }
+            .after_failure(now);
+            tx.execute(
+                "UPDATE users SET failures = ?1, locked_until = ?2 WHERE user_id = ?3",
+                params![
+                    lock.failures,
+                    lock.locked_until.map(format_time),
+                    user.user_id
+                ],
+            )?;
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::SignInFailed, Some(&user))
+                    .detail(json!({ "reason": "wrong PIN", "failures": lock.failures })),
+            )?;
+            if let Some(until) = lock.locked_until {
+                append(
+                    tx,
+                    station,
+                    &AuditEntry::user(AuditEvent::UserLocked, Some(&user))
+                        .detail(json!({ "locked_until": format_time(until) })),
+                )?;
+            }
+            Ok(lock)
+        })?;
+        match lock.locked_until {
+            Some(until) => Err(LedgerError::Locked {
+                user: user.name,
+                until: local(until),
+            }),
+            None => Err(LedgerError::WrongPin {
+                user: user.name,
+                left: MAX_FAILURES.saturating_sub(lock.failures),
+            }),
+        }
+    }
+}

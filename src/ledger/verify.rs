@@ -1,0 +1,264 @@
+//! `verify`: recomputes the audit chain and checks the events against it.
+//!
+//! The checks, each naming the first row that fails:
+//! 1. SQLite's own `integrity_check`;
+//! 2. the append-only triggers are still in place;
+//! 3. the audit chain: sequence numbers 1, 2, 3 ..., each row's `prev_hash` equal to
+//!    the previous row's hash, each hash equal to the recomputed one;
+//! 4. every event has exactly one audit row whose digest matches the event as stored,
+//!    events are numbered without gaps, and no audit row vouches for a missing event;
+//! 5. the outbox holds exactly the events that may be sent.
+//!
+//! What it cannot see: removing the newest event together with the newest audit rows
+//! leaves a shorter chain that is still consistent. The head hash printed by `verify`
+//! (and, with the sync issue, sent off the station) is the anchor against that.
+
+use serde::Serialize;
+
+use super::audit_log::{AUDIT_COLUMNS, AuditEntry, audit_row};
+use super::events::{EVENT_COLUMNS, EventRow};
+use super::{Ledger, Result};
+use crate::audit::{AuditEvent, GENESIS_HASH};
+
+/// One thing `verify` found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyProblem {
+    /// The table concerned.
+    pub table: &'static str,
+    /// The row's sequence number, when one is to blame.
+    pub seq: Option<i64>,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl std::fmt::Display for VerifyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.seq {
+            Some(seq) => write!(f, "{} row {seq}: {}", self.table, self.what),
+            None => write!(f, "{}: {}", self.table, self.what),
+        }
+    }
+}
+
+/// What `verify` checked and found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Audit rows checked.
+    pub audit_rows: i64,
+    /// Events checked.
+    pub events: i64,
+    /// The hash at the head of the chain.
+    pub head_hash: String,
+    /// Problems, the first of each check (empty when intact).
+    pub problems: Vec<VerifyProblem>,
+}
+
+impl VerifyReport {
+    /// Whether nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn problem(table: &'static str, seq: Option<i64>, what: impl Into<String>) -> VerifyProblem {
+    VerifyProblem {
+        table,
+        seq,
+        what: what.into(),
+    }
+}
+
+impl Ledger {
+    /// Checks the ledger; when intact, records that it was verified.
+    pub fn verify(&mut self) -> Result<VerifyReport> {
+        let mut report = self.check()?;
+        if report.ok() {
+            self.audit_now(&AuditEntry::user(AuditEvent::LedgerVerified, None).detail(
+                serde_json::json!({"audit_rows": report.audit_rows, "events": report.events, "head": report.head_hash}),
+            ))?;
+            report.audit_rows += 1;
+        }
+        Ok(report)
+    }
+
+    fn check(&self) -> Result<VerifyReport> {
+        let mut problems = Vec::new();
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            problems.push(problem(
+                "sqlite",
+                None,
+                format!("integrity_check: {integrity}"),
+            ));
+        }
+        for (trigger, table) in [
+            ("events_no_update", "events"),
+            ("events_no_delete", "events"),
+            ("audit_no_update", "audit_log"),
+            ("audit_no_delete", "audit_log"),
+        ] {
+            let present: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ?1
+                   AND tbl_name = ?2 AND sql LIKE '%RAISE(ABORT%')",
+                [trigger, table],
+                |r| r.get(0),
+            )?;
+            if !present {
+                problems.push(problem(
+                    "schema",
+                    None,
+                    format!("the append-only trigger {trigger} on {table} is missing or altered"),
+                ));
+            }
+        }
+        let (audit_rows, head_hash) = self.check_chain(&mut problems)?;
+        let events = self.check_events(&mut problems)?;
+        self.check_outbox(&mut problems)?;
+        Ok(VerifyReport {
+            audit_rows,
+            events,
+            head_hash,
+            problems,
+        })
+    }
+
+    fn check_chain(&self, problems: &mut Vec<VerifyProblem>) -> Result<(i64, String)> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut expected_seq = 1;
+        let mut prev = GENESIS_HASH.to_string();
+        let mut count = 0;
+        while let Some(r) = rows.next()? {
+            let row = audit_row(r)?;
+            count += 1;
+            let what = if row.seq != expected_seq {
+                Some(format!(
+                    "expected row {expected_seq} here: rows were deleted or inserted"
+                ))
+            } else if row.prev_hash != prev {
+                Some(
+                    "does not chain to the row before it: a row before it was removed or altered"
+                        .to_string(),
+                )
+            } else if row.compute_hash() != row.hash {
+                Some("its contents do not match its hash: the row was edited".to_string())
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                problems.push(problem("audit_log", Some(row.seq), what));
+                return Ok((count, prev));
+            }
+            prev = row.hash;
+            expected_seq += 1;
+        }
+        Ok((count, prev))
+    }
+
+    fn check_events(&self, problems: &mut Vec<VerifyProblem>) -> Result<i64> {
+        let cols = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {cols}, a.seq, a.subject_digest FROM events e
+             LEFT JOIN audit_log a ON a.subject_seq = e.seq ORDER BY e.seq"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut expected = 1;
+        let mut count = 0;
+        let mut found = false;
+        while let Some(r) = rows.next()? {
+            let event = EventRow::from_row(r)?;
+            let audit_seq: Option<i64> = r.get(15)?;
+            let digest: Option<String> = r.get(16)?;
+            count += 1;
+            if found {
+                continue;
+            }
+            let what = if event.seq != expected {
+                Some(format!("event {expected} is missing: events were deleted"))
+            } else if audit_seq.is_none() {
+                Some("no audit row vouches for this event: it was inserted behind the station's back".to_string())
+            } else if digest.as_deref() != Some(event.digest().as_str()) {
+                Some(format!(
+                    "does not match the digest in audit row {}: the event was edited",
+                    audit_seq.unwrap_or_default()
+                ))
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                problems.push(problem("events", Some(event.seq), what));
+                found = true;
+            }
+            expected += 1;
+        }
+        if !found {
+            let orphan: Option<(i64, i64)> =
+                rusqlite::OptionalExtension::optional(self.conn.query_row(
+                    "SELECT a.seq, a.subject_seq FROM audit_log a
+                 WHERE a.subject_seq IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = a.subject_seq)
+                 ORDER BY a.seq LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                ))?;
+            if let Some((audit, event)) = orphan {
+                problems.push(problem(
+                    "events",
+                    Some(event),
+                    format!(
+                        "is missing, but audit row {audit} vouches for it: the event was deleted"
+                    ),
+                ));
+            }
+        }
+        Ok(count)
+    }
+
+    fn check_outbox(&self, problems: &mut Vec<VerifyProblem>) -> Result<()> {
+        let first = |sql: &str| -> Result<Option<i64>> {
+            Ok(rusqlite::OptionalExtension::optional(self.conn.query_row(
+                sql,
+                [],
+                |r| r.get(0),
+            ))?)
+        };
+        // Only accepted scans of non-confidential voters, and corrections of events
+        // that were in the outbox, may be there.
+        if let Some(seq) = first(
+            "SELECT o.event_seq FROM outbox o LEFT JOIN events e ON e.seq = o.event_seq
+             LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
+             WHERE NOT ((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted'
+                         AND b.confidential = 0)
+                     OR (o.event_type = 'correction' AND e.kind = 'correction'
+                         AND e.corrects IN (SELECT event_seq FROM outbox)))
+             ORDER BY o.event_seq LIMIT 1",
+        )? {
+            problems.push(problem(
+                "outbox",
+                Some(seq),
+                "holds an event that must not be sent (not an accepted receipt, or a confidential voter's)",
+            ));
+        }
+        if let Some(seq) = first(
+            "SELECT e.seq FROM events e JOIN ballots b ON b.ballot_pk = e.ballot_pk
+             WHERE e.kind = 'scan' AND e.outcome = 'accepted' AND b.confidential = 0
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_seq = e.seq)
+             ORDER BY e.seq LIMIT 1",
+        )? {
+            problems.push(problem(
+                "outbox",
+                Some(seq),
+                "an accepted receipt is missing from the outbox: the voter would never be told",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! ballot-intake: the scanner station where returned mail-ballot envelopes are
+//! scanned in, recorded durably in a local SQLite ledger, and later synced to the
+//! county's notification backend.
+//!
+//! The core (barcode, intake, ledger, mail ballot file, audit, auth) does no terminal
+//! or window I/O, so the command line, the desktop application and the tests all
+//! drive the same code.
+
+pub mod audit;
+pub mod auth;
+pub mod barcode;
+pub mod cli;
+pub mod environment;
+pub mod intake;
+pub mod ledger;
+pub mod mail_ballot;
