@@ -496,25 +496,29 @@ pub fn import_file(
             )),
         })
     };
-    if !read_one(&mut reader, &mut record)? {
-        return Err(ImportError::Rejected {
-            file: shown,
-            errors: vec![RowError {
-                line: 1,
-                column: "-".into(),
-                message: "the file is empty: a header row is required".into(),
-            }],
-            total: 1,
-        });
-    }
-    let header = Header::parse(&record).map_err(|errs| ImportError::Rejected {
-        file: shown.clone(),
-        total: errs.len(),
-        errors: errs,
-    })?;
     let file_name = path
         .file_name()
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    let header = if read_one(&mut reader, &mut record)? {
+        Header::parse(&record)
+    } else {
+        Err(vec![RowError {
+            line: 1,
+            column: "-".into(),
+            message: "the file is empty: a header row is required".into(),
+        }])
+    };
+    let header = match header {
+        Ok(h) => h,
+        Err(errs) => {
+            ledger.record_rejected_import(&file_name, "", 0, errs.len())?;
+            return Err(ImportError::Rejected {
+                file: shown,
+                total: errs.len(),
+                errors: errs,
+            });
+        }
+    };
     let mut importer = ledger.begin_import(&file_name)?;
     let mut rows_read: u64 = 0;
     loop {

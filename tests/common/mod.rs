@@ -1,0 +1,184 @@
+//! Shared helpers for the integration tests: a station in a temporary directory,
+//! driven through the real `ballot-intake` binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_ballot-intake");
+
+/// The fixtures folder.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+/// A station set up in its own temporary data directory.
+pub struct Station {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a command printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Station {
+    /// An empty data directory (no `init` yet).
+    pub fn empty() -> Station {
+        Station {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A station whose active election `2026-GEN` is held on `date`, with the
+    /// clerk `ana` (PIN 123456), the clerk `ben` (PIN 222222) and the supervisor
+    /// `sam` (PIN 654321).
+    pub fn with_election_on(date: &str) -> Station {
+        let s = Station::empty();
+        s.ok(&[
+            "init",
+            "--station",
+            "S1",
+            "--county",
+            "Denver",
+            "--election",
+            "2026-GEN",
+            "--election-name",
+            "2026 General",
+            "--election-date",
+            date,
+            "--timezone",
+            "America/Denver",
+        ]);
+        s.add_user("ana", "clerk", "123456");
+        s.add_user("ben", "clerk", "222222");
+        s.add_user("sam", "supervisor", "654321");
+        s
+    }
+
+    /// A station whose election is a month from now, so scans are on time.
+    pub fn upcoming() -> Station {
+        let date = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+        Station::with_election_on(&date)
+    }
+
+    pub fn ledger_path(&self) -> PathBuf {
+        self.dir.path().join("ledger.sqlite3")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
+            .env_remove("BALLOT_INTAKE_PIN")
+            .env_remove("BALLOT_INTAKE_VERIFIER_PIN")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs a command with `input` on stdin and extra environment variables.
+    pub fn run_with(&self, args: &[&str], input: &[u8], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ballot-intake");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+        child.wait_with_output().expect("wait").into()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, b"", &[])
+    }
+
+    /// Runs a command that must succeed.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "{args:?} failed: {}{}", r.stdout, r.stderr);
+        r
+    }
+
+    pub fn add_user(&self, name: &str, role: &str, pin: &str) {
+        let r = self.run_with(
+            &["user", "add", name, "--role", role],
+            format!("{pin}\n").as_bytes(),
+            &[],
+        );
+        assert_eq!(r.code, 0, "user add {name}: {}", r.stderr);
+    }
+
+    pub fn import(&self, rel: &str) -> Run {
+        self.run(&["import", fixture(rel).to_str().expect("utf-8 path")])
+    }
+
+    /// Scans `lines` as `user` with `pin`, returning the JSON results.
+    pub fn scan(&self, user: &str, pin: &str, lines: &str) -> (Run, Vec<serde_json::Value>) {
+        let r = self.run_with(
+            &["scan", "--user", user, "--json"],
+            lines.as_bytes(),
+            &[("BALLOT_INTAKE_PIN", pin)],
+        );
+        let results = r
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect();
+        (r, results)
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        let r = self.ok(&["status", "--json"]);
+        serde_json::from_str(&r.stdout).expect("status JSON")
+    }
+
+    /// A direct connection to the ledger, for checks and tampering.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.ledger_path()).expect("open ledger")
+    }
+
+    /// A digest of every ballot row, to show an import changed nothing.
+    pub fn ballots_digest(&self) -> String {
+        let conn = self.sqlite();
+        let mut stmt = conn
+            .prepare("SELECT * FROM ballots ORDER BY ballot_pk")
+            .expect("prepare");
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).expect("query");
+        let mut all = String::new();
+        while let Some(r) = rows.next().expect("row") {
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i).expect("value");
+                all.push_str(&format!("{v:?}|"));
+            }
+            all.push('\n');
+        }
+        all
+    }
+}

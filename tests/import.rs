@@ -1,0 +1,286 @@
+//! The mail ballot file, imported through the real binary into a real ledger.
+
+mod common;
+use common::{Station, fixture};
+
+#[test]
+fn awkward_names_bom_and_crlf_are_stored_exactly() {
+    let s = Station::upcoming();
+    let r = s.import("mail-ballots/small.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("10 rows read, 10 added, 0 updated, 0 unchanged"),
+        "{}",
+        r.stdout
+    );
+    let conn = s.sqlite();
+    let name = |id: &str| -> (String, String, Option<String>) {
+        conn.query_row(
+            "SELECT last_name, first_name, mailing_address FROM ballots WHERE ballot_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        name("B0001"),
+        (
+            "Núñez".into(),
+            "José".into(),
+            Some("1200 Larimer St, Apt 4".into())
+        )
+    );
+    assert_eq!(
+        name("B0002"),
+        (
+            "O'Brien, Jr.".into(),
+            "Siobhán".into(),
+            Some("PO Box 12, \"Rear\"".into())
+        )
+    );
+    assert_eq!(name("B0003").0, "Smith \"Smitty\"");
+    assert_eq!(name("B0010").0, "Line\r\nBreak");
+    let (status, confidential, uocava, imb): (String, bool, bool, Option<String>) = conn
+        .query_row(
+            "SELECT status, confidential, uocava, return_tracking FROM ballots WHERE ballot_id = 'B0008'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), confidential, uocava, imb.as_deref()),
+        ("ACTIVE", false, false, Some("00040123456200800001"))
+    );
+    let flags: (bool, bool) = conn
+        .query_row(
+            "SELECT (SELECT confidential FROM ballots WHERE ballot_id = 'B0006'),
+                    (SELECT uocava FROM ballots WHERE ballot_id = 'B0007')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(flags, (true, true));
+    assert_eq!(s.status()["ballots"], 10);
+}
+
+#[test]
+fn reimport_is_idempotent_and_updates_never_delete() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let before = s.ballots_digest();
+    let again = s.import("mail-ballots/small.csv");
+    assert!(
+        again
+            .stdout
+            .contains("10 rows read, 0 added, 0 updated, 10 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        s.ballots_digest(),
+        before,
+        "same file twice changed the ballots"
+    );
+
+    // Scan B0003, then load the newer file that voids it in favour of B0011.
+    let (_, results) = s.scan("ana", "123456", "B0003\n");
+    assert_eq!(results[0]["outcome"], "accepted");
+    let upd = s.import("mail-ballots/small-update.csv");
+    assert!(
+        upd.stdout
+            .contains("11 rows read, 1 added, 2 updated, 8 unchanged"),
+        "{}",
+        upd.stdout
+    );
+    let conn = s.sqlite();
+    let status: String = conn
+        .query_row(
+            "SELECT status FROM ballots WHERE ballot_id = 'B0003'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "VOID");
+    let scans: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(scans, 1, "the scan survives the re-import");
+    assert_eq!(s.status()["ballots"], 11);
+    // The first receipt still stands: scanning B0003 again is a duplicate.
+    let (_, results) = s.scan("ana", "123456", "B0003\nB0011\n");
+    assert_eq!(results[0]["outcome"], "duplicate");
+    assert_eq!(results[1]["outcome"], "accepted");
+}
+
+/// Each malformed file is refused whole, with the line and column named, exit 1,
+/// and the ballots exactly as before.
+#[test]
+fn every_kind_of_bad_file_is_refused_whole() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let before = s.ballots_digest();
+    let cases = [
+        (
+            "bad-missing-column.csv",
+            "line 1, column ballot_status: required column is missing",
+        ),
+        ("bad-missing-value.csv", "line 3, column voter_id: is empty"),
+        (
+            "bad-flag.csv",
+            "line 3, column confidential: must be Y or N, not \"MAYBE\"",
+        ),
+        (
+            "bad-status.csv",
+            "line 3, column ballot_status: must be ACTIVE or VOID",
+        ),
+        (
+            "bad-duplicate-ballot.csv",
+            "line 4, column ballot_id: \"B0101\" appears twice in the file (first on line 2)",
+        ),
+        (
+            "bad-second-active.csv",
+            "line 3, column voter_id: voter \"V200001\" already has an ACTIVE ballot on line 2",
+        ),
+        (
+            "bad-wrong-election.csv",
+            "line 3, column election_id: ballot of election \"2024-GEN\"",
+        ),
+        (
+            "bad-field-count.csv",
+            "line 3, column -: has 4 fields but the header has 10",
+        ),
+        (
+            "bad-imb.csv",
+            "line 2, column return_imb: \"1234567890\" is not an Intelligent Mail barcode",
+        ),
+        (
+            "bad-date.csv",
+            "line 2, column issued_date: \"2026-13-40\" is not a date",
+        ),
+        (
+            "bad-not-utf8.csv",
+            "line 2, column last_name: is not valid UTF-8",
+        ),
+    ];
+    for (file, expected) in cases {
+        let r = s.import(&format!("mail-ballots/{file}"));
+        assert_eq!(r.code, 1, "{file}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(expected),
+            "{file}: wanted {expected:?} in\n{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("nothing was imported"), "{file}");
+        assert_eq!(s.ballots_digest(), before, "{file} changed the ledger");
+    }
+    // A re-import that would leave a voter with two ACTIVE ballots (the new one added
+    // without voiding the old) is refused too, naming the line.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reissue-without-void.csv");
+    std::fs::write(
+        &path,
+        "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n\
+         2026-GEN,B0001,V100001,Núñez,José,80202,101,S1,ACTIVE,N\n\
+         2026-GEN,B0099,V100001,Núñez,José,80202,101,S1,ACTIVE,N\n",
+    )
+    .unwrap();
+    let r = s.run(&["import", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 3, column voter_id"), "{}", r.stderr);
+    std::fs::write(
+        &path,
+        "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n\
+         2026-GEN,B0099,V100002,O'Brien,Siobhán,80203,102,S1,ACTIVE,N\n",
+    )
+    .unwrap();
+    let r = s.run(&["import", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("line 2, column voter_id: voter \"V100002\" would have more than one ACTIVE ballot (B0002, B0099)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.ballots_digest(), before);
+    // The refusals are in the audit log.
+    let rejected: i64 = s
+        .sqlite()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE event = 'import-rejected'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rejected, 13);
+}
+
+#[test]
+fn only_the_first_fifty_errors_are_listed() {
+    let s = Station::upcoming();
+    let r = s.import("mail-ballots/bad-many-errors.csv");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("60 error(s); nothing was imported"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("column ballot_status").count(), 50);
+    assert!(r.stderr.contains("line 51, column ballot_status"));
+    assert!(!r.stderr.contains("line 52,"));
+    assert!(
+        r.stderr.trim_end().ends_with("... and 10 more"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn check_digit_is_enforced_for_a_luhn_election() {
+    let s = Station::upcoming();
+    s.ok(&[
+        "election",
+        "add",
+        "--election",
+        "LUHN-2026",
+        "--election-name",
+        "Luhn test",
+        "--election-date",
+        "2099-11-03",
+        "--check-digit",
+        "luhn",
+        "--activate",
+    ]);
+    let r = s.import("mail-ballots/bad-check-digit.csv");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "line 3, column ballot_id: \"79927398710\" fails the election's luhn check digit"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("line 2,"),
+        "the valid id on line 2 is not reported"
+    );
+    assert_eq!(s.status()["ballots"], 0);
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    let s = Station::upcoming();
+    let missing = fixture("mail-ballots/does-not-exist.csv");
+    let r = s.run(&["import", missing.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does-not-exist.csv"), "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let r = s.run(&["import", empty.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("empty.csv") && r.stderr.contains("header row is required"),
+        "{}",
+        r.stderr
+    );
+}
