@@ -135,11 +135,16 @@ impl Ledger {
         while let Some(r) = rows.next()? {
             let row = audit_row(r)?;
             count += 1;
-            let what = if row.seq != expected_seq {
-                Some(format!(
-                    "expected row {expected_seq} here: rows were deleted or inserted"
-                ))
-            } else if row.prev_hash != prev {
+            if row.seq != expected_seq {
+                let what = if row.seq > expected_seq {
+                    "is missing: audit rows were deleted".to_string()
+                } else {
+                    format!("is out of order (found after row {})", expected_seq - 1)
+                };
+                problems.push(problem("audit_log", Some(expected_seq), what));
+                return Ok((count, prev));
+            }
+            let what = if row.prev_hash != prev {
                 Some(
                     "does not chain to the row before it: a row before it was removed or altered"
                         .to_string(),
@@ -181,9 +186,16 @@ impl Ledger {
             if found {
                 continue;
             }
-            let what = if event.seq != expected {
-                Some(format!("event {expected} is missing: events were deleted"))
-            } else if audit_seq.is_none() {
+            if event.seq != expected {
+                problems.push(problem(
+                    "events",
+                    Some(expected),
+                    "is missing: events were deleted",
+                ));
+                found = true;
+                continue;
+            }
+            let what = if audit_seq.is_none() {
                 Some("no audit row vouches for this event: it was inserted behind the station's back".to_string())
             } else if digest.as_deref() != Some(event.digest().as_str()) {
                 Some(format!(

@@ -1,0 +1,199 @@
+//! `verify` after tampering with the SQLite file by hand: each kind of tampering is
+//! caught and the first broken row is named.
+
+mod common;
+use common::Station;
+
+/// A station with a few scans, a reversal and a closed batch: a varied chain.
+fn busy() -> Station {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let (r, _) = s.scan("ana", "123456", "B0001\nB0002\nB0001\nNOPE\nB0003\n");
+    assert_eq!(r.code, 0);
+    let r = s.run_with(
+        &["reverse", "2", "--user", "sam", "--reason", "misfeed"],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "654321")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ok = s.ok(&["verify"]);
+    assert!(ok.stdout.starts_with("ledger intact:"), "{}", ok.stdout);
+    s
+}
+
+/// Runs `sql` with the append-only triggers lifted, then puts them back exactly as
+/// they were, as a careful tamperer would.
+fn tamper(s: &Station, sql: &str) {
+    let conn = s.sqlite();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for name in [
+        "events_no_update",
+        "events_no_delete",
+        "audit_no_update",
+        "audit_no_delete",
+    ] {
+        conn.execute(&format!("DROP TRIGGER {name}"), []).unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+    for t in triggers {
+        conn.execute(&t, []).unwrap();
+    }
+}
+
+fn broken(s: &Station) -> String {
+    let r = s.run(&["verify"]);
+    assert_eq!(r.code, 1, "verify passed a tampered ledger: {}", r.stdout);
+    r.stderr
+}
+
+#[test]
+fn an_edited_event_is_caught() {
+    let s = busy();
+    tamper(&s, "UPDATE events SET outcome = 'accepted' WHERE seq = 3");
+    let err = broken(&s);
+    assert!(
+        err.contains("BROKEN: events row 3: does not match the digest in audit row"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_deleted_event_is_caught() {
+    let s = busy();
+    tamper(&s, "DELETE FROM events WHERE seq = 4");
+    assert!(broken(&s).contains("BROKEN: events row 4: is missing"));
+}
+
+#[test]
+fn the_newest_event_deleted_is_caught_through_its_audit_row() {
+    let s = busy();
+    tamper(
+        &s,
+        "DELETE FROM outbox WHERE event_seq = 6; DELETE FROM events WHERE seq = 6",
+    );
+    let err = broken(&s);
+    assert!(
+        err.contains("BROKEN: events row 6: is missing, but audit row"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_event_inserted_behind_the_stations_back_is_caught() {
+    let s = busy();
+    tamper(
+        &s,
+        "INSERT INTO events (election_id, kind, mode, raw, normalized, outcome, station_id, user_id, source, occurred_at)
+         VALUES ('2026-GEN', 'scan', 'receive', X'4230303039', 'B0009', 'accepted', 'S1', 1, 'stdin', '2026-11-01T00:00:00.000000Z')",
+    );
+    assert!(broken(&s).contains("BROKEN: events row 7: no audit row vouches for this event"));
+}
+
+#[test]
+fn an_edited_audit_row_is_caught() {
+    let s = busy();
+    tamper(&s, "UPDATE audit_log SET user_name = 'sam' WHERE seq = 9");
+    assert!(broken(&s).contains("BROKEN: audit_log row 9: its contents do not match its hash"));
+}
+
+#[test]
+fn an_audit_row_edited_with_its_hash_recomputed_breaks_the_next_link() {
+    let s = busy();
+    // A tamperer who knows the encoding rewrites row 9 and gives it a correct hash
+    // of its new contents; row 10 still holds the old hash.
+    let mut row: ballot_intake::audit::AuditRow = s
+        .sqlite()
+        .query_row(
+            "SELECT seq, at, event_id, event, kind, disposition, user_name, role, station_id,
+                    election_id, subject_seq, subject_digest, detail, prev_hash, hash
+             FROM audit_log WHERE seq = 9",
+            [],
+            |r| {
+                Ok(ballot_intake::audit::AuditRow {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    event_id: r.get(2)?,
+                    event: r.get(3)?,
+                    kind: r.get(4)?,
+                    disposition: r.get(5)?,
+                    user_name: r.get(6)?,
+                    role: r.get(7)?,
+                    station_id: r.get(8)?,
+                    election_id: r.get(9)?,
+                    subject_seq: r.get(10)?,
+                    subject_digest: r.get(11)?,
+                    detail: r.get(12)?,
+                    prev_hash: r.get(13)?,
+                    hash: r.get(14)?,
+                })
+            },
+        )
+        .unwrap();
+    row.user_name = Some("mallory".into());
+    row.hash = row.compute_hash();
+    tamper(
+        &s,
+        &format!(
+            "UPDATE audit_log SET user_name = 'mallory', hash = '{}' WHERE seq = 9",
+            row.hash
+        ),
+    );
+    let err = broken(&s);
+    assert!(
+        err.contains("BROKEN: audit_log row 10: does not chain to the row before it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_deleted_audit_row_is_caught() {
+    let s = busy();
+    tamper(&s, "DELETE FROM audit_log WHERE seq = 5");
+    assert!(broken(&s).contains("BROKEN: audit_log row 5: is missing"));
+}
+
+#[test]
+fn dropped_triggers_are_caught() {
+    let s = busy();
+    s.sqlite()
+        .execute("DROP TRIGGER events_no_delete", [])
+        .unwrap();
+    assert!(broken(&s).contains("append-only trigger events_no_delete on events is missing"));
+}
+
+#[test]
+fn a_confidential_voters_event_smuggled_into_the_outbox_is_caught() {
+    let s = busy();
+    let (_, results) = s.scan("ana", "123456", "B0006\n");
+    let seq = results[0]["seq"].as_i64().unwrap();
+    s.sqlite()
+        .execute(
+            "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', 'x')",
+            [seq],
+        )
+        .unwrap();
+    let err = broken(&s);
+    assert!(
+        err.contains(&format!(
+            "BROKEN: outbox row {seq}: holds an event that must not be sent"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_receipt_removed_from_the_outbox_is_caught() {
+    let s = busy();
+    s.sqlite()
+        .execute("DELETE FROM outbox WHERE event_seq = 1", [])
+        .unwrap();
+    assert!(
+        broken(&s).contains("BROKEN: outbox row 1: an accepted receipt is missing from the outbox")
+    );
+}
