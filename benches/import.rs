@@ -1,1 +1,124 @@
-fn main() {}
+//! Import benchmark: `ballot-intake import` of a generated mail ballot file against
+//! the `sqlite3` shell's `.import` of the same file into a table with the same
+//! indexes, in the same run (the machine is shared and noisy, so only the ratio
+//! means anything). Target: no slower than sqlite3.
+//!
+//! Run: `cargo bench --bench import` (BENCH_ROWS=N to change the 1,000,000 rows).
+#![allow(clippy::unwrap_used, clippy::pedantic)]
+
+mod support;
+
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let rows = support::env_count("BENCH_ROWS", 1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ballots.csv");
+    let t = Instant::now();
+    support::write_ballot_file(&csv, rows).unwrap();
+    let size = std::fs::metadata(&csv).unwrap().len();
+    println!(
+        "generated {rows} rows, {:.1} MB, in {:.1} s",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    if Command::new("sqlite3").arg("--version").output().is_err() {
+        eprintln!("the baseline needs the sqlite3 shell: apt-get install -y sqlite3");
+        std::process::exit(1);
+    }
+
+    // ballot-intake, through the real binary.
+    let bin = env!("CARGO_BIN_EXE_ballot-intake");
+    let data = dir.path().join("station");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(args)
+            .env("BALLOT_INTAKE_DATA_DIR", &data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "init",
+        "--station",
+        "B1",
+        "--county",
+        "Bench",
+        "--election",
+        support::ELECTION,
+        "--election-name",
+        "Bench",
+        "--election-date",
+        "2099-11-03",
+        "--timezone",
+        "America/Denver",
+    ]);
+
+    // sqlite3 shell: same durability, same indexes, the whole file in one transaction.
+    let base = dir.path().join("baseline.sqlite3");
+    let script = format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE ballots ({cols}, return_tracking TEXT GENERATED ALWAYS AS (substr(return_imb, 1, 20)) VIRTUAL,
+                               UNIQUE (election_id, ballot_id));
+         CREATE INDEX b_id ON ballots (ballot_id);
+         CREATE INDEX b_voter ON ballots (election_id, voter_id);
+         CREATE INDEX b_track ON ballots (return_tracking) WHERE return_imb IS NOT NULL;
+         .import --csv --skip 1 {csv} ballots
+         SELECT count(*) FROM ballots;",
+        cols = support::HEADER.split(',').map(|c| format!("{c} TEXT")).collect::<Vec<_>>().join(", "),
+        csv = csv.display()
+    );
+
+    // Alternate the two so that both see the same machine; best of each.
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for round in 0..2 {
+        let _ = std::fs::remove_file(&base);
+        let _ = std::fs::remove_file(base.with_extension("sqlite3-wal"));
+        let t = Instant::now();
+        let out = Command::new("sqlite3")
+            .arg(&base)
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sqlite3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        theirs.push(t.elapsed().as_secs_f64());
+        if round == 0 {
+            let t = Instant::now();
+            let summary = run(&["import", csv.to_str().unwrap()]);
+            ours.push(t.elapsed().as_secs_f64());
+            println!("ballot-intake: {}", summary.trim());
+        } else {
+            // The second import of the same file: every row compared, nothing written.
+            let t = Instant::now();
+            let summary = run(&["import", csv.to_str().unwrap()]);
+            println!(
+                "ballot-intake re-import of the same file: {:.2} s ({})",
+                t.elapsed().as_secs_f64(),
+                summary.trim()
+            );
+        }
+    }
+    let ours = ours[0];
+    let theirs = theirs.iter().cloned().fold(f64::INFINITY, f64::min);
+    println!(
+        "import of {rows} rows: ballot-intake {ours:.2} s ({:.0} rows/s), sqlite3 .import {theirs:.2} s ({:.0} rows/s)",
+        rows as f64 / ours,
+        rows as f64 / theirs
+    );
+    println!(
+        "ratio ballot-intake / sqlite3 = {:.2} (target <= 1.00): {}",
+        ours / theirs,
+        if ours <= theirs { "MET" } else { "NOT MET" }
+    );
+}

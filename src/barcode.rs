@@ -79,7 +79,7 @@ pub fn luhn_valid(id: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Why a scanned value is not a well-formed barcode.

@@ -112,15 +112,11 @@ pub enum ImportError {
 }
 
 fn list(errors: &[RowError], total: usize) -> String {
-    let mut s = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     if total > errors.len() {
-        s.push_str(&format!("\n... and {} more", total - errors.len()));
+        lines.push(format!("... and {} more", total - errors.len()));
     }
-    s
+    lines.join("\n")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -389,7 +385,7 @@ pub fn parse_row(
                 f.err(
                     Col::IssuedDate,
                     format!("{d:?} is not a date of the form YYYY-MM-DD"),
-                )
+                );
             })
             .ok()
     });
@@ -470,7 +466,7 @@ pub fn import_file(
         message: e.to_string(),
     };
     let file = std::fs::File::open(path).map_err(|e| io(&e))?;
-    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let total = file.metadata().map_or(0, |m| m.len());
     let election = ledger.active_election()?;
     let rules = RowRules {
         election_id: &election.election_id,
@@ -536,7 +532,7 @@ pub fn import_file(
             }
             Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
         }
-        if rows_read % 8192 == 0 {
+        if rows_read.is_multiple_of(8192) {
             progress(reader.get_ref().bytes, total);
         }
     }

@@ -1,5 +1,7 @@
 //! The mail ballot file, imported through the real binary into a real ledger.
 
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
 mod common;
 use common::{Station, fixture};
 

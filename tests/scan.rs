@@ -1,6 +1,8 @@
 //! Scanning through the real binary: every outcome, the JSON contract, the outbox,
 //! batches, roles, lockout, corrections and refusals.
 
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
 mod common;
 use common::{Station, fixture};
 

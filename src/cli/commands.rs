@@ -279,18 +279,18 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
                         .batch_id
                 }
             };
-            let closed = ledger.close_batch(id, &closer, &second, count)?;
+            let result = ledger.close_batch(id, &closer, &second, count)?;
             if json {
-                print_json(&closed)?;
-            } else if closed.discrepancy {
+                print_json(&result)?;
+            } else if result.discrepancy {
                 println!(
                     "{}\nDISCREPANCY: {} declared but {} accepted; the batch goes to a supervisor",
-                    describe(&closed.batch),
+                    describe(&result.batch),
                     count,
-                    closed.batch.accepted_count
+                    result.batch.accepted_count
                 );
             } else {
-                println!("{}", describe(&closed.batch));
+                println!("{}", describe(&result.batch));
             }
         }
         BatchCommand::List { json } => {

@@ -42,6 +42,7 @@ pub struct Election {
     pub active: bool,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes fields by reference
 fn ser_check<S: serde::Serializer>(c: &CheckDigit, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(c.as_str())
 }

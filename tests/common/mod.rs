@@ -1,6 +1,6 @@
 //! Shared helpers for the integration tests: a station in a temporary directory,
 //! driven through the real `ballot-intake` binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::pedantic)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
