@@ -6,6 +6,10 @@
 --
 -- Times are UTC, RFC 3339 with microseconds ("2026-11-03T15:04:05.123456Z"),
 -- so that they sort as text.
+--
+-- Every index on events, outbox and audit_log is a page written by every scan's
+-- commit, so those tables carry only the indexes the scan path itself reads; reports
+-- and `verify` scan or let SQLite build a transient index instead.
 
 -- The one station this ledger belongs to.
 CREATE TABLE station (
@@ -109,7 +113,7 @@ CREATE UNIQUE INDEX batches_one_open_per_user
 -- Everything that happened to envelopes: scans, flags and corrections.
 -- Append-only: the triggers below refuse UPDATE and DELETE.
 CREATE TABLE events (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq          INTEGER PRIMARY KEY,
     election_id  TEXT NOT NULL REFERENCES elections (election_id),
     kind         TEXT NOT NULL CHECK (kind IN ('scan', 'undeliverable', 'needs_attention', 'correction')),
     mode         TEXT CHECK (mode IN ('receive', 'undeliverable')),
@@ -131,7 +135,6 @@ CREATE TABLE events (
 CREATE INDEX events_by_ballot ON events (ballot_pk) WHERE ballot_pk IS NOT NULL;
 CREATE INDEX events_by_batch ON events (batch_id, seq) WHERE batch_id IS NOT NULL;
 CREATE UNIQUE INDEX events_one_correction ON events (corrects) WHERE corrects IS NOT NULL;
-CREATE INDEX events_by_election_outcome ON events (election_id, outcome);
 
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correction instead'); END;
@@ -148,11 +151,10 @@ CREATE TABLE outbox (
     sync_batch   TEXT,
     acked_at     TEXT
 );
-CREATE INDEX outbox_pending ON outbox (event_seq) WHERE acked_at IS NULL;
 
 -- The audit log: a hash chain, append-only.
 CREATE TABLE audit_log (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq             INTEGER PRIMARY KEY,
     at              TEXT NOT NULL,
     event_id        INTEGER NOT NULL,
     event           TEXT NOT NULL,
@@ -166,9 +168,8 @@ CREATE TABLE audit_log (
     subject_digest  TEXT,
     detail          TEXT NOT NULL,
     prev_hash       TEXT NOT NULL,
-    hash            TEXT NOT NULL UNIQUE
+    hash            TEXT NOT NULL
 );
-CREATE UNIQUE INDEX audit_by_subject ON audit_log (subject_seq) WHERE subject_seq IS NOT NULL;
 
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

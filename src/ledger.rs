@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use batches::{Batch, BatchClose, BatchStatus};
 pub use elections::{Election, NewElection};
 pub use events::EventRow;
-pub use import::{ImportSummary, Importer};
+pub use import::{ImportCounts, ImportSummary, ImportTx, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use scans::{Reversal, ScanResult};
 pub use status::{OpenBatch, Status};

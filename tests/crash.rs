@@ -26,7 +26,7 @@ impl Rng {
     }
 }
 
-const BALLOTS: usize = 3000;
+const BALLOTS: usize = 20_000;
 
 fn ballot_file(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("ballots.csv");
@@ -109,7 +109,7 @@ fn kill_9_at_random_moments_loses_nothing_printed() {
             }
             lines
         });
-        let wait = Duration::from_millis(50 + rng.below(400));
+        let wait = Duration::from_millis(20 + rng.below(200));
         let started = Instant::now();
         let mut finished = false;
         while started.elapsed() < wait {

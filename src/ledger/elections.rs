@@ -161,12 +161,12 @@ const ELECTION_COLUMNS: &str = "election_id, name, election_date, check_digit, a
 
 /// The active election, read through any connection or transaction.
 pub(crate) fn active_election(conn: &Connection) -> Result<Election> {
+    // Read on every scan: keep the prepared statement.
     let row = conn
-        .query_row(
-            &format!("SELECT {ELECTION_COLUMNS} FROM elections WHERE active = 1"),
-            [],
-            election_row,
-        )
+        .prepare_cached(
+            "SELECT election_id, name, election_date, check_digit, active FROM elections WHERE active = 1",
+        )?
+        .query_row([], election_row)
         .optional()?;
     to_election(row.ok_or(LedgerError::NoActiveElection)?)
 }

@@ -3,10 +3,12 @@
 
 use chrono::Utc;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
+use rusqlite::{
+    OptionalExtension, Statement, Transaction, TransactionBehavior, params, params_from_iter,
+};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::audit_log::{AuditEntry, append};
@@ -62,51 +64,70 @@ fn text(s: &str) -> Value {
     Value::Text(s.to_string())
 }
 
-fn opt(s: Option<&String>) -> Value {
-    s.map_or(Value::Null, |v| Value::Text(v.clone()))
+fn opt(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
 }
 
-fn values(row: &MailBallotRow) -> [Value; 17] {
+fn values(row: &MailBallotRow<'_>) -> [Value; 17] {
     [
-        text(&row.voter_id),
-        text(&row.last_name),
-        text(&row.first_name),
-        opt(row.middle_name.as_ref()),
-        text(&row.residential_zip),
-        text(&row.precinct),
-        text(&row.ballot_style),
+        text(row.voter_id),
+        text(row.last_name),
+        text(row.first_name),
+        opt(row.middle_name),
+        text(row.residential_zip),
+        text(row.precinct),
+        text(row.ballot_style),
         text(row.status.as_str()),
         Value::Integer(i64::from(row.confidential)),
         Value::Integer(i64::from(row.uocava)),
-        opt(row.mailing_address.as_ref()),
-        opt(row.mailing_city.as_ref()),
-        opt(row.mailing_state.as_ref()),
-        opt(row.mailing_zip.as_ref()),
+        opt(row.mailing_address),
+        opt(row.mailing_city),
+        opt(row.mailing_state),
+        opt(row.mailing_zip),
         row.issued_date.map_or(Value::Null, |d| {
             Value::Text(d.format("%Y-%m-%d").to_string())
         }),
-        opt(row.return_imb.as_ref()),
-        opt(row.outbound_imb.as_ref()),
+        opt(row.return_imb),
+        opt(row.outbound_imb),
     ]
 }
 
-/// An import in progress, holding the write transaction.
-pub struct Importer<'l> {
+/// Counts of what an import did to the ballots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// New ballots.
+    pub added: u64,
+    /// Ballots whose details or status changed.
+    pub updated: u64,
+    /// Ballots already in the ledger exactly as in the file.
+    pub unchanged: u64,
+}
+
+/// An import in progress, holding the write transaction until it is committed or
+/// dropped (which rolls everything back).
+pub struct ImportTx<'l> {
     tx: Transaction<'l>,
     station: &'l Station,
     file_name: String,
     election_id: String,
     import_id: i64,
     had_ballots: bool,
-    ids: HashMap<String, u64>,
-    active_voters: HashMap<String, u64>,
-    tracking: HashMap<String, u64>,
-    added: u64,
-    updated: u64,
-    unchanged: u64,
 }
 
-fn row_error(row: &MailBallotRow, column: &str, message: String) -> RowError {
+/// Applies rows inside an [`ImportTx`], with its statements prepared once: a
+/// million-row file must not pay for SQL text hashing or allocation per row.
+pub struct Importer<'t> {
+    import: &'t ImportTx<'t>,
+    insert: Statement<'t>,
+    lookup: Statement<'t>,
+    update: Statement<'t>,
+    ids: FxHashMap<String, u64>,
+    active_voters: FxHashMap<String, u64>,
+    tracking: FxHashMap<String, u64>,
+    counts: ImportCounts,
+}
+
+fn row_error(row: &MailBallotRow<'_>, column: &str, message: String) -> RowError {
     RowError {
         line: row.line,
         column: column.to_string(),
@@ -114,156 +135,64 @@ fn row_error(row: &MailBallotRow, column: &str, message: String) -> RowError {
     }
 }
 
-impl Importer<'_> {
-    /// Checks one valid row against the rest of the file and the ledger and, when
-    /// `write` is set, stores it. Returns the row's error, if it has one.
-    pub fn apply(&mut self, row: &MailBallotRow, write: bool) -> Result<Option<RowError>> {
-        if let Some(first) = self.ids.insert(row.ballot_id.clone(), row.line) {
-            self.ids.insert(row.ballot_id.clone(), first);
-            return Ok(Some(row_error(
-                row,
-                "ballot_id",
-                format!(
-                    "{:?} appears twice in the file (first on line {first})",
-                    row.ballot_id
-                ),
-            )));
-        }
-        if row.status == BallotStatus::Active
-            && let Some(first) = self.active_voters.insert(row.voter_id.clone(), row.line)
-        {
-            self.active_voters.insert(row.voter_id.clone(), first);
-            return Ok(Some(row_error(
-                row,
-                "voter_id",
-                format!(
-                    "voter {:?} already has an ACTIVE ballot on line {first}; at most one ACTIVE ballot per voter",
-                    row.voter_id
-                ),
-            )));
-        }
-        if let Some(imb) = &row.return_imb {
-            let tracking = imb[..20].to_string();
-            if let Some(first) = self.tracking.insert(tracking.clone(), row.line) {
-                self.tracking.insert(tracking, first);
-                return Ok(Some(row_error(
-                    row,
-                    "return_imb",
-                    format!(
-                        "its tracking code is also on line {first}; each return envelope needs its own"
-                    ),
-                )));
-            }
-        }
-        if !write {
-            return Ok(None);
-        }
-        let vals = values(row);
-        if self.had_ballots {
-            let existing = self
-                .tx
-                .prepare_cached(&format!(
-                    "SELECT ballot_pk, {} FROM ballots WHERE election_id = ?1 AND ballot_id = ?2",
-                    DATA_COLUMNS.join(", ")
-                ))?
-                .query_row(params![self.election_id, row.ballot_id], |r| {
-                    let pk: i64 = r.get(0)?;
-                    let stored = (1..=17)
-                        .map(|i| r.get::<_, Value>(i))
-                        .collect::<rusqlite::Result<Vec<Value>>>()?;
-                    Ok((pk, stored))
-                })
-                .optional()?;
-            if let Some((pk, stored)) = existing {
-                if stored[0] != vals[0] {
-                    return Ok(Some(row_error(
-                        row,
-                        "voter_id",
-                        format!(
-                            "ballot {:?} belongs to another voter in the ledger; a ballot id is never reassigned",
-                            row.ballot_id
-                        ),
-                    )));
-                }
-                if stored[..] == vals[..] {
-                    self.unchanged += 1;
-                } else {
-                    let sets = DATA_COLUMNS
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| format!("{c} = ?{}", i + 1))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let mut p: Vec<Value> = vals.to_vec();
-                    p.push(Value::Integer(self.import_id));
-                    p.push(Value::Integer(pk));
-                    self.tx
-                        .prepare_cached(&format!(
-                            "UPDATE ballots SET {sets}, import_id = ?18 WHERE ballot_pk = ?19"
-                        ))?
-                        .execute(params_from_iter(p))?;
-                    self.updated += 1;
-                }
-                return Ok(None);
-            }
-        }
-        let mut p: Vec<Value> = Vec::with_capacity(20);
-        p.push(text(&self.election_id));
-        p.push(text(&row.ballot_id));
-        p.extend(vals);
-        p.push(Value::Integer(self.import_id));
+/// Remembers `key` first seen on `line`; returns the earlier line if it was seen.
+fn first_seen(map: &mut FxHashMap<String, u64>, key: &str, line: u64) -> Option<u64> {
+    if let Some(first) = map.get(key) {
+        return Some(*first);
+    }
+    map.insert(key.to_string(), line);
+    None
+}
+
+impl<'l> ImportTx<'l> {
+    /// Prepares the statements for applying about `expected_rows` rows (a hint for
+    /// sizing the duplicate checks, so they are not rehashed as the file is read).
+    pub fn rows(&self, expected_rows: usize) -> Result<Importer<'_>> {
+        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, Default::default());
+        let cols = DATA_COLUMNS.join(", ");
         let marks = (1..=20)
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        self.tx
-            .prepare_cached(&format!(
-                "INSERT INTO ballots (election_id, ballot_id, {}, import_id) VALUES ({marks})",
-                DATA_COLUMNS.join(", ")
-            ))?
-            .execute(params_from_iter(p))?;
-        self.added += 1;
-        Ok(None)
-    }
-
-    /// Voters left with two ACTIVE ballots once the file is merged with what the
-    /// ledger held (a new ACTIVE ballot whose predecessor the file did not void).
-    pub fn voter_conflicts(&self) -> Result<Vec<RowError>> {
-        if !self.had_ballots {
-            // Without earlier ballots, the in-file check already saw every voter.
-            return Ok(Vec::new());
-        }
-        let mut stmt = self.tx.prepare(
-            "SELECT voter_id, group_concat(ballot_id, ', ') FROM ballots
-             WHERE election_id = ?1 AND status = 'ACTIVE'
-             GROUP BY voter_id HAVING count(*) > 1 ORDER BY voter_id",
-        )?;
-        let rows = stmt
-            .query_map([&self.election_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows
-            .into_iter()
-            .map(|(voter, ballots)| RowError {
-                line: self.active_voters.get(&voter).copied().unwrap_or(0),
-                column: "voter_id".into(),
-                message: format!(
-                    "voter {voter:?} would have more than one ACTIVE ballot ({ballots}); void the replaced one in the file"
-                ),
-            })
-            .collect())
+        let sets = DATA_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Importer {
+            import: self,
+            insert: self.tx.prepare(&format!(
+                "INSERT INTO ballots (election_id, ballot_id, {cols}, import_id) VALUES ({marks})"
+            ))?,
+            lookup: self.tx.prepare(&format!(
+                "SELECT ballot_pk, {cols} FROM ballots WHERE election_id = ?1 AND ballot_id = ?2"
+            ))?,
+            update: self.tx.prepare(&format!(
+                "UPDATE ballots SET {sets}, import_id = ?18 WHERE ballot_pk = ?19"
+            ))?,
+            ids: map(),
+            active_voters: map(),
+            tracking: map(),
+            counts: ImportCounts::default(),
+        })
     }
 
     /// Records the import and commits every row.
-    pub fn commit(self, sha256: &str, rows_read: u64, took: Duration) -> Result<ImportSummary> {
+    pub fn commit(
+        self,
+        counts: ImportCounts,
+        sha256: &str,
+        rows_read: u64,
+        took: Duration,
+    ) -> Result<ImportSummary> {
         let summary = ImportSummary {
             file: self.file_name.clone(),
             election_id: self.election_id.clone(),
             rows_read,
-            added: self.added,
-            updated: self.updated,
-            unchanged: self.unchanged,
+            added: counts.added,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
             seconds: took.as_secs_f64(),
             sha256: sha256.to_string(),
         };
@@ -274,9 +203,9 @@ impl Importer<'_> {
             params![
                 sha256,
                 to_i64(rows_read),
-                to_i64(self.added),
-                to_i64(self.updated),
-                to_i64(self.unchanged),
+                to_i64(counts.added),
+                to_i64(counts.updated),
+                to_i64(counts.unchanged),
                 self.import_id
             ],
         )?;
@@ -299,10 +228,148 @@ impl Importer<'_> {
     }
 }
 
+impl Importer<'_> {
+    /// What the rows applied so far did.
+    pub fn counts(&self) -> ImportCounts {
+        self.counts
+    }
+
+    /// Checks one valid row against the rest of the file and the ledger and, when
+    /// `write` is set, stores it. Returns the row's error, if it has one.
+    pub fn apply(&mut self, row: &MailBallotRow<'_>, write: bool) -> Result<Option<RowError>> {
+        if let Some(first) = first_seen(&mut self.ids, row.ballot_id, row.line) {
+            return Ok(Some(row_error(
+                row,
+                "ballot_id",
+                format!(
+                    "{:?} appears twice in the file (first on line {first})",
+                    row.ballot_id
+                ),
+            )));
+        }
+        if row.status == BallotStatus::Active
+            && let Some(first) = first_seen(&mut self.active_voters, row.voter_id, row.line)
+        {
+            return Ok(Some(row_error(
+                row,
+                "voter_id",
+                format!(
+                    "voter {:?} already has an ACTIVE ballot on line {first}; at most one ACTIVE ballot per voter",
+                    row.voter_id
+                ),
+            )));
+        }
+        if let Some(imb) = &row.return_imb
+            && let Some(first) = first_seen(&mut self.tracking, &imb[..20], row.line)
+        {
+            return Ok(Some(row_error(
+                row,
+                "return_imb",
+                format!(
+                    "its tracking code is also on line {first}; each return envelope needs its own"
+                ),
+            )));
+        }
+        if !write {
+            return Ok(None);
+        }
+        let election_id = &self.import.election_id;
+        if self.import.had_ballots {
+            let existing = self
+                .lookup
+                .query_row(params![election_id, row.ballot_id], |r| {
+                    let pk: i64 = r.get(0)?;
+                    let stored = (1..=17)
+                        .map(|i| r.get::<_, Value>(i))
+                        .collect::<rusqlite::Result<Vec<Value>>>()?;
+                    Ok((pk, stored))
+                })
+                .optional()?;
+            if let Some((pk, stored)) = existing {
+                let vals = values(row);
+                if stored[0] != vals[0] {
+                    return Ok(Some(row_error(
+                        row,
+                        "voter_id",
+                        format!(
+                            "ballot {:?} belongs to another voter in the ledger; a ballot id is never reassigned",
+                            row.ballot_id
+                        ),
+                    )));
+                }
+                if stored[..] == vals[..] {
+                    self.counts.unchanged += 1;
+                } else {
+                    let mut p: Vec<Value> = vals.to_vec();
+                    p.push(Value::Integer(self.import.import_id));
+                    p.push(Value::Integer(pk));
+                    self.update.execute(params_from_iter(p))?;
+                    self.counts.updated += 1;
+                }
+                return Ok(None);
+            }
+        }
+        let issued = row.issued_date.map(|d| d.to_string());
+        self.insert.execute(params![
+            election_id,
+            row.ballot_id,
+            row.voter_id,
+            row.last_name,
+            row.first_name,
+            row.middle_name,
+            row.residential_zip,
+            row.precinct,
+            row.ballot_style,
+            row.status.as_str(),
+            row.confidential,
+            row.uocava,
+            row.mailing_address,
+            row.mailing_city,
+            row.mailing_state,
+            row.mailing_zip,
+            issued,
+            row.return_imb,
+            row.outbound_imb,
+            self.import.import_id,
+        ])?;
+        self.counts.added += 1;
+        Ok(None)
+    }
+
+    /// Voters left with two ACTIVE ballots once the file is merged with what the
+    /// ledger held (a new ACTIVE ballot whose predecessor the file did not void).
+    pub fn voter_conflicts(&self) -> Result<Vec<RowError>> {
+        if !self.import.had_ballots {
+            // Without earlier ballots, the in-file check already saw every voter.
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.import.tx.prepare(
+            "SELECT voter_id, group_concat(ballot_id, ', ') FROM ballots
+             WHERE election_id = ?1 AND status = 'ACTIVE'
+             GROUP BY voter_id HAVING count(*) > 1 ORDER BY voter_id",
+        )?;
+        let rows = stmt
+            .query_map([&self.import.election_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(voter, ballots)| RowError {
+                line: self.active_voters.get(&voter).copied().unwrap_or(0),
+                column: "voter_id".into(),
+                message: format!(
+                    "voter {voter:?} would have more than one ACTIVE ballot ({ballots}); void the replaced one in the file"
+                ),
+            })
+            .collect())
+    }
+}
+
 impl Ledger {
     /// Starts an import into the active election (takes the write lock until the
     /// importer is committed or dropped).
-    pub fn begin_import(&mut self, file_name: &str) -> Result<Importer<'_>> {
+    pub fn begin_import(&mut self, file_name: &str) -> Result<ImportTx<'_>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -318,19 +385,13 @@ impl Ledger {
             params![election.election_id, file_name, format_time(Utc::now())],
         )?;
         let import_id = tx.last_insert_rowid();
-        Ok(Importer {
+        Ok(ImportTx {
             tx,
             station: &self.station,
             file_name: file_name.to_string(),
             election_id: election.election_id,
             import_id,
             had_ballots,
-            ids: HashMap::new(),
-            active_voters: HashMap::new(),
-            tracking: HashMap::new(),
-            added: 0,
-            updated: 0,
-            unchanged: 0,
         })
     }
 

@@ -165,6 +165,22 @@ impl Ledger {
     }
 
     fn check_events(&self, problems: &mut Vec<VerifyProblem>) -> Result<i64> {
+        let doubled: Option<i64> = rusqlite::OptionalExtension::optional(self.conn.query_row(
+            "SELECT subject_seq FROM audit_log WHERE subject_seq IS NOT NULL
+             GROUP BY subject_seq HAVING count(*) > 1 ORDER BY subject_seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        ))?;
+        if let Some(seq) = doubled {
+            problems.push(problem(
+                "events",
+                Some(seq),
+                "more than one audit row vouches for this event: its number was reused",
+            ));
+            return Ok(self
+                .conn
+                .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?);
+        }
         let cols = EVENT_COLUMNS
             .split(", ")
             .map(|c| format!("e.{}", c.trim()))
