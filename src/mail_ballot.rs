@@ -364,7 +364,7 @@ pub fn parse_row<'r>(
                 Col::BallotId,
                 format!("{ballot_id:?} cannot be a barcode: {}", why.describe()),
             ),
-            Ok(_) if !rules.check_digit.accepts(&ballot_id) => f.err(
+            Ok(_) if !rules.check_digit.accepts(ballot_id) => f.err(
                 Col::BallotId,
                 format!(
                     "{ballot_id:?} fails the election's {} check digit",

@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{
     OptionalExtension, Statement, Transaction, TransactionBehavior, params, params_from_iter,
 };
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::Serialize;
 use serde_json::json;
 use std::time::Duration;
@@ -144,11 +144,11 @@ fn first_seen(map: &mut FxHashMap<String, u64>, key: &str, line: u64) -> Option<
     None
 }
 
-impl<'l> ImportTx<'l> {
+impl ImportTx<'_> {
     /// Prepares the statements for applying about `expected_rows` rows (a hint for
     /// sizing the duplicate checks, so they are not rehashed as the file is read).
     pub fn rows(&self, expected_rows: usize) -> Result<Importer<'_>> {
-        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, Default::default());
+        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, FxBuildHasher);
         let cols = DATA_COLUMNS.join(", ");
         let marks = (1..=20)
             .map(|i| format!("?{i}"))
