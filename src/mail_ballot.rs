@@ -6,15 +6,15 @@
 //! `line N, column C: what is wrong`, and the ledger is written only if none is found.
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use std::fmt;
-use std::io::Read;
-use std::path::Path;
-use std::time::Instant;
 
 use crate::barcode::{self, CheckDigit, Imb};
 use crate::intake::BallotStatus;
-use crate::ledger::{ImportSummary, Ledger, LedgerError};
+use crate::ledger::LedgerError;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+mod import;
+pub use import::import_file;
 
 /// How many row errors are listed before the rest are only counted.
 pub const MAX_LISTED_ERRORS: usize = 50;
@@ -441,147 +441,80 @@ pub fn parse_row<'r>(
     }
 }
 
-/// Counts and hashes the bytes the CSV reader pulls, for progress and the import record.
-struct Tap<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
+/// Remembers what earlier rows of the file used, to report the cross-row errors
+/// (a ballot id twice, two ACTIVE ballots for a voter, a return IMb twice) with the
+/// line of the first use. Pure: no ledger needed.
+pub struct FileChecks {
+    ids: FxHashMap<String, u64>,
+    active_voters: FxHashMap<String, u64>,
+    tracking: FxHashMap<String, u64>,
 }
 
-impl<R: Read> Read for Tap<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
+/// Remembers `key` first seen on `line`; returns the earlier line if it was seen.
+fn first_seen(map: &mut FxHashMap<String, u64>, key: &str, line: u64) -> Option<u64> {
+    if let Some(first) = map.get(key) {
+        return Some(*first);
     }
+    map.insert(key.to_string(), line);
+    None
 }
 
-/// Collects row errors, keeping the first [`MAX_LISTED_ERRORS`].
-#[derive(Default)]
-struct Errors {
-    listed: Vec<RowError>,
-    total: usize,
-}
-
-impl Errors {
-    fn add(&mut self, e: RowError) {
-        self.total += 1;
-        if self.listed.len() < MAX_LISTED_ERRORS {
-            self.listed.push(e);
+impl FileChecks {
+    /// Sized for about `expected_rows` rows, so the maps are not rehashed as the file
+    /// is read.
+    pub fn new(expected_rows: usize) -> Self {
+        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, FxBuildHasher);
+        FileChecks {
+            ids: map(),
+            active_voters: map(),
+            tracking: map(),
         }
     }
-}
 
-/// Imports a mail ballot file into the active election, all or nothing.
-/// `progress(done_bytes, total_bytes)` is called every few thousand rows.
-pub fn import_file(
-    ledger: &mut Ledger,
-    path: &Path,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<ImportSummary, ImportError> {
-    let started = Instant::now();
-    let shown = path.display().to_string();
-    let io = |e: &dyn fmt::Display| ImportError::Io {
-        file: shown.clone(),
-        message: e.to_string(),
-    };
-    let file = std::fs::File::open(path).map_err(|e| io(&e))?;
-    let total = file.metadata().map_or(0, |m| m.len());
-    let election = ledger.active_election()?;
-    let rules = RowRules {
-        election_id: &election.election_id,
-        check_digit: election.check_digit,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(Tap {
-            inner: file,
-            hasher: Sha256::new(),
-            bytes: 0,
-        });
-    let mut record = csv::ByteRecord::new();
-    let mut errors = Errors::default();
-    let read_one = |reader: &mut csv::Reader<Tap<std::fs::File>>, record: &mut csv::ByteRecord| {
-        reader.read_byte_record(record).map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(err) => io(err),
-            _ => io(&format!(
-                "line {}: {e}",
-                e.position().map_or(0, csv::Position::line)
-            )),
-        })
-    };
-    let file_name = path
-        .file_name()
-        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-    let header = if read_one(&mut reader, &mut record)? {
-        Header::parse(&record)
-    } else {
-        Err(vec![RowError {
-            line: 1,
-            column: "-".into(),
-            message: "the file is empty: a header row is required".into(),
-        }])
-    };
-    let header = match header {
-        Ok(h) => h,
-        Err(errs) => {
-            ledger.record_rejected_import(&file_name, "", 0, errs.len())?;
-            return Err(ImportError::Rejected {
-                file: shown,
-                total: errs.len(),
-                errors: errs,
-            });
+    /// Checks a valid row against the rows before it.
+    pub fn check(&mut self, row: &MailBallotRow<'_>) -> Option<RowError> {
+        let err = |column: &str, message: String| RowError {
+            line: row.line,
+            column: column.to_string(),
+            message,
+        };
+        if let Some(first) = first_seen(&mut self.ids, row.ballot_id, row.line) {
+            return Some(err(
+                "ballot_id",
+                format!(
+                    "{:?} appears twice in the file (first on line {first})",
+                    row.ballot_id
+                ),
+            ));
         }
-    };
-    let import = ledger.begin_import(&file_name)?;
-    let mut rows_read: u64 = 0;
-    let counts = {
-        // Rows are rarely under 60 bytes; cap the hint so a huge file cannot make
-        // the station reserve memory it would never use.
-        let hint = usize::try_from(total / 60).unwrap_or(0).min(20_000_000);
-        let mut importer = import.rows(hint)?;
-        loop {
-            let line = reader.position().line();
-            if !read_one(&mut reader, &mut record)? {
-                break;
-            }
-            // Blank lines are skipped by the CSV reader; a row of empty fields is not.
-            rows_read += 1;
-            match parse_row(&record, &header, line, &rules) {
-                Ok(row) => {
-                    if let Some(e) = importer.apply(&row, errors.total == 0)? {
-                        errors.add(e);
-                    }
-                }
-                Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
-            }
-            if rows_read.is_multiple_of(8192) {
-                progress(reader.get_ref().bytes, total);
-            }
+        if row.status == BallotStatus::Active
+            && let Some(first) = first_seen(&mut self.active_voters, row.voter_id, row.line)
+        {
+            return Some(err(
+                "voter_id",
+                format!(
+                    "voter {:?} already has an ACTIVE ballot on line {first}; at most one ACTIVE ballot per voter",
+                    row.voter_id
+                ),
+            ));
         }
-        if errors.total == 0 {
-            for e in importer.voter_conflicts()? {
-                errors.add(e);
-            }
+        if let Some(imb) = row.return_imb
+            && let Some(first) = first_seen(&mut self.tracking, &imb[..20], row.line)
+        {
+            return Some(err(
+                "return_imb",
+                format!(
+                    "its tracking code is also on line {first}; each return envelope needs its own"
+                ),
+            ));
         }
-        importer.counts()
-    };
-    let tap = reader.into_inner();
-    progress(tap.bytes, total.max(tap.bytes));
-    let sha = hex::encode(tap.hasher.finalize());
-    if errors.total > 0 {
-        drop(import);
-        ledger.record_rejected_import(&file_name, &sha, rows_read, errors.total)?;
-        return Err(ImportError::Rejected {
-            file: shown,
-            errors: errors.listed,
-            total: errors.total,
-        });
+        None
     }
-    Ok(import.commit(counts, &sha, rows_read, started.elapsed())?)
+
+    /// The line of the voter's ACTIVE ballot in the file, if it has one.
+    pub fn active_line(&self, voter_id: &str) -> Option<u64> {
+        self.active_voters.get(voter_id).copied()
+    }
 }
 
 #[cfg(test)]

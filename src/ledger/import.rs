@@ -6,7 +6,6 @@ use rusqlite::types::Value;
 use rusqlite::{
     OptionalExtension, Statement, Transaction, TransactionBehavior, params, params_from_iter,
 };
-use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::Serialize;
 use serde_json::json;
 use std::time::Duration;
@@ -15,7 +14,6 @@ use super::audit_log::{AuditEntry, append};
 use super::elections::active_election;
 use super::{Ledger, Result, Station, format_time};
 use crate::audit::AuditEvent;
-use crate::intake::BallotStatus;
 use crate::mail_ballot::{MailBallotRow, RowError};
 
 /// What an import did.
@@ -121,9 +119,6 @@ pub struct Importer<'t> {
     insert: Statement<'t>,
     lookup: Statement<'t>,
     update: Statement<'t>,
-    ids: FxHashMap<String, u64>,
-    active_voters: FxHashMap<String, u64>,
-    tracking: FxHashMap<String, u64>,
     counts: ImportCounts,
 }
 
@@ -135,20 +130,9 @@ fn row_error(row: &MailBallotRow<'_>, column: &str, message: String) -> RowError
     }
 }
 
-/// Remembers `key` first seen on `line`; returns the earlier line if it was seen.
-fn first_seen(map: &mut FxHashMap<String, u64>, key: &str, line: u64) -> Option<u64> {
-    if let Some(first) = map.get(key) {
-        return Some(*first);
-    }
-    map.insert(key.to_string(), line);
-    None
-}
-
 impl ImportTx<'_> {
-    /// Prepares the statements for applying about `expected_rows` rows (a hint for
-    /// sizing the duplicate checks, so they are not rehashed as the file is read).
-    pub fn rows(&self, expected_rows: usize) -> Result<Importer<'_>> {
-        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, FxBuildHasher);
+    /// Prepares the statements for storing rows.
+    pub fn rows(&self) -> Result<Importer<'_>> {
         let cols = DATA_COLUMNS.join(", ");
         let marks = (1..=20)
             .map(|i| format!("?{i}"))
@@ -171,11 +155,38 @@ impl ImportTx<'_> {
             update: self.tx.prepare(&format!(
                 "UPDATE ballots SET {sets}, import_id = ?18 WHERE ballot_pk = ?19"
             ))?,
-            ids: map(),
-            active_voters: map(),
-            tracking: map(),
             counts: ImportCounts::default(),
         })
+    }
+
+    /// Voters left with two ACTIVE ballots once the file is merged with what the
+    /// ledger held (a new ACTIVE ballot whose predecessor the file did not void).
+    /// `line_of` gives the line of a voter's ACTIVE ballot in the file.
+    pub fn voter_conflicts(&self, line_of: impl Fn(&str) -> Option<u64>) -> Result<Vec<RowError>> {
+        if !self.had_ballots {
+            // Without earlier ballots, the in-file check already saw every voter.
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.tx.prepare(
+            "SELECT voter_id, group_concat(ballot_id, ', ') FROM ballots
+             WHERE election_id = ?1 AND status = 'ACTIVE'
+             GROUP BY voter_id HAVING count(*) > 1 ORDER BY voter_id",
+        )?;
+        let rows = stmt
+            .query_map([&self.election_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(voter, ballots)| RowError {
+                line: line_of(&voter).unwrap_or(0),
+                column: "voter_id".into(),
+                message: format!(
+                    "voter {voter:?} would have more than one ACTIVE ballot ({ballots}); void the replaced one in the file"
+                ),
+            })
+            .collect())
     }
 
     /// Records the import and commits every row.
@@ -234,45 +245,9 @@ impl Importer<'_> {
         self.counts
     }
 
-    /// Checks one valid row against the rest of the file and the ledger and, when
-    /// `write` is set, stores it. Returns the row's error, if it has one.
-    pub fn apply(&mut self, row: &MailBallotRow<'_>, write: bool) -> Result<Option<RowError>> {
-        if let Some(first) = first_seen(&mut self.ids, row.ballot_id, row.line) {
-            return Ok(Some(row_error(
-                row,
-                "ballot_id",
-                format!(
-                    "{:?} appears twice in the file (first on line {first})",
-                    row.ballot_id
-                ),
-            )));
-        }
-        if row.status == BallotStatus::Active
-            && let Some(first) = first_seen(&mut self.active_voters, row.voter_id, row.line)
-        {
-            return Ok(Some(row_error(
-                row,
-                "voter_id",
-                format!(
-                    "voter {:?} already has an ACTIVE ballot on line {first}; at most one ACTIVE ballot per voter",
-                    row.voter_id
-                ),
-            )));
-        }
-        if let Some(imb) = &row.return_imb
-            && let Some(first) = first_seen(&mut self.tracking, &imb[..20], row.line)
-        {
-            return Ok(Some(row_error(
-                row,
-                "return_imb",
-                format!(
-                    "its tracking code is also on line {first}; each return envelope needs its own"
-                ),
-            )));
-        }
-        if !write {
-            return Ok(None);
-        }
+    /// Stores one row that passed the file's own checks. Returns its error if the
+    /// ledger contradicts it (a ballot id already held for another voter).
+    pub fn store(&mut self, row: &MailBallotRow<'_>) -> Result<Option<RowError>> {
         let election_id = &self.import.election_id;
         if self.import.had_ballots {
             let existing = self
@@ -334,35 +309,6 @@ impl Importer<'_> {
         ])?;
         self.counts.added += 1;
         Ok(None)
-    }
-
-    /// Voters left with two ACTIVE ballots once the file is merged with what the
-    /// ledger held (a new ACTIVE ballot whose predecessor the file did not void).
-    pub fn voter_conflicts(&self) -> Result<Vec<RowError>> {
-        if !self.import.had_ballots {
-            // Without earlier ballots, the in-file check already saw every voter.
-            return Ok(Vec::new());
-        }
-        let mut stmt = self.import.tx.prepare(
-            "SELECT voter_id, group_concat(ballot_id, ', ') FROM ballots
-             WHERE election_id = ?1 AND status = 'ACTIVE'
-             GROUP BY voter_id HAVING count(*) > 1 ORDER BY voter_id",
-        )?;
-        let rows = stmt
-            .query_map([&self.import.election_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows
-            .into_iter()
-            .map(|(voter, ballots)| RowError {
-                line: self.active_voters.get(&voter).copied().unwrap_or(0),
-                column: "voter_id".into(),
-                message: format!(
-                    "voter {voter:?} would have more than one ACTIVE ballot ({ballots}); void the replaced one in the file"
-                ),
-            })
-            .collect())
     }
 }
 

@@ -1,0 +1,300 @@
+//! Importing a mail ballot file: two threads, because a station has two cores and a
+//! county's file has millions of rows.
+//!
+//! A named reader thread parses the CSV, validates each row and makes the cross-row
+//! checks; the calling thread holds the ledger's write transaction and stores the
+//! rows that passed. Records travel in chunks and the emptied chunks come back, so the
+//! record buffers are reused instead of allocated per row. If any row has an error,
+//! nothing more is written and the transaction is rolled back: all or nothing.
+
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Instant;
+
+use super::{FileChecks, Header, ImportError, MAX_LISTED_ERRORS, RowError, RowRules, parse_row};
+use crate::barcode::CheckDigit;
+use crate::ledger::{ImportSummary, Ledger};
+
+/// Rows per chunk handed from the reader to the writer.
+const CHUNK: usize = 2048;
+
+/// Counts and hashes the bytes the CSV reader pulls, for progress and the import record.
+struct Tap<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Collects row errors, keeping the first [`MAX_LISTED_ERRORS`].
+#[derive(Default)]
+struct Errors {
+    listed: Vec<RowError>,
+    total: usize,
+}
+
+impl Errors {
+    fn add(&mut self, e: RowError) {
+        self.total += 1;
+        if self.listed.len() < MAX_LISTED_ERRORS {
+            self.listed.push(e);
+        }
+    }
+}
+
+type CsvReader = csv::Reader<Tap<std::fs::File>>;
+
+/// Valid records (with their line numbers), the errors found, and how far the file
+/// has been read.
+struct Chunk {
+    rows: Vec<(u64, csv::ByteRecord)>,
+    len: usize,
+    errors: Vec<RowError>,
+    bytes: u64,
+}
+
+/// What the reader hands back when the file is done.
+struct ReadEnd {
+    rows_read: u64,
+    bytes: u64,
+    sha256: String,
+    checks: FileChecks,
+}
+
+fn read_error(file: &str, e: &csv::Error) -> ImportError {
+    let message = match e.kind() {
+        csv::ErrorKind::Io(err) => err.to_string(),
+        _ => format!("line {}: {e}", e.position().map_or(0, csv::Position::line)),
+    };
+    ImportError::Io {
+        file: file.to_string(),
+        message,
+    }
+}
+
+/// Everything the reader thread owns.
+struct ReaderJob {
+    reader: CsvReader,
+    header: Header,
+    election_id: String,
+    check_digit: CheckDigit,
+    file: String,
+    expected_rows: usize,
+    to_writer: SyncSender<Chunk>,
+    recycled: Receiver<Vec<(u64, csv::ByteRecord)>>,
+}
+
+/// The reader thread's body: parse, validate, check across rows, send chunks.
+fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
+    let ReaderJob {
+        mut reader,
+        header,
+        election_id,
+        check_digit,
+        file,
+        expected_rows,
+        to_writer,
+        recycled,
+    } = job;
+    let (header, file) = (&header, file.as_str());
+    let rules = RowRules {
+        election_id: &election_id,
+        check_digit,
+    };
+    let mut checks = FileChecks::new(expected_rows);
+    let mut rows_read = 0u64;
+    let mut failed = false;
+    let fresh = || Chunk {
+        rows: Vec::new(),
+        len: 0,
+        errors: Vec::new(),
+        bytes: 0,
+    };
+    let mut chunk = fresh();
+    loop {
+        if chunk.len == chunk.rows.len() {
+            chunk.rows.push((0, csv::ByteRecord::new()));
+        }
+        let line = reader.position().line();
+        let slot = &mut chunk.rows[chunk.len];
+        if !reader
+            .read_byte_record(&mut slot.1)
+            .map_err(|e| read_error(file, &e))?
+        {
+            break;
+        }
+        // Blank lines are skipped by the CSV reader; a row of empty fields is not.
+        rows_read += 1;
+        slot.0 = line;
+        match parse_row(&slot.1, header, line, &rules) {
+            Ok(row) => match checks.check(&row) {
+                Some(e) => {
+                    chunk.errors.push(e);
+                    failed = true;
+                }
+                // Once the file has failed, rows are only checked, not kept.
+                None if !failed => chunk.len += 1,
+                None => {}
+            },
+            Err(errs) => {
+                chunk.errors.extend(errs);
+                failed = true;
+            }
+        }
+        if chunk.len == CHUNK || chunk.errors.len() >= CHUNK {
+            chunk.bytes = reader.get_ref().bytes;
+            let mut next = fresh();
+            next.rows = recycled.try_recv().unwrap_or_default();
+            if to_writer.send(std::mem::replace(&mut chunk, next)).is_err() {
+                // The writer stopped (a ledger error); it reports why.
+                break;
+            }
+        }
+    }
+    chunk.bytes = reader.get_ref().bytes;
+    let _ = to_writer.send(chunk);
+    let tap = reader.into_inner();
+    Ok(ReadEnd {
+        rows_read,
+        bytes: tap.bytes,
+        sha256: hex::encode(tap.hasher.finalize()),
+        checks,
+    })
+}
+
+/// Imports a mail ballot file into the active election, all or nothing.
+/// `progress(done_bytes, total_bytes)` is called as chunks are stored.
+pub fn import_file(
+    ledger: &mut Ledger,
+    path: &Path,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let shown = path.display().to_string();
+    let io = |e: &dyn fmt::Display| ImportError::Io {
+        file: shown.clone(),
+        message: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(|e| io(&e))?;
+    let total = file.metadata().map_or(0, |m| m.len());
+    let election = ledger.active_election()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(Tap {
+            inner: file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        });
+    let file_name = path
+        .file_name()
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    let mut record = csv::ByteRecord::new();
+    let header = if reader
+        .read_byte_record(&mut record)
+        .map_err(|e| read_error(&shown, &e))?
+    {
+        Header::parse(&record)
+    } else {
+        Err(vec![RowError {
+            line: 1,
+            column: "-".into(),
+            message: "the file is empty: a header row is required".into(),
+        }])
+    };
+    let header = match header {
+        Ok(h) => h,
+        Err(errs) => {
+            ledger.record_rejected_import(&file_name, "", 0, errs.len())?;
+            return Err(ImportError::Rejected {
+                file: shown,
+                total: errs.len(),
+                errors: errs,
+            });
+        }
+    };
+
+    let (to_writer, from_reader) = sync_channel::<Chunk>(4);
+    let (recycle, recycled) = sync_channel::<Vec<(u64, csv::ByteRecord)>>(8);
+    // County files run about 150 bytes a row; the cap keeps a huge file from making the
+    // station reserve memory it would never use.
+    let expected_rows = usize::try_from(total / 100).unwrap_or(0).min(20_000_000);
+    let job = ReaderJob {
+        reader,
+        header: header.clone(),
+        election_id: election.election_id.clone(),
+        check_digit: election.check_digit,
+        file: shown.clone(),
+        expected_rows,
+        to_writer,
+        recycled,
+    };
+    let reading = std::thread::Builder::new()
+        .name("mail-ballot-reader".into())
+        .spawn(move || read_rows(job))
+        .map_err(|e| io(&format!("could not start the reader thread: {e}")))?;
+
+    let rules = RowRules {
+        election_id: &election.election_id,
+        check_digit: election.check_digit,
+    };
+    let mut errors = Errors::default();
+    let import = ledger.begin_import(&file_name)?;
+    let stored = (|| -> Result<_, ImportError> {
+        let mut importer = import.rows()?;
+        for chunk in &from_reader {
+            chunk.errors.into_iter().for_each(|e| errors.add(e));
+            if errors.total == 0 {
+                for (line, rec) in &chunk.rows[..chunk.len] {
+                    // The reader validated this record; parse it again here to borrow
+                    // its fields (cheaper than sending owned rows across threads).
+                    match parse_row(rec, &header, *line, &rules) {
+                        Ok(row) => {
+                            if let Some(e) = importer.store(&row)? {
+                                errors.add(e);
+                            }
+                        }
+                        Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
+                    }
+                }
+            }
+            progress(chunk.bytes, total);
+            let _ = recycle.try_send(chunk.rows);
+        }
+        Ok(importer.counts())
+    })();
+    // Dropping the receiver stops the reader if the writer failed early.
+    drop(from_reader);
+    let end = reading
+        .join()
+        .map_err(|_| io(&"the reader thread failed"))??;
+    let counts = stored?;
+    if errors.total == 0 {
+        for e in import.voter_conflicts(|v| end.checks.active_line(v))? {
+            errors.add(e);
+        }
+    }
+    progress(end.bytes, total.max(end.bytes));
+    if errors.total > 0 {
+        drop(import);
+        ledger.record_rejected_import(&file_name, &end.sha256, end.rows_read, errors.total)?;
+        return Err(ImportError::Rejected {
+            file: shown,
+            errors: errors.listed,
+            total: errors.total,
+        });
+    }
+    Ok(import.commit(counts, &end.sha256, end.rows_read, started.elapsed())?)
+}
