@@ -17,6 +17,8 @@ CREATE TABLE station (
     station_id  TEXT NOT NULL CHECK (length(station_id) BETWEEN 1 AND 64),
     county      TEXT NOT NULL,
     timezone    TEXT NOT NULL,
+    -- A demo station's events never enter the outbox: demo data never leaves.
+    demo        INTEGER NOT NULL DEFAULT 0 CHECK (demo IN (0, 1)),
     created_at  TEXT NOT NULL
 );
 

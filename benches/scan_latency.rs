@@ -32,6 +32,7 @@ fn main() {
                 date: NaiveDate::from_ymd_opt(2099, 11, 3).unwrap(),
                 check_digit: CheckDigit::None,
             },
+            demo: false,
         },
     )
     .unwrap();

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the operation failed (with a message), 2 bad usage.
 
 mod commands;
+mod demo;
 mod pin;
 mod scan;
 
@@ -69,6 +70,13 @@ pub enum Command {
     /// Show the active election, ballots loaded, counts per outcome and open batches.
     Status {
         /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set up (once) and run a demo station: scan ballot ids from the terminal.
+    /// Demo data lives apart from the real ledger and is never sent anywhere.
+    Demo {
+        /// Print one JSON object per scan.
         #[arg(long)]
         json: bool,
     },

@@ -52,6 +52,18 @@ impl Environment {
     pub fn ledger_path(&self) -> PathBuf {
         self.data_dir.join(LEDGER_FILE)
     }
+
+    /// The demo station's own environment, a folder inside this one, so that demo
+    /// data can never mix with a real station's ledger.
+    pub fn demo(&self) -> Environment {
+        let dir = self.data_dir.join("demo");
+        Environment {
+            config_dir: dir.join("config"),
+            log_dir: dir.join("logs"),
+            data_dir: dir,
+            overridden: self.overridden,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -137,6 +137,8 @@ pub struct Station {
     pub county: String,
     /// The county's time zone: deadlines and the nightly day are local.
     pub timezone: Tz,
+    /// A demo station: nothing it records is ever sent anywhere.
+    pub demo: bool,
 }
 
 /// An open ledger file.

@@ -557,3 +557,50 @@ fn ledger_settings_and_refusals() {
         r.stderr
     );
 }
+
+#[test]
+fn demo_station_is_separate_and_never_fills_the_outbox() {
+    let s = Station::empty();
+    let r = s.run_with(
+        &["demo", "--json"],
+        b"D000001\nD000001\nD000003\nD000004\nNOPE-1\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let outcomes: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["accepted", "duplicate", "voided", "accepted", "unknown"]
+    );
+    // The real station's ledger was not created; the demo lives in its own folder.
+    assert!(!s.ledger_path().exists());
+    let demo_dir = s.dir.path().join("demo");
+    let status = std::process::Command::new(common::BIN)
+        .args(["--data-dir", demo_dir.to_str().unwrap(), "status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["demo"], true);
+    assert_eq!(status["ballots"], 3001);
+    assert_eq!(
+        status["outbox_pending"], 0,
+        "demo data never leaves the station"
+    );
+    // A second run reuses the demo station (the receipt is remembered).
+    let r = s.run_with(&["demo", "--json"], b"D000001\n", &[]);
+    assert!(r.stdout.contains("\"duplicate\""), "{}", r.stdout);
+    let v = std::process::Command::new(common::BIN)
+        .args(["--data-dir", demo_dir.to_str().unwrap(), "verify"])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}

@@ -45,6 +45,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         }
         Command::Import { file, json } => import(env, &file, json)?,
         Command::Scan(args) => return super::scan::run(env, &args),
+        Command::Demo { json } => return super::demo::run(env, json),
         Command::Batch(cmd) => batch(env, cmd)?,
         Command::Reverse {
             seq,
@@ -70,6 +71,9 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             if json {
                 print_json(&s)?;
             } else {
+                if s.demo {
+                    println!("*** DEMO STATION: nothing recorded here is ever sent ***");
+                }
                 println!(
                     "station {} ({} County, {})",
                     s.station, s.county, s.timezone
@@ -133,6 +137,7 @@ fn init(env: &Environment, a: InitArgs) -> Result<()> {
             date: a.election_date,
             check_digit: a.check_digit,
         },
+        demo: false,
     };
     Ledger::create(&path, &setup)?;
     println!(

@@ -12,7 +12,7 @@ use super::commands::sign_in;
 use super::pin::PIN_ENV;
 use crate::environment::Environment;
 use crate::intake::Receipt;
-use crate::ledger::{Ledger, ScanResult};
+use crate::ledger::{Ledger, ScanResult, User};
 
 /// The JSON line printed for each scan. Voter names never appear here: output may be
 /// logged or piped where confidential voters' names must not go.
@@ -74,8 +74,14 @@ fn strip_terminator(line: &mut Vec<u8>) {
 pub fn run(env: &Environment, args: &ScanArgs) -> Result<ExitCode> {
     let mut ledger = Ledger::open(&env.ledger_path())?;
     let user = sign_in(&mut ledger, &args.user, PIN_ENV)?;
-    let batch = ledger.open_or_current_batch(&user)?;
-    if !args.json {
+    scan_stdin(&mut ledger, &user, &args.source, args.json)
+}
+
+/// Reads barcodes from standard input into `user`'s open batch (opening one if
+/// needed), printing each result once it is committed.
+pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) -> Result<ExitCode> {
+    let batch = ledger.open_or_current_batch(user)?;
+    if !json {
         eprintln!(
             "{} scanning into batch {} of election {}; end with Ctrl-D",
             user.name, batch.batch_id, batch.election_id
@@ -100,14 +106,14 @@ pub fn run(env: &Environment, args: &ScanArgs) -> Result<ExitCode> {
         }
         let at = Utc::now();
         let result = ledger
-            .record_scan(&user, batch.batch_id, &line, &args.source, at)
+            .record_scan(user, batch.batch_id, &line, source, at)
             .with_context(|| {
                 format!(
                     "barcode {:?} was NOT recorded",
                     String::from_utf8_lossy(&line)
                 )
             })?;
-        write_result(&mut out, &result, args.json).with_context(|| {
+        write_result(&mut out, &result, json).with_context(|| {
             format!(
                 "barcode {:?} was recorded as {} (event {}) but its result could not be printed",
                 result.barcode, result.outcome, result.seq

@@ -37,6 +37,8 @@ pub struct StationSetup {
     pub timezone: String,
     /// The first election, made active.
     pub election: NewElection,
+    /// A demo station (its events never enter the outbox).
+    pub demo: bool,
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -89,14 +91,14 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<i64> {
 }
 
 fn read_station(conn: &Connection) -> Result<Option<Station>> {
-    let row: Option<(String, String, String)> = conn
+    let row: Option<(String, String, String, bool)> = conn
         .query_row(
-            "SELECT station_id, county, timezone FROM station WHERE id = 1",
+            "SELECT station_id, county, timezone, demo FROM station WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    row.map(|(station_id, county, tz)| {
+    row.map(|(station_id, county, tz, demo)| {
         let timezone = tz
             .parse::<Tz>()
             .map_err(|_| LedgerError::Sqlite(format!("stored time zone {tz:?} is unknown")))?;
@@ -104,6 +106,7 @@ fn read_station(conn: &Connection) -> Result<Option<Station>> {
             station_id,
             county,
             timezone,
+            demo,
         })
     })
     .transpose()
@@ -178,6 +181,7 @@ impl Ledger {
             station_id: setup.station_id.clone(),
             county: setup.county.clone(),
             timezone,
+            demo: setup.demo,
         };
         let mut ledger = Ledger {
             conn,
@@ -186,12 +190,13 @@ impl Ledger {
         };
         ledger.write(|tx, station| {
             tx.execute(
-                "INSERT INTO station (id, station_id, county, timezone, created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4)",
+                "INSERT INTO station (id, station_id, county, timezone, demo, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
                 params![
                     station.station_id,
                     station.county,
                     setup.timezone,
+                    station.demo,
                     format_time(Utc::now())
                 ],
             )?;
@@ -201,6 +206,7 @@ impl Ledger {
                 &AuditEntry::user(AuditEvent::StationInitialized, None).detail(json!({
                     "county": station.county,
                     "timezone": setup.timezone,
+                    "demo": setup.demo,
                     "schema_version": SCHEMA_VERSION,
                 })),
             )?;

@@ -206,7 +206,9 @@ impl Ledger {
             };
             let digest = event.insert(tx)?;
             let confidential = hit.as_ref().is_some_and(|h| h.confidential);
-            if outcome == Outcome::Accepted && !confidential {
+            // Confidential voters' receipts, and anything a demo station records,
+            // never leave the station.
+            if outcome == Outcome::Accepted && !confidential && !station.demo {
                 tx.prepare_cached(
                     "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', ?2)",
                 )?

@@ -28,6 +28,8 @@ pub struct Status {
     pub county: String,
     /// The county's time zone.
     pub timezone: String,
+    /// A demo station (nothing it records is ever sent).
+    pub demo: bool,
     /// The active election.
     pub election: Election,
     /// Ballots of the active election loaded from mail ballot files.
@@ -101,6 +103,7 @@ impl Ledger {
             station: self.station.station_id.clone(),
             county: self.station.county.clone(),
             timezone: self.station.timezone.name().to_string(),
+            demo: self.station.demo,
             election,
             ballots,
             outcomes,
