@@ -26,10 +26,11 @@ fn a_v1_ledger_opens_verifies_and_keeps_working() {
     assert_eq!(status["outcomes"]["late"], 1);
     assert_eq!(status["outcomes"]["duplicate"], 1);
     assert_eq!(status["reversed"], 1);
-    // The reversed receipt no longer counts: the ballot can be received again, and
-    // the scan is added to the chain the old rows started.
+    // The first receipt (event 1) still stands, so B0001 is a duplicate; the new scan
+    // extends the chain the old rows started.
     let (r, results) = s.scan("ana", "123456", "B0001\n");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(results[0]["outcome"], "late");
+    assert_eq!(results[0]["outcome"], "duplicate");
+    assert_eq!(results[0]["first_receipt"]["event_seq"], 1);
     assert_eq!(s.run(&["verify"]).code, 0);
 }
