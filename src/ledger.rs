@@ -158,11 +158,6 @@ impl Ledger {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    /// The raw connection, for read-only reports and tests.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
 }
 
 /// Formats an instant the way the ledger stores it: UTC, microseconds, `Z`.

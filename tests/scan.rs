@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
 mod common;
-use common::{Station, fixture};
+use common::{Station, fixture, init_args};
 
 /// A station with the small file in its upcoming election and the primary's ballots
 /// held in a second (inactive) election.
@@ -505,21 +505,7 @@ fn ledger_settings_and_refusals() {
         .unwrap();
     assert_eq!(version, 1);
     // A second init is refused.
-    let r = s.run(&[
-        "init",
-        "--station",
-        "S2",
-        "--county",
-        "Denver",
-        "--election",
-        "X",
-        "--election-name",
-        "X",
-        "--election-date",
-        "2026-11-03",
-        "--timezone",
-        "America/Denver",
-    ]);
+    let r = s.run(&init_args("S2", "2026-11-03", "America/Denver"));
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("already set up"), "{}", r.stderr);
     // A ledger written by a newer ballot-intake is refused, untouched.
@@ -535,21 +521,7 @@ fn ledger_settings_and_refusals() {
     );
     // An unknown time zone is refused at init.
     let t = Station::empty();
-    let r = t.run(&[
-        "init",
-        "--station",
-        "S2",
-        "--county",
-        "Denver",
-        "--election",
-        "X",
-        "--election-name",
-        "X",
-        "--election-date",
-        "2026-11-03",
-        "--timezone",
-        "Mars/Olympus",
-    ]);
+    let r = t.run(&init_args("S2", "2026-11-03", "Mars/Olympus"));
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("unknown time zone \"Mars/Olympus\""),

@@ -109,33 +109,12 @@ fn an_audit_row_edited_with_its_hash_recomputed_breaks_the_next_link() {
     let s = busy();
     // A tamperer who knows the encoding rewrites row 9 and gives it a correct hash
     // of its new contents; row 10 still holds the old hash.
-    let mut row: ballot_intake::audit::AuditRow = s
-        .sqlite()
-        .query_row(
-            "SELECT seq, at, event_id, event, kind, disposition, user_name, role, station_id,
-                    election_id, subject_seq, subject_digest, detail, prev_hash, hash
-             FROM audit_log WHERE seq = 9",
-            [],
-            |r| {
-                Ok(ballot_intake::audit::AuditRow {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    event_id: r.get(2)?,
-                    event: r.get(3)?,
-                    kind: r.get(4)?,
-                    disposition: r.get(5)?,
-                    user_name: r.get(6)?,
-                    role: r.get(7)?,
-                    station_id: r.get(8)?,
-                    election_id: r.get(9)?,
-                    subject_seq: r.get(10)?,
-                    subject_digest: r.get(11)?,
-                    detail: r.get(12)?,
-                    prev_hash: r.get(13)?,
-                    hash: r.get(14)?,
-                })
-            },
-        )
+    let mut row = ballot_intake::ledger::Ledger::open(&s.ledger_path())
+        .unwrap()
+        .recent_audit(1_000)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.seq == 9)
         .unwrap();
     row.user_name = Some("mallory".into());
     row.hash = row.compute_hash();

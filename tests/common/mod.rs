@@ -16,6 +16,25 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// The `init` arguments for election `2026-GEN` on `date`.
+pub fn init_args<'a>(station: &'a str, date: &'a str, timezone: &'a str) -> Vec<&'a str> {
+    vec![
+        "init",
+        "--station",
+        station,
+        "--county",
+        "Denver",
+        "--election",
+        "2026-GEN",
+        "--election-name",
+        "2026 General",
+        "--election-date",
+        date,
+        "--timezone",
+        timezone,
+    ]
+}
+
 /// A station set up in its own temporary data directory.
 pub struct Station {
     pub dir: tempfile::TempDir,
@@ -51,21 +70,7 @@ impl Station {
     /// `sam` (PIN 654321).
     pub fn with_election_on(date: &str) -> Station {
         let s = Station::empty();
-        s.ok(&[
-            "init",
-            "--station",
-            "S1",
-            "--county",
-            "Denver",
-            "--election",
-            "2026-GEN",
-            "--election-name",
-            "2026 General",
-            "--election-date",
-            date,
-            "--timezone",
-            "America/Denver",
-        ]);
+        s.ok(&init_args("S1", date, "America/Denver"));
         s.add_user("ana", "clerk", "123456");
         s.add_user("ben", "clerk", "222222");
         s.add_user("sam", "supervisor", "654321");
