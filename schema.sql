@@ -97,6 +97,10 @@ CREATE TABLE batches (
     seals            TEXT NOT NULL DEFAULT '[]',  -- JSON array of seal numbers
     opened_by        INTEGER NOT NULL REFERENCES users (user_id),
     opened_at        TEXT NOT NULL,
+    -- When the county received the envelopes in this container, if earlier than
+    -- their scan: a drop box emptied at 19:00 on election day holds timely ballots
+    -- that are scanned hours later. The receipt deadline is judged on this time.
+    received_at      TEXT,
     status           TEXT NOT NULL DEFAULT 'open'
                      CHECK (status IN ('open', 'closed', 'discrepancy', 'resolved')),
     closed_by        INTEGER REFERENCES users (user_id),

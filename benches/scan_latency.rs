@@ -46,7 +46,9 @@ fn main() {
     let user = ledger
         .add_user("bench", ballot_intake::auth::Role::Clerk, "123456")
         .unwrap();
-    let batch = ledger.open_batch(&user, None, &[]).unwrap();
+    let batch = ledger
+        .open_batch(&user, &ballot_intake::ledger::NewBatch::default())
+        .unwrap();
 
     let bare = rusqlite::Connection::open(dir.path().join("bare.sqlite3")).unwrap();
     bare.pragma_update(None, "journal_mode", "WAL").unwrap();

@@ -189,6 +189,11 @@ pub enum BatchCommand {
         /// A seal number (repeat for several).
         #[arg(long = "seal")]
         seals: Vec<String>,
+        /// When the county received the container's envelopes, in local time
+        /// ("YYYY-MM-DD HH:MM"), e.g. when a drop box was emptied: the receipt
+        /// deadline is judged on this time instead of the scan time.
+        #[arg(long, value_name = "LOCAL_TIME")]
+        received_at: Option<String>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,

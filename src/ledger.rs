@@ -20,7 +20,7 @@ use chrono_tz::Tz;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
-pub use batches::{Batch, BatchClose, BatchStatus};
+pub use batches::{Batch, BatchClose, BatchStatus, NewBatch};
 pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use import::{ImportCounts, ImportSummary, ImportTx, Importer};

@@ -157,6 +157,75 @@ fn late_after_19_00_on_election_day_but_uocava_has_eight_more_days() {
 }
 
 #[test]
+fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
+    let three_days_ago = chrono::Utc::now().date_naive() - chrono::Days::new(3);
+    let s = loaded(Some(&three_days_ago.to_string()));
+    let open = |received: &str| {
+        s.run_with(
+            &[
+                "batch",
+                "open",
+                "--user",
+                "ana",
+                "--container",
+                "DROPBOX-12",
+                "--seal",
+                "A77",
+                "--received-at",
+                received,
+                "--json",
+            ],
+            b"",
+            &[("BALLOT_INTAKE_PIN", "123456")],
+        )
+    };
+    let close = |count: &str| {
+        let r = s.run_with(
+            &[
+                "batch",
+                "close",
+                "--user",
+                "ana",
+                "--verifier",
+                "sam",
+                "--count",
+                count,
+            ],
+            b"",
+            &[
+                ("BALLOT_INTAKE_PIN", "123456"),
+                ("BALLOT_INTAKE_VERIFIER_PIN", "654321"),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    // The drop box was emptied at 18:59 on election day: its envelopes are timely.
+    let r = open(&format!("{three_days_ago} 18:59"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let batch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(batch["received_at"].as_str().is_some());
+    let (_, results) = s.scan("ana", "123456", "B0001\n");
+    assert_eq!(results[0]["outcome"], "accepted");
+    close("1");
+    // Collected at 19:00: late.
+    assert_eq!(open(&format!("{three_days_ago} 19:00")).code, 0);
+    let (_, results) = s.scan("ana", "123456", "B0002\n");
+    assert_eq!(results[0]["outcome"], "late");
+    close("0");
+    // A receipt time in the future, or not a time, is refused.
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    let r = open(&format!("{tomorrow} 08:00"));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is in the future"), "{}", r.stderr);
+    let r = open("election night");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("YYYY-MM-DD HH:MM"), "{}", r.stderr);
+    // Without a receipt time, the scan time decides: late.
+    let (_, results) = s.scan("ana", "123456", "B0003\n");
+    assert_eq!(results[0]["outcome"], "late");
+}
+
+#[test]
 fn text_output_and_usage_errors() {
     let s = loaded(None);
     let r = s.run_with(

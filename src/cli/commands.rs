@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, pin_for};
 use super::{BatchCommand, Command, ElectionCommand, InitArgs, UserCommand};
 use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, NewElection, StationSetup, User};
+use crate::ledger::{Batch, Ledger, NewBatch, NewElection, StationSetup, User};
 use crate::mail_ballot;
 
 /// Prints a value as one line of JSON.
@@ -228,6 +228,21 @@ fn import(env: &Environment, file: &std::path::Path, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Reads "YYYY-MM-DD HH:MM" as the station's local time. In the repeated hour when
+/// daylight saving ends, the earlier instant is taken: it never makes a timely
+/// envelope late.
+fn parse_local_time(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<Utc>> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").with_context(
+        || format!("{text:?} is not a local time of the form \"YYYY-MM-DD HH:MM\""),
+    )?;
+    let local = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .with_context(|| format!("{text} does not exist in {tz} (the clocks skipped it)"))?;
+    Ok(local.with_timezone(&Utc))
+}
+
 fn describe(b: &Batch) -> String {
     format!(
         "batch {} [{}] opened by {} at {}: {} accepted, {} scans{}{}",
@@ -254,10 +269,23 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
             user,
             container,
             seals,
+            received_at,
             json,
         } => {
+            let tz = ledger.station().timezone;
+            let received_at = received_at
+                .as_deref()
+                .map(|t| parse_local_time(t, tz))
+                .transpose()?;
             let u = sign_in(&mut ledger, &user, PIN_ENV)?;
-            let b = ledger.open_batch(&u, container.as_deref(), &seals)?;
+            let b = ledger.open_batch(
+                &u,
+                &NewBatch {
+                    container,
+                    seals,
+                    received_at,
+                },
+            )?;
             if json {
                 print_json(&b)?;
             } else {

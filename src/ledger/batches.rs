@@ -2,7 +2,7 @@
 //! Election Rule 20. Two people close a batch, and a declared count that differs from
 //! what was scanned holds the batch for a supervisor.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
@@ -65,6 +65,8 @@ pub struct Batch {
     pub opened_by: String,
     /// When (UTC).
     pub opened_at: String,
+    /// When its envelopes were received, if recorded (UTC).
+    pub received_at: Option<String>,
     /// Its state.
     pub status: BatchStatus,
     /// Who closed it.
@@ -83,6 +85,18 @@ pub struct Batch {
     pub resolution_note: Option<String>,
 }
 
+/// What a clerk records when opening a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewBatch {
+    /// Container or tray label.
+    pub container: Option<String>,
+    /// Seal numbers on the container.
+    pub seals: Vec<String>,
+    /// When the county received the container's envelopes (a drop box's collection
+    /// time), if they were received before they are scanned.
+    pub received_at: Option<DateTime<Utc>>,
+}
+
 /// The result of closing a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchClose {
@@ -96,7 +110,8 @@ const BATCH_SELECT: &str =
     "SELECT b.batch_id, b.election_id, b.station_id, b.container_id, b.seals,
         uo.name, b.opened_at, b.status, uc.name, uv.name, b.closed_at, b.declared_count,
         b.scanned_count, b.resolution_note,
-        (SELECT count(*) FROM events e WHERE e.batch_id = b.batch_id AND e.kind = 'scan')
+        (SELECT count(*) FROM events e WHERE e.batch_id = b.batch_id AND e.kind = 'scan'),
+        b.received_at
      FROM batches b
      JOIN users uo ON uo.user_id = b.opened_by
      LEFT JOIN users uc ON uc.user_id = b.closed_by
@@ -118,6 +133,7 @@ type BatchRow = (
     Option<i64>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 fn batch_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
@@ -137,6 +153,7 @@ fn batch_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
         r.get(12)?,
         r.get(13)?,
         r.get(14)?,
+        r.get(15)?,
     ))
 }
 
@@ -165,6 +182,7 @@ fn to_batch(conn: &Connection, row: BatchRow) -> Result<Batch> {
         seals: serde_json::from_str(&row.4).unwrap_or_default(),
         opened_by: row.5,
         opened_at: row.6,
+        received_at: row.15,
         status,
         closed_by: row.8,
         verified_by: row.9,
@@ -207,27 +225,38 @@ fn open_in(
     tx: &Transaction<'_>,
     station: &super::Station,
     user: &User,
-    container: Option<&str>,
-    seals: &[String],
+    batch: &NewBatch,
 ) -> Result<i64> {
     let election = active_election(tx)?;
+    let now = Utc::now();
+    if let Some(at) = batch.received_at
+        && at > now
+    {
+        return Err(LedgerError::Invalid(format!(
+            "the received time {} is in the future; give the time the container was collected",
+            at.with_timezone(&station.timezone).format("%Y-%m-%d %H:%M")
+        )));
+    }
     if let Some(existing) = open_batch_of(tx, user, &election.election_id)? {
         return Err(LedgerError::Batch(format!(
             "{} already has batch {existing} open; close it before opening another",
             user.name
         )));
     }
-    let seals_json = serde_json::to_string(seals).unwrap_or_else(|_| "[]".into());
+    let seals_json = serde_json::to_string(&batch.seals).unwrap_or_else(|_| "[]".into());
+    let received = batch.received_at.map(format_time);
     tx.execute(
-        "INSERT INTO batches (election_id, station_id, container_id, seals, opened_by, opened_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO batches (election_id, station_id, container_id, seals, opened_by, opened_at,
+             received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             election.election_id,
             station.station_id,
-            container,
+            batch.container,
             seals_json,
             user.user_id,
-            format_time(Utc::now())
+            format_time(now),
+            received
         ],
     )?;
     let batch_id = tx.last_insert_rowid();
@@ -236,20 +265,20 @@ fn open_in(
         station,
         &AuditEntry::user(AuditEvent::BatchOpened, Some(user))
             .election(&election.election_id)
-            .detail(json!({"batch": batch_id, "container": container, "seals": seals})),
+            .detail(json!({
+                "batch": batch_id,
+                "container": batch.container,
+                "seals": batch.seals,
+                "received_at": received,
+            })),
     )?;
     Ok(batch_id)
 }
 
 impl Ledger {
     /// Opens a batch for `user` in the active election.
-    pub fn open_batch(
-        &mut self,
-        user: &User,
-        container: Option<&str>,
-        seals: &[String],
-    ) -> Result<Batch> {
-        let id = self.write(|tx, station| open_in(tx, station, user, container, seals))?;
+    pub fn open_batch(&mut self, user: &User, batch: &NewBatch) -> Result<Batch> {
+        let id = self.write(|tx, station| open_in(tx, station, user, batch))?;
         get_batch(&self.conn, id)
     }
 
@@ -259,7 +288,7 @@ impl Ledger {
             let election = active_election(tx)?;
             match open_batch_of(tx, user, &election.election_id)? {
                 Some(id) => Ok(id),
-                None => open_in(tx, station, user, None, &[]),
+                None => open_in(tx, station, user, &NewBatch::default()),
             }
         })?;
         get_batch(&self.conn, id)

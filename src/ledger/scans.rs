@@ -149,9 +149,11 @@ impl Ledger {
             let election = active_election(tx)?;
             // Only the two facts needed: the full batch record counts its scans,
             // which would make every scan slower as the batch grows.
-            let (status, batch_election): (String, String) = tx
-                .prepare_cached("SELECT status, election_id FROM batches WHERE batch_id = ?1")?
-                .query_row([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            let (status, batch_election, received): (String, String, Option<String>) = tx
+                .prepare_cached(
+                    "SELECT status, election_id, received_at FROM batches WHERE batch_id = ?1",
+                )?
+                .query_row([batch_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?
                 .ok_or_else(|| LedgerError::Batch(format!("no batch {batch_id} in this ledger")))?;
             if status != BatchStatus::Open.as_str() {
@@ -166,6 +168,12 @@ impl Ledger {
                 )));
             }
             let deadlines = election.deadlines(station)?;
+            // The deadline is judged on when the county received the envelope: the
+            // container's recorded receipt time if there is one, else the scan time.
+            let received_at = match received.as_deref().map(parse_time).transpose()? {
+                Some(r) if r < at => r,
+                _ => at,
+            };
             let read = intake::read_barcode(raw, election.check_digit);
             let (outcome, normalized, hit, receipt, reason) = match read {
                 Err(why) => (Outcome::Invalid, None, None, None, Some(why.describe().to_string())),
@@ -184,7 +192,13 @@ impl Ledger {
                         Found::Ballot(f) => f.first_receipt.clone(),
                         _ => None,
                     };
-                    (intake::decide(&found, at, &deadlines), Some(normalized), hit, receipt, None)
+                    (
+                        intake::decide(&found, received_at, &deadlines),
+                        Some(normalized),
+                        hit,
+                        receipt,
+                        None,
+                    )
                 }
             };
             let mut event = EventRow {
