@@ -147,7 +147,7 @@ impl Ledger {
         let tz = self.station.timezone;
         self.write(|tx, station| {
             let election = active_election(tx)?;
-            // Only the two facts needed: the full batch record counts its scans,
+            // Only the three facts needed: the full batch record counts its scans,
             // which would make every scan slower as the batch grows.
             let (status, batch_election, received): (String, String, Option<String>) = tx
                 .prepare_cached(
