@@ -180,3 +180,55 @@ fn kill_9_at_random_moments_loses_nothing_printed() {
         printed.len()
     );
 }
+
+/// Two scanning processes on one ledger, fed the same envelopes in opposite orders:
+/// each ballot is accepted exactly once, the other scan of it is a duplicate.
+#[test]
+fn two_processes_never_both_accept_one_envelope() {
+    let s = Station::upcoming();
+    let file = ballot_file(s.dir.path());
+    s.ok(&["import", file.to_str().unwrap()]);
+    let codes: Vec<String> = (0..2000).map(|i| format!("C{i:06}")).collect();
+    let forward = codes.join("\n") + "\n";
+    let backward = codes.iter().rev().cloned().collect::<Vec<_>>().join("\n") + "\n";
+    let run = |user: &'static str, pin: &'static str, input: String| {
+        let mut child = s
+            .command(&["scan", "--user", user, "--json"])
+            .env("BALLOT_INTAKE_PIN", pin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+        (child, writer)
+    };
+    let (a, wa) = run("ana", "123456", forward);
+    let (b, wb) = run("ben", "222222", backward);
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    wa.join().unwrap();
+    wb.join().unwrap();
+    assert!(
+        oa.status.success() && ob.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ob.stderr)
+    );
+    let mut accepted = std::collections::HashMap::new();
+    for out in [&oa.stdout, &ob.stdout] {
+        for line in String::from_utf8_lossy(out).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let outcome = v["outcome"].as_str().unwrap().to_string();
+            assert!(outcome == "accepted" || outcome == "duplicate", "{v}");
+            if outcome == "accepted" {
+                *accepted
+                    .entry(v["barcode"].as_str().unwrap().to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    assert_eq!(accepted.len(), codes.len());
+    assert!(accepted.values().all(|&n| n == 1));
+    assert_eq!(s.status()["outcomes"]["accepted"], 2000);
+    assert_eq!(s.status()["outcomes"]["duplicate"], 2000);
+}
