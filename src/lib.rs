@@ -14,3 +14,4 @@ pub mod environment;
 pub mod intake;
 pub mod ledger;
 pub mod mail_ballot;
+pub mod scanner;
