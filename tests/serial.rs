@@ -95,7 +95,10 @@ fn full_speed_split_writes_and_a_reopened_far_end() {
             other => panic!("expected a disconnect, got {other:?}"),
         }
     }
-    assert!(saw_garbled, "the unterminated tail is reported, not scanned");
+    assert!(
+        saw_garbled,
+        "the unterminated tail is reported, not scanned"
+    );
     let started = Instant::now();
     let mut master = pty_at(&link);
     loop {
@@ -105,7 +108,10 @@ fn full_speed_split_writes_and_a_reopened_far_end() {
             other => panic!("expected a reconnect, got {other:?}"),
         }
     }
-    assert!(started.elapsed() < Duration::from_secs(3), "reopened within the 2 s backoff");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "reopened within the 2 s backoff"
+    );
     master.write_all(b"AFTER1\rAFTER2\r").unwrap();
     assert_eq!(scans(&rx, 2), ["AFTER1", "AFTER2"]);
 
@@ -120,7 +126,12 @@ fn double_reads_are_suppressed_and_a_missing_port_is_reported() {
     let (tx, rx) = channel();
     let stop = Arc::new(AtomicBool::new(false));
     // Not there yet: reported once, then picked up when it appears.
-    let reader = serial::spawn(SerialSettings::new(link.to_str().unwrap(), 9600), tx, stop.clone()).unwrap();
+    let reader = serial::spawn(
+        SerialSettings::new(link.to_str().unwrap(), 9600),
+        tx,
+        stop.clone(),
+    )
+    .unwrap();
     match next(&rx) {
         DeviceMessage::Disconnected { reason, .. } => assert!(!reason.is_empty()),
         other => panic!("expected the missing port to be reported, got {other:?}"),
@@ -132,7 +143,9 @@ fn double_reads_are_suppressed_and_a_missing_port_is_reported() {
     while got.len() < 3 {
         got.push(match next(&rx) {
             DeviceMessage::Scan(e) => format!("scan {}", String::from_utf8_lossy(&e.raw)),
-            DeviceMessage::DoubleRead { raw, .. } => format!("double {}", String::from_utf8_lossy(&raw)),
+            DeviceMessage::DoubleRead { raw, .. } => {
+                format!("double {}", String::from_utf8_lossy(&raw))
+            }
             other => panic!("{other:?}"),
         });
     }

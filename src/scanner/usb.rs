@@ -103,6 +103,9 @@ pub fn run_reports(
             Ok(None) => continue,
             Err(e) => return e,
         };
+        // At debug level every report is logged in the fixtures' format, so a real
+        // scanner's session can be captured for a regression test.
+        log::debug!("{source}: report {}", hex::encode(&report));
         let message = match decoder.feed(&report) {
             Ok(None) => continue,
             Ok(Some(code)) => {
