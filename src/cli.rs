@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod listen;
 mod pin;
 mod scan;
 
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use crate::auth::Role;
 use crate::barcode::CheckDigit;
 use crate::environment::{DATA_DIR_ENV, Environment};
+use crate::scanner::ScannerSpec;
 
 /// Scanner station for returned mail-ballot envelopes.
 #[derive(Debug, Parser)]
@@ -50,6 +52,25 @@ pub enum Command {
     },
     /// Scan barcodes read from standard input, one per line.
     Scan(ScanArgs),
+    /// Run the intake on live scanners until stopped (SIGINT/SIGTERM).
+    Listen {
+        /// The user scanning (PIN from BALLOT_INTAKE_PIN or a prompt on the terminal).
+        #[arg(long)]
+        user: String,
+        /// A scanner: serial:PATH[@BAUD] or usb:VID:PID (repeat for several; default:
+        /// the scanners saved in the configuration).
+        #[arg(long = "scanner", value_parser = parse_spec)]
+        scanners: Vec<ScannerSpec>,
+        /// Print one JSON object per scan (device events go to stderr as JSON).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the serial ports and USB HID-POS scanners present.
+    Scanners {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Open, close, list and resolve batches.
     #[command(subcommand)]
     Batch(BatchCommand),
@@ -248,6 +269,10 @@ fn parse_check(s: &str) -> Result<CheckDigit, String> {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+fn parse_spec(s: &str) -> Result<ScannerSpec, String> {
     s.parse()
 }
 

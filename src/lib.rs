@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod barcode;
 pub mod cli;
+pub mod config;
 pub mod environment;
 pub mod intake;
 pub mod ledger;

@@ -10,6 +10,7 @@ pub mod debounce;
 pub mod framing;
 pub mod hidpos;
 pub mod serial;
+pub mod state;
 pub mod usb;
 pub mod wedge;
 
@@ -154,6 +155,23 @@ impl FromStr for ScannerSpec {
         Err(format!(
             "{s:?} is not a scanner: use serial:PATH[@BAUD] or usb:VID:PID"
         ))
+    }
+}
+
+impl ScannerSpec {
+    /// The source its scans are recorded under (the baud rate is a setting, not part
+    /// of the device's identity).
+    pub fn source(&self) -> Source {
+        match self {
+            ScannerSpec::Serial { path, .. } => Source {
+                kind: SourceKind::Serial,
+                id: path.clone(),
+            },
+            ScannerSpec::Usb { vid, pid } => Source {
+                kind: SourceKind::Usb,
+                id: format!("{vid:04x}:{pid:04x}"),
+            },
+        }
     }
 }
 

@@ -4,27 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
+mod common;
+use common::pty_at;
+
 use ballot_intake::scanner::serial::{self, SerialSettings};
 use ballot_intake::scanner::{DeviceMessage, SourceKind};
-use serialport::{SerialPort, TTYPort};
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
-
-/// A pseudo-terminal whose slave end is reachable through `link`, as a scanner's
-/// stable udev symlink would be. Returns the master (the "scanner" side).
-fn pty_at(link: &Path) -> TTYPort {
-    let (master, slave) = TTYPort::pair().unwrap();
-    let name = slave.name().unwrap();
-    // The reader must be able to open the slave itself (ports are opened exclusively).
-    drop(slave);
-    let _ = std::fs::remove_file(link);
-    std::os::unix::fs::symlink(&name, link).unwrap();
-    master
-}
 
 fn next(rx: &Receiver<DeviceMessage>) -> DeviceMessage {
     rx.recv_timeout(Duration::from_secs(10))

@@ -12,6 +12,8 @@ use super::{BatchCommand, Command, ElectionCommand, InitArgs, UserCommand};
 use crate::environment::Environment;
 use crate::ledger::{Batch, Ledger, NewBatch, NewElection, StationSetup, User};
 use crate::mail_ballot;
+use crate::scanner::ScannerSpec;
+use crate::scanner::state::ListenerState;
 
 /// Prints a value as one line of JSON.
 pub(super) fn print_json<T: Serialize>(value: &T) -> Result<()> {
@@ -46,6 +48,12 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         Command::Import { file, json } => import(env, &file, json)?,
         Command::Scan(args) => return super::scan::run(env, &args),
         Command::Demo { json } => return super::demo::run(env, json),
+        Command::Listen {
+            user,
+            scanners,
+            json,
+        } => return super::listen::run(env, &user, &scanners, json),
+        Command::Scanners { json } => super::listen::list(json)?,
         Command::Batch(cmd) => batch(env, cmd)?,
         Command::Reverse {
             seq,
@@ -68,8 +76,11 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         Command::Status { json } => {
             let ledger = open(env)?;
             let s = ledger.status()?;
+            let scanners = scanner_status(env);
             if json {
-                print_json(&s)?;
+                let mut value = serde_json::to_value(&s)?;
+                value["scanners"] = serde_json::to_value(&scanners)?;
+                print_json(&value)?;
             } else {
                 if s.demo {
                     println!("*** DEMO STATION: nothing recorded here is ever sent ***");
@@ -95,6 +106,17 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                     println!(
                         "open batch {} by {} since {}: {} accepted",
                         b.batch, b.opened_by, b.opened_at, b.accepted
+                    );
+                }
+                for sc in &scanners {
+                    println!(
+                        "scanner {}: {}{}",
+                        sc.spec,
+                        sc.state,
+                        sc.last_code_at
+                            .as_deref()
+                            .map(|t| format!(", last code {t}"))
+                            .unwrap_or_default()
                     );
                 }
             }
@@ -123,6 +145,48 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A configured scanner as `status` shows it.
+#[derive(Serialize)]
+struct ScannerLine {
+    spec: String,
+    /// connected, disconnected, or not listening (no `listen` is running).
+    state: String,
+    since: Option<String>,
+    reason: Option<String>,
+    last_code_at: Option<String>,
+}
+
+/// The configured scanners with what the running listener last wrote about them.
+fn scanner_status(env: &Environment) -> Vec<ScannerLine> {
+    let config = crate::config::Config::load(env);
+    let state = ListenerState::load(&env.data_dir);
+    let alive = state.listener_alive();
+    config
+        .scanners
+        .iter()
+        .map(|sc| {
+            let key = sc
+                .spec
+                .parse::<ScannerSpec>()
+                .map(|s| s.source().to_string())
+                .unwrap_or_default();
+            let known = state.scanners.get(&key);
+            let state_word = match known {
+                Some(s) if alive && s.connected => "connected",
+                Some(_) if alive => "disconnected",
+                _ => "not listening",
+            };
+            ScannerLine {
+                spec: sc.spec.clone(),
+                state: state_word.to_string(),
+                since: known.map(|s| s.since.clone()),
+                reason: known.and_then(|s| s.reason.clone()),
+                last_code_at: known.and_then(|s| s.last_code_at.clone()),
+            }
+        })
+        .collect()
 }
 
 fn init(env: &Environment, a: InitArgs) -> Result<()> {

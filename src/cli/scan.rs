@@ -30,7 +30,11 @@ struct ScanLine<'a> {
     instruction: &'a str,
 }
 
-fn write_result(out: &mut impl Write, r: &ScanResult, json: bool) -> std::io::Result<()> {
+pub(super) fn write_result(
+    out: &mut impl Write,
+    r: &ScanResult,
+    json: bool,
+) -> std::io::Result<()> {
     // The line terminator was stripped; show what the scanner sent otherwise.
     if json {
         let line = ScanLine {

@@ -171,7 +171,9 @@ impl Emitter<'_> {
     }
 }
 
-/// Reads an open port until it fails or `stop` is set. Returns the failure.
+/// Reads an open port until it fails, or until `stop` is set and the bytes already
+/// waiting in the port have been read (a code the scanner sent just before the
+/// station was stopped is still recorded). Returns the failure.
 fn read_port(
     port: &mut dyn Read,
     framer: &mut Framer,
@@ -179,7 +181,8 @@ fn read_port(
     stop: &AtomicBool,
 ) -> Option<String> {
     let mut buf = [0u8; 4096];
-    while !stop.load(Ordering::Relaxed) {
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
         match port.read(&mut buf) {
             Ok(0) => return Some("the port reached end of file".into()),
             Ok(n) => {
@@ -204,11 +207,13 @@ fn read_port(
                 {
                     return None;
                 }
+                if stopping {
+                    return None;
+                }
             }
             Err(e) => return Some(e.to_string()),
         }
     }
-    None
 }
 
 /// Runs a serial scanner in a named thread until `stop` is set.

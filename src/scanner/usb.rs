@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::debounce::Debouncer;
 use super::hidpos::{HidPosDecoder, REPORT_LEN, ReportLayout, known};
-use super::{DeviceMessage, ScanEvent, Source, SourceKind};
+use super::{DeviceMessage, ScanEvent, Source};
 
 /// Why a transport stopped or failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,7 +140,7 @@ pub fn run_reports(
 
 /// A HID-POS scanner opened through libusb.
 pub struct UsbHidPos {
-    handle: rusb::DeviceHandle<rusb::GlobalContext>,
+    handle: rusb::DeviceHandle<rusb::Context>,
     interface: u8,
     endpoint: u8,
 }
@@ -160,7 +160,12 @@ fn usb_err(e: rusb::Error) -> TransportError {
 impl UsbHidPos {
     /// Opens the first device with this id and claims its HID interface.
     pub fn open(vid: u16, pid: u16) -> Result<UsbHidPos, TransportError> {
-        let devices = rusb::devices().map_err(usb_err)?;
+        use rusb::UsbContext;
+        // An explicit context: rusb's global one panics where libusb cannot start
+        // (a machine with no USB bus), and a station must report that, not crash.
+        let context = rusb::Context::new()
+            .map_err(|e| TransportError::Gone(format!("USB is not available: {e}")))?;
+        let devices = context.devices().map_err(usb_err)?;
         let device = devices
             .iter()
             .find(|d| {
@@ -236,7 +241,8 @@ pub struct UsbScannerInfo {
 
 /// The known HID-POS scanners on the bus (an empty list when there is no USB bus).
 pub fn list() -> Vec<UsbScannerInfo> {
-    let Ok(devices) = rusb::devices() else {
+    use rusb::UsbContext;
+    let Ok(devices) = rusb::Context::new().and_then(|c| c.devices()) else {
         return Vec::new();
     };
     devices
@@ -272,10 +278,7 @@ pub fn spawn(
     tx: Sender<DeviceMessage>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    let source = Source {
-        kind: SourceKind::Usb,
-        id: format!("{vid:04x}:{pid:04x}"),
-    };
+    let source = super::ScannerSpec::Usb { vid, pid }.source();
     std::thread::Builder::new()
         .name(format!("usb-{vid:04x}:{pid:04x}"))
         .spawn(move || {

@@ -187,3 +187,16 @@ impl Station {
         all
     }
 }
+
+/// A pseudo-terminal whose slave end is reachable through `link`, as a scanner's
+/// stable udev symlink would be. Returns the master: the "scanner" side.
+pub fn pty_at(link: &Path) -> serialport::TTYPort {
+    use serialport::SerialPort;
+    let (master, slave) = serialport::TTYPort::pair().expect("pty pair");
+    let name = slave.name().expect("pty name");
+    // The station must be able to open the slave itself (ports are opened exclusively).
+    drop(slave);
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(&name, link).expect("symlink");
+    master
+}
