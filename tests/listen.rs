@@ -149,3 +149,84 @@ fn scanners_lists_without_failing_on_a_machine_with_no_usb() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["serial"].is_array() && v["usb"].is_array());
 }
+
+#[test]
+fn several_scanners_feed_one_station() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let (la, lb) = (
+        s.dir.path().join("scanner-a"),
+        s.dir.path().join("scanner-b"),
+    );
+    let (mut a, mut b) = (pty_at(&la), pty_at(&lb));
+    let mut child = s
+        .command(&[
+            "listen",
+            "--user",
+            "ana",
+            "--json",
+            "--scanner",
+            &format!("serial:{}", la.display()),
+            "--scanner",
+            &format!("serial:{}@115200", lb.display()),
+        ])
+        .env("BALLOT_INTAKE_PIN", "123456")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (etx, erx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = etx.send(line.unwrap());
+        }
+    });
+    for _ in 0..2 {
+        let e = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(e.contains("connected"), "{e}");
+    }
+    let stdout = child.stdout.take().unwrap();
+    let (otx, orx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = otx.send(line.unwrap());
+        }
+    });
+    // The same envelope on two scanners is not a double read: the second is a duplicate.
+    a.write_all(b"B0001\r").unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(&orx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    b.write_all(b"B0001\rB0002\r").unwrap();
+    let mut rest: Vec<serde_json::Value> = (0..2)
+        .map(|_| serde_json::from_str(&orx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap())
+        .collect();
+    rest.insert(0, first);
+    let got: Vec<(String, String, String)> = rest
+        .iter()
+        .map(|r| {
+            (
+                r["barcode"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+                r["source"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let (sa, sb) = (
+        format!("serial:{}", la.display()),
+        format!("serial:{}", lb.display()),
+    );
+    assert_eq!(
+        got,
+        [
+            ("B0001".to_string(), "accepted".to_string(), sa.clone()),
+            ("B0001".into(), "duplicate".into(), sb.clone()),
+            ("B0002".into(), "accepted".into(), sb.clone()),
+        ]
+    );
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "SIGINT stops cleanly too");
+}

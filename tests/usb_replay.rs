@@ -94,3 +94,79 @@ fn recordings_are_checked_when_read() {
     );
     assert!(Recorded::parse("# only a comment\n\n").is_ok());
 }
+
+/// Hot-plug through the real reconnect loop: the scanner is absent at first (reported
+/// once), arrives, is unplugged (the recording ends), and arrives again.
+#[test]
+fn arrival_removal_and_return() {
+    use ballot_intake::scanner::hidpos::{REPORT_LEN, SCANNED_DATA_REPORT_ID};
+    use ballot_intake::scanner::usb::{ReportSource, spawn_with};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    fn session(code: &str) -> Box<dyn ReportSource> {
+        let mut r = vec![0u8; REPORT_LEN];
+        r[0] = SCANNED_DATA_REPORT_ID;
+        r[1] = code.len() as u8;
+        r[2..2 + code.len()].copy_from_slice(code.as_bytes());
+        Box::new(Recorded::parse(&format!("0 {}", hex(&r))).unwrap())
+    }
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    let mut plan = vec![
+        Err(TransportError::Gone("no USB device 0c2e:0b61".into())),
+        Err(TransportError::Gone("no USB device 0c2e:0b61".into())),
+        Ok("B0001"),
+        Err(TransportError::Gone("no USB device 0c2e:0b61".into())),
+        Ok("B0002"),
+    ]
+    .into_iter();
+    let open = move || match plan.next() {
+        Some(Ok(code)) => Ok(session(code)),
+        Some(Err(e)) => Err(e),
+        None => Err(TransportError::Gone("no USB device 0c2e:0b61".into())),
+    };
+    let source = Source {
+        kind: SourceKind::Usb,
+        id: "0c2e:0b61".into(),
+    };
+    let (tx, rx) = channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = spawn_with(
+        source,
+        open,
+        ReportLayout::LengthPrefixed,
+        Duration::from_millis(750),
+        tx,
+        stop.clone(),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 6 {
+        let m = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("reconnect loop stalled");
+        seen.push(match m {
+            DeviceMessage::Connected(_) => "connected".to_string(),
+            DeviceMessage::Disconnected { .. } => "disconnected".into(),
+            DeviceMessage::Scan(e) => format!("scan {}", String::from_utf8(e.raw).unwrap()),
+            other => format!("{other:?}"),
+        });
+    }
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap();
+    assert_eq!(
+        seen,
+        [
+            "disconnected",
+            "connected",
+            "scan B0001",
+            "disconnected",
+            "connected",
+            "scan B0002"
+        ],
+        "absence is reported once, not on every retry"
+    );
+}

@@ -270,6 +270,7 @@ pub fn list() -> Vec<UsbScannerInfo> {
 
 /// Runs a USB scanner in a named thread until `stop`: opens it, reads it, and when
 /// it goes away (or is not plugged in yet) waits and opens it again, with a backoff.
+/// Removal shows as the transport failing; arrival as the next open succeeding.
 pub fn spawn(
     vid: u16,
     pid: u16,
@@ -279,20 +280,35 @@ pub fn spawn(
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let source = super::ScannerSpec::Usb { vid, pid }.source();
+    let open = move || UsbHidPos::open(vid, pid).map(|d| Box::new(d) as Box<dyn ReportSource>);
+    spawn_with(source, open, layout, window, tx, stop)
+}
+
+/// [`spawn`] with the transport's opener given, so that arrival and removal can be
+/// tested with recorded sessions.
+pub fn spawn_with(
+    source: Source,
+    mut open: impl FnMut() -> Result<Box<dyn ReportSource>, TransportError> + Send + 'static,
+    layout: ReportLayout,
+    window: Duration,
+    tx: Sender<DeviceMessage>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
-        .name(format!("usb-{vid:04x}:{pid:04x}"))
+        .name(format!("usb-{}", source.id))
         .spawn(move || {
             let mut debounce = Debouncer::new(window);
             let mut backoff = super::serial::Backoff::default();
             let mut reported_down = false;
             while !stop.load(Ordering::Relaxed) {
-                match UsbHidPos::open(vid, pid) {
+                match open() {
                     Ok(mut dev) => {
                         backoff.reset();
                         if tx.send(DeviceMessage::Connected(source.clone())).is_err() {
                             return;
                         }
-                        let why = run_reports(&source, &mut dev, layout, &mut debounce, &tx, &stop);
+                        let why =
+                            run_reports(&source, dev.as_mut(), layout, &mut debounce, &tx, &stop);
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
