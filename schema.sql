@@ -132,6 +132,7 @@ CREATE TABLE events (
     user_id      INTEGER NOT NULL REFERENCES users (user_id),
     batch_id     INTEGER REFERENCES batches (batch_id),
     source       TEXT NOT NULL,
+    symbology    TEXT,  -- the AIM symbology identifier the scanner sent, if any
     occurred_at  TEXT NOT NULL,
     reason       TEXT,
     corrects     INTEGER REFERENCES events (seq),

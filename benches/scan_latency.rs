@@ -9,7 +9,7 @@
 mod support;
 
 use ballot_intake::barcode::CheckDigit;
-use ballot_intake::ledger::{Ledger, NewElection, StationSetup};
+use ballot_intake::ledger::{Ledger, NewElection, ScanInput, StationSetup};
 use chrono::{NaiveDate, Utc};
 use std::time::Instant;
 
@@ -83,7 +83,16 @@ fn main() {
         for code in block {
             let t = Instant::now();
             let r = ledger
-                .record_scan(&user, batch.batch_id, code.as_bytes(), "bench", Utc::now())
+                .record_scan(
+                    &user,
+                    batch.batch_id,
+                    &ScanInput {
+                        raw: code.as_bytes(),
+                        source: "bench",
+                        symbology: None,
+                        at: Utc::now(),
+                    },
+                )
                 .unwrap();
             ours.push(t.elapsed().as_secs_f64() * 1e6);
             *outcomes.entry(r.outcome.as_str()).or_insert(0) += 1;

@@ -25,7 +25,7 @@ pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use import::{ImportCounts, ImportSummary, ImportTx, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
-pub use scans::{Reversal, ScanResult};
+pub use scans::{Reversal, ScanInput, ScanResult};
 pub use status::{OpenBatch, Status};
 pub use users::User;
 pub use verify::{VerifyProblem, VerifyReport};

@@ -44,7 +44,9 @@ fn listen_records_prints_and_stops_cleanly() {
     let event: serde_json::Value = serde_json::from_str(&event).unwrap();
     assert_eq!(event["event"], "connected", "{event}");
 
-    scanner.write_all(b"B0001\rB0001\rB0002\rNOPE\r").unwrap();
+    scanner
+        .write_all(b"]C1B0001\rB0001\rB0002\rNOPE\r")
+        .unwrap();
     let results: Vec<serde_json::Value> = (0..3)
         .map(|_| serde_json::from_str(&orx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap())
         .collect();
@@ -67,6 +69,9 @@ fn listen_records_prints_and_stops_cleanly() {
     );
     let source = format!("serial:{}", link.display());
     assert!(results.iter().all(|r| r["source"] == source.as_str()));
+    // The AIM identifier is stripped from the code and recorded with the scan.
+    assert_eq!(results[0]["symbology"], "]C1");
+    assert!(results[1]["symbology"].is_null());
     let double = erx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(
         double.contains("double read") && double.contains("B0001"),

@@ -22,7 +22,7 @@ use super::pin::PIN_ENV;
 use super::scan::write_result;
 use crate::config::Config;
 use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, User, format_time};
+use crate::ledger::{Batch, Ledger, ScanInput, User, format_time};
 use crate::scanner::state::ListenerState;
 use crate::scanner::{DeviceMessage, ScanEvent, ScannerSpec, serial, usb};
 
@@ -73,9 +73,12 @@ impl Session<'_> {
             .record_scan(
                 self.user,
                 self.batch.batch_id,
-                &e.raw,
-                &source,
-                e.received_at,
+                &ScanInput {
+                    raw: &e.raw,
+                    source: &source,
+                    symbology: e.symbology.as_deref(),
+                    at: e.received_at,
+                },
             )
             .with_context(|| {
                 format!(

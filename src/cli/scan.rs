@@ -12,7 +12,7 @@ use super::commands::sign_in;
 use super::pin::PIN_ENV;
 use crate::environment::Environment;
 use crate::intake::Receipt;
-use crate::ledger::{Ledger, ScanResult, User};
+use crate::ledger::{Ledger, ScanInput, ScanResult, User};
 
 /// The JSON line printed for each scan. Voter names never appear here: output may be
 /// logged or piped where confidential voters' names must not go.
@@ -25,6 +25,7 @@ struct ScanLine<'a> {
     seq: i64,
     at: &'a str,
     source: &'a str,
+    symbology: Option<&'a str>,
     reason: Option<&'a str>,
     first_receipt: Option<&'a Receipt>,
     instruction: &'a str,
@@ -45,6 +46,7 @@ pub(super) fn write_result(
             seq: r.seq,
             at: &r.at,
             source: &r.source,
+            symbology: r.symbology.as_deref(),
             reason: r.reason.as_deref(),
             first_receipt: r.first_receipt.as_ref(),
             instruction: &r.instruction,
@@ -110,7 +112,16 @@ pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) ->
         }
         let at = Utc::now();
         let result = ledger
-            .record_scan(user, batch.batch_id, &line, source, at)
+            .record_scan(
+                user,
+                batch.batch_id,
+                &ScanInput {
+                    raw: &line,
+                    source,
+                    symbology: None,
+                    at,
+                },
+            )
             .with_context(|| {
                 format!(
                     "barcode {:?} was NOT recorded",

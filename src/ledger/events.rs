@@ -37,6 +37,8 @@ pub struct EventRow {
     pub batch_id: Option<i64>,
     /// Where it came from (stdin, keyboard, serial:/dev/ttyACM0, keyed ...).
     pub source: String,
+    /// The AIM symbology identifier the scanner sent (`]C1` ...), if any.
+    pub symbology: Option<String>,
     /// When (UTC).
     pub occurred_at: String,
     /// Reason (invalid barcode, correction reason, USPS endorsement ...).
@@ -47,7 +49,7 @@ pub struct EventRow {
 
 /// The columns of `events` in [`EventRow`] order.
 pub(crate) const EVENT_COLUMNS: &str = "seq, election_id, kind, mode, raw, normalized, outcome, \
-     ballot_pk, station_id, user_id, batch_id, source, occurred_at, reason, corrects";
+     ballot_pk, station_id, user_id, batch_id, source, symbology, occurred_at, reason, corrects";
 
 impl EventRow {
     /// SHA-256 of the canonical encoding of every column.
@@ -65,6 +67,7 @@ impl EventRow {
             .int(Some(self.user_id))
             .int(self.batch_id)
             .text(Some(&self.source))
+            .text(self.symbology.as_deref())
             .text(Some(&self.occurred_at))
             .text(self.reason.as_deref())
             .int(self.corrects)
@@ -86,9 +89,10 @@ impl EventRow {
             user_id: r.get(9)?,
             batch_id: r.get(10)?,
             source: r.get(11)?,
-            occurred_at: r.get(12)?,
-            reason: r.get(13)?,
-            corrects: r.get(14)?,
+            symbology: r.get(12)?,
+            occurred_at: r.get(13)?,
+            reason: r.get(14)?,
+            corrects: r.get(15)?,
         })
     }
 
@@ -97,8 +101,8 @@ impl EventRow {
     pub(crate) fn insert(&mut self, tx: &Transaction<'_>) -> Result<String> {
         tx.prepare_cached(
             "INSERT INTO events (election_id, kind, mode, raw, normalized, outcome, ballot_pk,
-                 station_id, user_id, batch_id, source, occurred_at, reason, corrects)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 station_id, user_id, batch_id, source, symbology, occurred_at, reason, corrects)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             self.election_id,
@@ -112,6 +116,7 @@ impl EventRow {
             self.user_id,
             self.batch_id,
             self.source,
+            self.symbology,
             self.occurred_at,
             self.reason,
             self.corrects

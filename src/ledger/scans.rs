@@ -32,6 +32,8 @@ pub struct ScanResult {
     pub at: String,
     /// Where it came from.
     pub source: String,
+    /// The AIM symbology identifier the scanner sent, if any.
+    pub symbology: Option<String>,
     /// Why it is invalid, when it is.
     pub reason: Option<String>,
     /// The first receipt, for a duplicate.
@@ -40,6 +42,19 @@ pub struct ScanResult {
     pub instruction: String,
     /// Whether the voter is confidential (their name must be masked).
     pub confidential: bool,
+}
+
+/// One code to record, as the scanner delivered it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanInput<'a> {
+    /// The code's bytes (line terminator removed).
+    pub raw: &'a [u8],
+    /// Where it came from (`stdin`, `serial:/dev/ttyACM0`, `usb:0c2e:0b61` ...).
+    pub source: &'a str,
+    /// The AIM symbology identifier the scanner sent, if any.
+    pub symbology: Option<&'a str>,
+    /// When the scanner delivered it.
+    pub at: DateTime<Utc>,
 }
 
 /// The result of reversing an event.
@@ -135,15 +150,19 @@ fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Option<Receipt>
 
 impl Ledger {
     /// Records one receive-mode scan into `batch_id` for `user` and returns its
-    /// outcome once committed. `at` is when the scanner delivered the code.
+    /// outcome once committed.
     pub fn record_scan(
         &mut self,
         user: &User,
         batch_id: i64,
-        raw: &[u8],
-        source: &str,
-        at: DateTime<Utc>,
+        input: &ScanInput<'_>,
     ) -> Result<ScanResult> {
+        let ScanInput {
+            raw,
+            source,
+            symbology,
+            at,
+        } = *input;
         let tz = self.station.timezone;
         self.write(|tx, station| {
             let election = active_election(tx)?;
@@ -214,6 +233,7 @@ impl Ledger {
                 user_id: user.user_id,
                 batch_id: Some(batch_id),
                 source: source.to_string(),
+                symbology: symbology.map(str::to_string),
                 occurred_at: format_time(at),
                 reason: reason.clone(),
                 corrects: None,
@@ -244,6 +264,7 @@ impl Ledger {
                 seq: event.seq,
                 at: event.occurred_at,
                 source: source.to_string(),
+                symbology: event.symbology.clone(),
                 reason,
                 instruction: intake::instruction(outcome, receipt.as_ref(), tz),
                 first_receipt: receipt,
@@ -296,6 +317,7 @@ impl Ledger {
                 user_id: supervisor.user_id,
                 batch_id: original.batch_id,
                 source: "supervisor".into(),
+                symbology: None,
                 occurred_at: format_time(Utc::now()),
                 reason: Some(reason.clone()),
                 corrects: Some(seq),

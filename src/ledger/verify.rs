@@ -196,8 +196,8 @@ impl Ledger {
         let mut found = false;
         while let Some(r) = rows.next()? {
             let event = EventRow::from_row(r)?;
-            let audit_seq: Option<i64> = r.get(15)?;
-            let digest: Option<String> = r.get(16)?;
+            let audit_seq: Option<i64> = r.get(16)?;
+            let digest: Option<String> = r.get(17)?;
             count += 1;
             if found {
                 continue;
