@@ -159,6 +159,25 @@ CREATE TABLE outbox (
     acked_at     TEXT
 );
 
+-- Batches of outbox events sent (or to be sent) to the notification backend. Once
+-- formed, a batch's events and payload never change: a retry sends the same bytes
+-- under the same batch_id, so the backend can drop what it already has.
+CREATE TABLE sync_batches (
+    batch_id         TEXT PRIMARY KEY,            -- UUID, also the Idempotency-Key
+    election_id      TEXT NOT NULL REFERENCES elections (election_id),
+    created_at       TEXT NOT NULL,
+    events           INTEGER NOT NULL,
+    payload          BLOB NOT NULL,               -- the exact JSON sent
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'acked')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT,
+    last_error       TEXT,
+    acked_at         TEXT,
+    accepted         INTEGER,
+    duplicates       INTEGER
+) WITHOUT ROWID;
+CREATE INDEX outbox_unbatched ON outbox (event_seq) WHERE sync_batch IS NULL;
+
 -- The audit log: a hash chain, append-only.
 CREATE TABLE audit_log (
     seq             INTEGER PRIMARY KEY,

@@ -124,6 +124,16 @@ catalogue! {
     EventReversed = 1502, "event-reversed", UserAction, Success;
     /// `verify` found the ledger intact.
     LedgerVerified = 1601, "ledger-verified", UserAction, Success;
+    /// The sync transport was chosen or changed.
+    SyncConfigured = 1701, "sync-configured", UserAction, Success;
+    /// The backend acknowledged a batch of events.
+    SyncBatchAcked = 1702, "sync-batch-acked", SystemAction, Success;
+    /// The backend refused a batch; it is held for a supervisor.
+    SyncBatchHeld = 1703, "sync-batch-held", SystemAction, Failure;
+    /// A supervisor released a held batch to be sent again.
+    SyncBatchReleased = 1704, "sync-batch-released", UserAction, Success;
+    /// A nightly batch file was written.
+    ExportWritten = 1801, "export-written", UserAction, Success;
 }
 
 /// The hash before the first row.

@@ -8,6 +8,7 @@ mod demo;
 mod listen;
 mod pin;
 mod scan;
+mod sync;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
@@ -65,6 +66,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send the outbox to the notification backend (see also `sync setup`).
+    Sync(SyncArgs),
     /// List the serial ports and USB HID-POS scanners present.
     Scanners {
         /// Print as JSON.
@@ -194,6 +197,55 @@ pub struct ScanArgs {
     /// The source recorded with each scan.
     #[arg(long, default_value = "stdin")]
     pub source: String,
+}
+
+/// `sync` arguments: with no subcommand, send everything pending.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncArgs {
+    /// Configure or release instead of sending.
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
+    /// Give up (exit 1, saying what is pending) after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub max_wait: Option<u64>,
+    /// Keep running: send batches as events arrive (by count and age).
+    #[arg(long)]
+    pub watch: bool,
+}
+
+/// `sync` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Choose the transport: the backend's URL and token, or a folder.
+    Setup {
+        /// The backend's base URL (https://, or http:// on a loopback address).
+        #[arg(long, conflicts_with = "directory", requires = "token_file")]
+        url: Option<String>,
+        /// File holding the bearer token (mode 600).
+        #[arg(long, requires = "url")]
+        token_file: Option<PathBuf>,
+        /// A CA certificate (PEM) to trust instead of the public roots.
+        #[arg(long, requires = "url")]
+        ca_file: Option<PathBuf>,
+        /// Write JSON batch files into this folder instead.
+        #[arg(long, required_unless_present = "url")]
+        directory: Option<PathBuf>,
+        /// Seconds before a request counts as failed (default 30).
+        #[arg(long)]
+        timeout_secs: Option<u64>,
+        /// First retry wait in milliseconds (default 1000).
+        #[arg(long)]
+        retry_base_ms: Option<u64>,
+    },
+    /// Send a held batch again once the cause is fixed (supervisors).
+    Retry {
+        /// The batch id (see `status`).
+        batch: String,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+    },
 }
 
 /// `batch` subcommands.

@@ -58,12 +58,57 @@ impl ScannerConfig {
     }
 }
 
+/// Where the sync sends the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "transport")]
+pub enum SyncTransport {
+    /// JSON batch files written atomically into a folder (a share, a USB drive). The
+    /// default until a backend URL is configured; `None` means `<data dir>/outgoing`.
+    Directory {
+        /// The folder.
+        path: Option<PathBuf>,
+    },
+    /// The notification backend's HTTPS API.
+    Https {
+        /// Base URL (`https://...`, or `http://` on a loopback address only).
+        url: String,
+        /// File holding the bearer token (readable by the station's user only).
+        token_file: PathBuf,
+        /// A CA certificate (PEM) to trust instead of the public roots.
+        ca_file: Option<PathBuf>,
+    },
+}
+
+/// The sync's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncConfig {
+    /// Where batches go.
+    pub transport: SyncTransport,
+    /// Seconds a request may take before it counts as failed (and is retried).
+    pub timeout_secs: u64,
+    /// First retry wait in milliseconds; it doubles per attempt up to a minute.
+    pub retry_base_ms: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            transport: SyncTransport::Directory { path: None },
+            timeout_secs: 30,
+            retry_base_ms: 1000,
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Config {
     /// The scanners `listen` (and the desktop application) read.
     pub scanners: Vec<ScannerConfig>,
+    /// The sync to the notification backend.
+    pub sync: SyncConfig,
 }
 
 impl Config {
@@ -95,6 +140,15 @@ impl Config {
     /// Field by field: a bad scanner entry is skipped, the others kept.
     fn from_value(value: &serde_json::Value, path: &Path) -> Config {
         let mut config = Config::default();
+        if let Some(sync) = value.get("sync") {
+            match serde_json::from_value::<SyncConfig>(sync.clone()) {
+                Ok(s) => config.sync = s,
+                Err(e) => log::warn!(
+                    "{}: the sync settings are unreadable ({e}); using the default folder transport",
+                    path.display()
+                ),
+            }
+        }
         if let Some(list) = value.get("scanners").and_then(|v| v.as_array()) {
             for (i, item) in list.iter().enumerate() {
                 match serde_json::from_value::<ScannerConfig>(item.clone()) {
@@ -167,6 +221,7 @@ mod tests {
         let spec: ScannerSpec = "serial:/dev/ttyACM0@115200".parse().unwrap();
         let c = Config {
             scanners: vec![ScannerConfig::for_spec(&spec)],
+            ..Config::default()
         };
         c.save(&env).unwrap();
         assert_eq!(Config::load(&env), c);

@@ -12,6 +12,7 @@ mod import;
 mod open;
 mod scans;
 mod status;
+mod sync;
 mod users;
 mod verify;
 
@@ -27,6 +28,7 @@ pub use import::{ImportCounts, ImportSummary, ImportTx, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use scans::{Reversal, ScanInput, ScanResult};
 pub use status::{OpenBatch, Status};
+pub use sync::{MAX_BATCH_AGE_SECS, MAX_BATCH_EVENTS, SyncBatch, SyncCounts};
 pub use users::User;
 pub use verify::{VerifyProblem, VerifyReport};
 

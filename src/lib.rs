@@ -16,3 +16,4 @@ pub mod intake;
 pub mod ledger;
 pub mod mail_ballot;
 pub mod scanner;
+pub mod sync;

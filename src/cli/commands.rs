@@ -54,6 +54,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             json,
         } => return super::listen::run(env, &user, &scanners, json),
         Command::Scanners { json } => super::listen::list(json)?,
+        Command::Sync(args) => return super::sync::run(env, args),
         Command::Batch(cmd) => batch(env, cmd)?,
         Command::Reverse {
             seq,

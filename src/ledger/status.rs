@@ -3,7 +3,7 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use super::{Election, Ledger, Result, SCHEMA_VERSION};
+use super::{Election, Ledger, Result, SCHEMA_VERSION, SyncCounts};
 use crate::intake::Outcome;
 
 /// An open batch, as listed in the status.
@@ -41,8 +41,10 @@ pub struct Status {
     pub reversed: i64,
     /// Open batches of the active election.
     pub open_batches: Vec<OpenBatch>,
-    /// Events waiting for the notification backend.
+    /// Events that still have to reach the notification backend.
     pub outbox_pending: i64,
+    /// The sync's counts: pending, in flight, held, acknowledged, last error.
+    pub sync: SyncCounts,
     /// The ledger's schema version.
     pub schema_version: i64,
 }
@@ -94,11 +96,7 @@ impl Ledger {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let outbox_pending: i64 = self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let sync = self.sync_counts()?;
         Ok(Status {
             station: self.station.station_id.clone(),
             county: self.station.county.clone(),
@@ -109,7 +107,8 @@ impl Ledger {
             outcomes,
             reversed,
             open_batches,
-            outbox_pending,
+            outbox_pending: sync.outstanding(),
+            sync,
             schema_version: SCHEMA_VERSION,
         })
     }

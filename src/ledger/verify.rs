@@ -263,7 +263,8 @@ impl Ledger {
         if let Some(seq) = first(
             "SELECT o.event_seq FROM outbox o LEFT JOIN events e ON e.seq = o.event_seq
              LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
-             WHERE NOT ((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted'
+             WHERE o.sync_batch IS NOT 'withheld'
+               AND NOT ((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted'
                          AND b.confidential = 0)
                      OR (o.event_type = 'correction' AND e.kind = 'correction'
                          AND e.corrects IN (SELECT event_seq FROM outbox)))

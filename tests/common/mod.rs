@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod receiver;
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ballot-intake");
 

@@ -1,0 +1,367 @@
+//! The ledger side of the sync: forming batches from the outbox, recording what the
+//! backend answered, and the counts `status` shows.
+//!
+//! A batch is formed in one transaction (its events are marked with its id and its
+//! exact payload stored), so a retry after a crash sends the same bytes under the
+//! same batch id. Acknowledging a batch marks all its events in one transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit_log::{AuditEntry, append};
+use super::{Ledger, LedgerError, Result, User, format_time, parse_time};
+use crate::audit::AuditEvent;
+
+/// Most events in one batch.
+pub const MAX_BATCH_EVENTS: usize = 500;
+/// Oldest an unbatched event may get before a batch is formed anyway.
+pub const MAX_BATCH_AGE_SECS: i64 = 30;
+/// Marks outbox rows that were withheld at send time because their voter has since
+/// become confidential.
+const WITHHELD: &str = "withheld";
+
+/// A formed batch, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncBatch {
+    /// UUID, sent as the batch id and the Idempotency-Key.
+    pub batch_id: String,
+    /// Events in it.
+    pub events: i64,
+    /// The JSON body to send, byte for byte.
+    pub payload: Vec<u8>,
+    /// Sends tried so far.
+    pub attempts: i64,
+}
+
+/// Where the outbox stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct SyncCounts {
+    /// Events not yet in a batch.
+    pub pending: i64,
+    /// Events in batches formed but not yet acknowledged.
+    pub in_flight: i64,
+    /// Events in batches the backend refused, waiting for a supervisor.
+    pub held: i64,
+    /// Events the backend acknowledged.
+    pub acknowledged: i64,
+    /// Events kept back because their voter became confidential after the scan.
+    pub withheld: i64,
+    /// Held or retrying batches' last error, newest first.
+    pub last_error: Option<String>,
+    /// When the backend last acknowledged a batch (UTC).
+    pub last_success: Option<String>,
+}
+
+impl SyncCounts {
+    /// Events that still have to reach the backend.
+    pub fn outstanding(&self) -> i64 {
+        self.pending + self.in_flight + self.held
+    }
+}
+
+#[derive(Serialize)]
+struct PayloadEvent {
+    event_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    ballot_id: Option<String>,
+    voter_id: Option<String>,
+    occurred_at: String,
+    reason: Option<String>,
+    corrects: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    batch_id: &'a str,
+    station_id: &'a str,
+    county: &'a str,
+    election_id: &'a str,
+    created_at: &'a str,
+    events: Vec<PayloadEvent>,
+}
+
+impl Ledger {
+    /// The next batch to send at `now`: a formed batch whose retry time has come, or
+    /// else a new one from the outbox when `flush` is set, when
+    /// [`MAX_BATCH_EVENTS`] are waiting, or when the oldest has waited
+    /// [`MAX_BATCH_AGE_SECS`].
+    pub fn next_sync_batch(
+        &mut self,
+        now: DateTime<Utc>,
+        flush: bool,
+    ) -> Result<Option<SyncBatch>> {
+        let due: Option<SyncBatch> = self
+            .conn
+            .query_row(
+                "SELECT batch_id, events, payload, attempts FROM sync_batches
+                 WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
+                 ORDER BY created_at LIMIT 1",
+                [format_time(now)],
+                |r| {
+                    Ok(SyncBatch {
+                        batch_id: r.get(0)?,
+                        events: r.get(1)?,
+                        payload: r.get(2)?,
+                        attempts: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        if due.is_some() {
+            return Ok(due);
+        }
+        self.form_batch(now, flush)
+    }
+
+    fn form_batch(&mut self, now: DateTime<Utc>, flush: bool) -> Result<Option<SyncBatch>> {
+        self.write(|tx, station| {
+            // Voters who became confidential after their receipt entered the outbox
+            // are never sent.
+            tx.execute(
+                "UPDATE outbox SET sync_batch = ?1 WHERE sync_batch IS NULL AND event_seq IN (
+                     SELECT o.event_seq FROM outbox o JOIN events e ON e.seq = o.event_seq
+                     JOIN ballots b ON b.ballot_pk = e.ballot_pk
+                     WHERE o.sync_batch IS NULL AND b.confidential = 1)",
+                [WITHHELD],
+            )?;
+            let oldest: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT o.created_at, e.election_id FROM outbox o JOIN events e ON e.seq = o.event_seq
+                     WHERE o.sync_batch IS NULL ORDER BY o.event_seq LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((oldest_at, election_id)) = oldest else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare(
+                "SELECT o.event_seq, o.event_type, b.ballot_id, b.voter_id, e.occurred_at,
+                        e.reason, e.corrects
+                 FROM outbox o JOIN events e ON e.seq = o.event_seq
+                 LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
+                 WHERE o.sync_batch IS NULL AND e.election_id = ?1
+                 ORDER BY o.event_seq LIMIT ?2",
+            )?;
+            let limit = i64::try_from(MAX_BATCH_EVENTS).unwrap_or(500);
+            let rows = stmt
+                .query_map(params![election_id, limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(stmt);
+            let old_enough = parse_time(&oldest_at)?
+                <= now - chrono::Duration::seconds(MAX_BATCH_AGE_SECS);
+            if !(flush || old_enough || rows.len() >= MAX_BATCH_EVENTS) {
+                return Ok(None);
+            }
+            let batch_id = uuid::Uuid::new_v4().to_string();
+            let created_at = format_time(now);
+            let sid = &station.station_id;
+            let events: Vec<PayloadEvent> = rows
+                .iter()
+                .map(|(seq, kind, ballot, voter, at, reason, corrects)| PayloadEvent {
+                    event_id: format!("{sid}-{seq}"),
+                    kind: kind.clone(),
+                    ballot_id: ballot.clone(),
+                    voter_id: voter.clone(),
+                    occurred_at: at.clone(),
+                    reason: reason.clone(),
+                    corrects: corrects.map(|c| format!("{sid}-{c}")),
+                })
+                .collect();
+            let payload = serde_json::to_vec(&Payload {
+                batch_id: &batch_id,
+                station_id: sid,
+                county: &station.county,
+                election_id: &election_id,
+                created_at: &created_at,
+                events,
+            })
+            .map_err(|e| LedgerError::Sqlite(format!("cannot encode a sync batch: {e}")))?;
+            let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            tx.execute(
+                "INSERT INTO sync_batches (batch_id, election_id, created_at, events, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![batch_id, election_id, created_at, n, payload],
+            )?;
+            let mut mark = tx.prepare("UPDATE outbox SET sync_batch = ?1 WHERE event_seq = ?2")?;
+            for row in &rows {
+                mark.execute(params![batch_id, row.0])?;
+            }
+            Ok(Some(SyncBatch {
+                batch_id,
+                events: n,
+                payload,
+                attempts: 0,
+            }))
+        })
+    }
+
+    /// Records the backend's acknowledgement of a whole batch.
+    pub fn ack_sync_batch(&mut self, batch_id: &str, accepted: i64, duplicates: i64) -> Result<()> {
+        let now = format_time(Utc::now());
+        self.write(|tx, station| {
+            let n = tx.execute(
+                "UPDATE sync_batches SET state = 'acked', acked_at = ?2, accepted = ?3,
+                     duplicates = ?4, attempts = attempts + 1, last_error = NULL
+                 WHERE batch_id = ?1 AND state <> 'acked'",
+                params![batch_id, now, accepted, duplicates],
+            )?;
+            if n == 0 {
+                return Ok(());
+            }
+            tx.execute(
+                "UPDATE outbox SET acked_at = ?2 WHERE sync_batch = ?1",
+                params![batch_id, now],
+            )?;
+            append(
+                tx,
+                station,
+                &AuditEntry::system(AuditEvent::SyncBatchAcked).detail(json!({
+                    "batch": batch_id, "accepted": accepted, "duplicates": duplicates,
+                })),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a failed attempt to be retried at `next_at`.
+    pub fn retry_sync_batch(
+        &mut self,
+        batch_id: &str,
+        error: &str,
+        next_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_batches SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+             WHERE batch_id = ?1 AND state = 'pending'",
+            params![batch_id, error, format_time(next_at)],
+        )?;
+        Ok(())
+    }
+
+    /// Holds a batch the backend refused; later batches go on.
+    pub fn hold_sync_batch(&mut self, batch_id: &str, error: &str) -> Result<()> {
+        self.write(|tx, station| {
+            tx.execute(
+                "UPDATE sync_batches SET state = 'held', attempts = attempts + 1, last_error = ?2
+                 WHERE batch_id = ?1 AND state = 'pending'",
+                params![batch_id, error],
+            )?;
+            append(
+                tx,
+                station,
+                &AuditEntry::system(AuditEvent::SyncBatchHeld)
+                    .detail(json!({"batch": batch_id, "error": error})),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A supervisor sends a held batch again (same id, same events) once the cause
+    /// is fixed.
+    pub fn release_sync_batch(&mut self, supervisor: &User, batch_id: &str) -> Result<()> {
+        self.require_supervisor(supervisor, "release a held sync batch")?;
+        self.write(|tx, station| {
+            let n = tx.execute(
+                "UPDATE sync_batches SET state = 'pending', next_attempt_at = NULL
+                 WHERE batch_id = ?1 AND state = 'held'",
+                [batch_id],
+            )?;
+            if n == 0 {
+                return Err(LedgerError::Invalid(format!(
+                    "no held sync batch {batch_id}"
+                )));
+            }
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::SyncBatchReleased, Some(supervisor))
+                    .detail(json!({ "batch": batch_id })),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Audits a change of sync transport.
+    pub fn record_sync_setup(&mut self, destination: &str) -> Result<()> {
+        self.audit_now(
+            &AuditEntry::user(AuditEvent::SyncConfigured, None)
+                .detail(json!({ "destination": destination })),
+        )?;
+        Ok(())
+    }
+
+    /// The held batches: id, events, error.
+    pub fn held_sync_batches(&self) -> Result<Vec<(String, i64, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT batch_id, events, last_error FROM sync_batches WHERE state = 'held' ORDER BY created_at",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// When the next formed batch may be retried, if one is waiting.
+    pub fn next_sync_retry(&self) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT min(next_attempt_at) FROM sync_batches WHERE state = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        at.flatten().as_deref().map(parse_time).transpose()
+    }
+
+    /// Where the outbox stands.
+    pub fn sync_counts(&self) -> Result<SyncCounts> {
+        let (pending, in_flight, held, acknowledged, withheld): (i64, i64, i64, i64, i64) =
+            self.conn.query_row(
+                "SELECT
+                   coalesce(sum(o.sync_batch IS NULL), 0),
+                   coalesce(sum(s.state = 'pending'), 0),
+                   coalesce(sum(s.state = 'held'), 0),
+                   coalesce(sum(o.acked_at IS NOT NULL), 0),
+                   coalesce(sum(o.sync_batch = 'withheld'), 0)
+                 FROM outbox o LEFT JOIN sync_batches s ON s.batch_id = o.sync_batch",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )?;
+        let last_error: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT last_error FROM sync_batches WHERE state <> 'acked' AND last_error IS NOT NULL
+                 ORDER BY created_at DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last_success: Option<String> =
+            self.conn
+                .query_row("SELECT max(acked_at) FROM sync_batches", [], |r| r.get(0))?;
+        Ok(SyncCounts {
+            pending,
+            in_flight,
+            held,
+            acknowledged,
+            withheld,
+            last_error,
+            last_success,
+        })
+    }
+}

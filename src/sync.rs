@@ -1,0 +1,240 @@
+//! The sync: the outbox, in batches, to the notification backend, exactly once.
+//!
+//! The engine loops: take the next batch the ledger offers (a formed one whose retry
+//! time has come, or a new one), send it, record the answer. A batch is never changed
+//! once formed, so a retry is the same bytes under the same id, and the backend's
+//! idempotency makes "at least once" into "exactly once". Failures back off
+//! exponentially with jitter (honouring Retry-After); a refused batch is held and the
+//! ones after it go on. Scanning never waits for any of this: the sync only reads the
+//! outbox and runs in its own process or thread.
+
+pub mod transport;
+
+use chrono::Utc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::{SyncConfig, SyncTransport};
+use crate::environment::Environment;
+use crate::ledger::{Ledger, LedgerError, SyncCounts};
+use transport::{Directory, Https, SendOutcome, SetupError, Transport};
+
+/// Why the sync stopped short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// The ledger failed.
+    #[error("{0}")]
+    Ledger(#[from] LedgerError),
+    /// The transport could not be set up.
+    #[error("{0}")]
+    Setup(#[from] SetupError),
+    /// The wait ran out with events still to send.
+    #[error("{} event(s) not yet acknowledged after {waited:?}: {} pending, {} in flight, {} held{}",
+        .counts.outstanding(), .counts.pending, .counts.in_flight, .counts.held,
+        .counts.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
+    StillPending {
+        /// Where things stand.
+        counts: SyncCounts,
+        /// How long it tried.
+        waited: Duration,
+    },
+    /// Batches the backend refused wait for a supervisor.
+    #[error("{} event(s) in held batches (the backend refused them{}); fix the cause, then `ballot-intake sync retry BATCH --user SUPERVISOR`",
+        .counts.held,
+        .counts.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Held {
+        /// Where things stand.
+        counts: SyncCounts,
+    },
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    /// Keep running, forming batches by count and age (the station's background sync);
+    /// otherwise send everything now and return once nothing is left.
+    pub watch: bool,
+    /// Give up after this long (one-shot mode).
+    pub max_wait: Option<Duration>,
+    /// First retry wait; doubles per attempt up to a minute.
+    pub retry_base: Duration,
+}
+
+/// What happened to one batch, for progress messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    /// The batch.
+    pub batch_id: String,
+    /// Its events.
+    pub events: i64,
+    /// The answer.
+    pub outcome: SendOutcome,
+}
+
+/// The transport the configuration names.
+pub fn transport_for(
+    env: &Environment,
+    config: &SyncConfig,
+) -> Result<Box<dyn Transport>, SetupError> {
+    Ok(match &config.transport {
+        SyncTransport::Directory { path } => Box::new(Directory::new(
+            &path
+                .clone()
+                .unwrap_or_else(|| env.data_dir.join("outgoing")),
+        )?),
+        SyncTransport::Https {
+            url,
+            token_file,
+            ca_file,
+        } => Box::new(Https::new(
+            url,
+            token_file,
+            ca_file.as_deref(),
+            Duration::from_secs(config.timeout_secs.max(1)),
+        )?),
+    })
+}
+
+/// The wait before retry number `attempt` (0-based): base x 2^attempt, at most a
+/// minute, plus up to a quarter more at random so that many stations coming back
+/// online do not retry in step.
+pub fn backoff(base: Duration, attempt: i64, jitter_seed: u64) -> Duration {
+    let exp = u32::try_from(attempt.clamp(0, 16)).unwrap_or(16);
+    let wait = base
+        .saturating_mul(1u32 << exp)
+        .min(Duration::from_secs(60));
+    let quarter = wait / 4;
+    let jitter = if quarter.is_zero() {
+        Duration::ZERO
+    } else {
+        let nanos = u64::try_from(quarter.as_nanos()).unwrap_or(u64::MAX).max(1);
+        Duration::from_nanos(splitmix(jitter_seed) % nanos)
+    };
+    wait + jitter
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    u64::try_from(nanos % u128::from(u64::MAX)).unwrap_or(0) ^ u64::from(std::process::id())
+}
+
+/// Runs the sync until nothing is left (one-shot), the wait runs out, or `stop` is
+/// set (watch). `on_batch` hears about every send.
+pub fn run(
+    ledger: &mut Ledger,
+    transport: &mut dyn Transport,
+    options: &SyncOptions,
+    stop: &AtomicBool,
+    mut on_batch: impl FnMut(&BatchReport),
+) -> Result<SyncCounts, SyncError> {
+    let started = Instant::now();
+    let mut jitter = seed();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(ledger.sync_counts()?);
+        }
+        let now = Utc::now();
+        if let Some(batch) = ledger.next_sync_batch(now, !options.watch)? {
+            let outcome = transport.send(&batch.batch_id, &batch.payload);
+            match &outcome {
+                SendOutcome::Acked {
+                    accepted,
+                    duplicates,
+                } => ledger.ack_sync_batch(&batch.batch_id, *accepted, *duplicates)?,
+                SendOutcome::Retry { reason, after } => {
+                    jitter = splitmix(jitter);
+                    let wait = after
+                        .unwrap_or_else(|| backoff(options.retry_base, batch.attempts, jitter));
+                    let next =
+                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    log::warn!(
+                        "sync batch {} to {}: {reason}; retrying in {wait:?}",
+                        batch.batch_id,
+                        transport.describe()
+                    );
+                    ledger.retry_sync_batch(&batch.batch_id, reason, next)?;
+                }
+                SendOutcome::Rejected { reason } => {
+                    log::error!(
+                        "sync batch {} refused by {}: {reason}; held",
+                        batch.batch_id,
+                        transport.describe()
+                    );
+                    ledger.hold_sync_batch(&batch.batch_id, reason)?;
+                }
+            }
+            on_batch(&BatchReport {
+                batch_id: batch.batch_id,
+                events: batch.events,
+                outcome,
+            });
+            continue;
+        }
+        let counts = ledger.sync_counts()?;
+        if !options.watch {
+            if counts.pending + counts.in_flight == 0 {
+                if counts.held > 0 {
+                    return Err(SyncError::Held { counts });
+                }
+                return Ok(counts);
+            }
+            if let Some(max) = options.max_wait
+                && started.elapsed() >= max
+            {
+                return Err(SyncError::StillPending {
+                    counts,
+                    waited: started.elapsed(),
+                });
+            }
+        }
+        // Nothing due: wait for the next retry, or poll for new events.
+        let until_retry = ledger
+            .next_sync_retry()?
+            .and_then(|t| (t - Utc::now()).to_std().ok())
+            .unwrap_or(Duration::from_secs(1));
+        let nap = until_retry.min(Duration::from_millis(if options.watch {
+            1000
+        } else {
+            200
+        }));
+        let wake = Instant::now() + nap;
+        while Instant::now() < wake && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20).min(nap));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters() {
+        let base = Duration::from_secs(1);
+        let w0 = backoff(base, 0, 1);
+        assert!(w0 >= base && w0 <= base * 5 / 4, "{w0:?}");
+        let w3 = backoff(base, 3, 1);
+        assert!(
+            w3 >= Duration::from_secs(8) && w3 <= Duration::from_secs(10),
+            "{w3:?}"
+        );
+        let w20 = backoff(base, 20, 1);
+        assert!(
+            w20 >= Duration::from_secs(60) && w20 <= Duration::from_secs(75),
+            "{w20:?}"
+        );
+        // Different seeds spread the waits.
+        let spread: std::collections::HashSet<Duration> =
+            (0..20).map(|s| backoff(base, 2, splitmix(s))).collect();
+        assert!(spread.len() > 10);
+    }
+}

@@ -1,0 +1,393 @@
+//! How a batch leaves the station: the backend's HTTPS API, or a folder.
+//!
+//! A transport only answers what became of one send; the engine decides what to do
+//! next. The HTTPS transport maps the protocol's statuses (docs/sync-protocol.md):
+//! 200/201 with an acknowledgement acknowledges the batch; 408, 429, 5xx, a timeout
+//! or a broken connection are retried; any other 4xx holds the batch.
+
+use serde::Deserialize;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What became of one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The backend has the whole batch.
+    Acked {
+        /// Events it took as new.
+        accepted: i64,
+        /// Events it already had.
+        duplicates: i64,
+    },
+    /// A passing failure: send the same batch again later.
+    Retry {
+        /// What happened.
+        reason: String,
+        /// How long the backend asked us to wait (Retry-After).
+        after: Option<Duration>,
+    },
+    /// The backend refused the batch: hold it for a supervisor.
+    Rejected {
+        /// What the backend said.
+        reason: String,
+    },
+}
+
+/// Something that can deliver a batch.
+pub trait Transport {
+    /// Sends the batch's exact bytes under its id.
+    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome;
+    /// Where batches go, for messages.
+    fn describe(&self) -> String;
+}
+
+/// Why a transport could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+/// Whether `url` may be used: `https://` anywhere, `http://` only on a loopback
+/// address (a local relay, or the test receiver), so tokens and voter ids never
+/// cross a network in clear text.
+pub fn check_url(url: &str) -> Result<(), SetupError> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| SetupError(format!("{url:?} is not a URL: {e}")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| SetupError(format!("{url:?} names no host")))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") => {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback =
+                bare == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(SetupError(format!(
+                    "{url:?}: plain http is allowed only to a loopback address; use https"
+                )))
+            }
+        }
+        _ => Err(SetupError(format!("{url:?}: use an https:// URL"))),
+    }
+}
+
+/// Refuses a token file that other accounts could read.
+pub fn check_token_file(path: &Path) -> Result<String, SetupError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        SetupError(format!(
+            "cannot read the token file {}: {e}",
+            path.display()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(SetupError(format!(
+                "the token file {} can be read by other accounts (mode {:o}); run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let token = std::fs::read_to_string(path).map_err(|e| {
+        SetupError(format!(
+            "cannot read the token file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(SetupError(format!(
+            "the token file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
+/// The notification backend's HTTPS API.
+pub struct Https {
+    agent: ureq::Agent,
+    endpoint: String,
+    token_file: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Ack {
+    batch_id: String,
+    accepted: i64,
+    duplicates: i64,
+}
+
+fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    resp.headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| Duration::from_secs(s.min(3600)))
+}
+
+impl Https {
+    /// A client for `url` (checked with [`check_url`]) with a per-request timeout and,
+    /// when given, only the CA in `ca_file` trusted.
+    pub fn new(
+        url: &str,
+        token_file: &Path,
+        ca_file: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Https, SetupError> {
+        check_url(url)?;
+        check_token_file(token_file)?;
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                SetupError(format!("cannot read the CA file {}: {e}", ca.display()))
+            })?;
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(SetupError(format!(
+                    "{} holds no PEM certificate",
+                    ca.display()
+                )));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(Https {
+            agent,
+            endpoint: format!("{}/v1/batches", url.trim_end_matches('/')),
+            token_file: token_file.to_path_buf(),
+        })
+    }
+}
+
+impl Transport for Https {
+    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome {
+        // Read on every send, so a replaced token takes effect without a restart.
+        let token = match check_token_file(&self.token_file) {
+            Ok(t) => t,
+            Err(e) => return SendOutcome::Rejected { reason: e.0 },
+        };
+        let response = self
+            .agent
+            .post(&self.endpoint)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Idempotency-Key", batch_id)
+            .header("Content-Type", "application/json")
+            .send(payload);
+        let mut resp = match response {
+            Ok(r) => r,
+            Err(e) => {
+                return SendOutcome::Retry {
+                    reason: format!("{}: {e}", self.endpoint),
+                    after: None,
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let after = retry_after(&resp);
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let excerpt: String = body.chars().take(300).collect();
+        match status {
+            200 | 201 => match serde_json::from_str::<Ack>(&body) {
+                Ok(ack) if ack.batch_id == batch_id => SendOutcome::Acked {
+                    accepted: ack.accepted,
+                    duplicates: ack.duplicates,
+                },
+                // Not the acknowledgement the protocol promises: the batch may or may
+                // not be stored, so send it again (the backend drops duplicates).
+                _ => SendOutcome::Retry {
+                    reason: format!("HTTP {status} without a valid acknowledgement: {excerpt}"),
+                    after,
+                },
+            },
+            408 | 429 | 500..=599 => SendOutcome::Retry {
+                reason: format!("HTTP {status}: {excerpt}"),
+                after,
+            },
+            _ => SendOutcome::Rejected {
+                reason: format!("HTTP {status}: {excerpt}"),
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.endpoint.clone()
+    }
+}
+
+/// JSON batch files in a folder, written atomically.
+pub struct Directory {
+    dir: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    station_id: String,
+    created_at: String,
+}
+
+impl Directory {
+    /// Writes into `dir` (created if missing).
+    pub fn new(dir: &Path) -> Result<Directory, SetupError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SetupError(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Directory {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Transport for Directory {
+    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome {
+        let head: Head = match serde_json::from_slice(payload) {
+            Ok(h) => h,
+            Err(e) => {
+                return SendOutcome::Rejected {
+                    reason: format!("not a batch: {e}"),
+                };
+            }
+        };
+        let events = serde_json::from_slice::<serde_json::Value>(payload)
+            .ok()
+            .and_then(|v| v["events"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        // Named to sort by time and never collide: time, station, batch id.
+        let stamp: String = head
+            .created_at
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        let name = format!("{stamp}_{}_{batch_id}.json", head.station_id);
+        let path = self.dir.join(&name);
+        if path.exists() {
+            // Written before (the acknowledgement was not recorded): same bytes.
+            return SendOutcome::Acked {
+                accepted: 0,
+                duplicates: i64::try_from(events).unwrap_or(i64::MAX),
+            };
+        }
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let written = (|| -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(payload)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            // Make the rename itself durable.
+            std::fs::File::open(&self.dir)?.sync_all()
+        })();
+        match written {
+            Ok(()) => SendOutcome::Acked {
+                accepted: i64::try_from(events).unwrap_or(i64::MAX),
+                duplicates: 0,
+            },
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                SendOutcome::Retry {
+                    reason: format!("cannot write {}: {e}", path.display()),
+                    after: None,
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_url("https://ballottrax.example.net/api").is_ok());
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:9",
+            "http://[::1]:80",
+            "http://127.9.9.9",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5",
+            "http://backend.example.net",
+            "ftp://x",
+            "not a url",
+            "http://192.168.1.1",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_file_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("token");
+        std::fs::write(&f, "s3cret\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(check_token_file(&f).unwrap_err().0.contains("chmod 600"));
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(check_token_file(&f).unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn directory_writes_once_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Directory::new(&dir.path().join("out")).unwrap();
+        let payload = br#"{"batch_id":"b1","station_id":"S1","county":"C","election_id":"E","created_at":"2026-11-03T15:00:00.000000Z","events":[{"event_id":"S1-1"}]}"#;
+        assert_eq!(
+            t.send("b1", payload),
+            SendOutcome::Acked {
+                accepted: 1,
+                duplicates: 0
+            }
+        );
+        assert_eq!(
+            t.send("b1", payload),
+            SendOutcome::Acked {
+                accepted: 0,
+                duplicates: 1
+            }
+        );
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["20261103T150000000000Z_S1_b1.json"]);
+        assert_eq!(
+            std::fs::read(dir.path().join("out").join(&names[0])).unwrap(),
+            payload
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The sync through the real binary against the real loopback receiver
+//! (tests/common/receiver.rs), with faults injected.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+mod common;
+use common::Station;
+use common::receiver::{Behaviour, Receiver};
+use std::collections::HashSet;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "test-token-0123456789";
+
+/// A station with `n` ballots (every 200th voter confidential), all scanned.
+fn scanned(n: usize) -> (Station, HashSet<String>) {
+    let s = Station::upcoming();
+    let path = s.dir.path().join("ballots.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential").unwrap();
+    let mut confidential = HashSet::new();
+    let mut codes = String::new();
+    for i in 0..n {
+        let c = i % 200 == 7;
+        if c {
+            confidential.insert(format!("V{i:06}"));
+        }
+        writeln!(
+            f,
+            "2026-GEN,S{i:06},V{i:06},Last,First,80202,101,S1,ACTIVE,{}",
+            if c { "Y" } else { "N" }
+        )
+        .unwrap();
+        codes.push_str(&format!("S{i:06}\n"));
+    }
+    drop(f);
+    s.ok(&["import", path.to_str().unwrap()]);
+    let r = s.run_with(
+        &["scan", "--user", "ana"],
+        codes.as_bytes(),
+        &[("BALLOT_INTAKE_PIN", "123456")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    (s, confidential)
+}
+
+fn token_file(s: &Station) -> String {
+    let p = s.dir.path().join("token");
+    std::fs::write(&p, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.display().to_string()
+}
+
+fn setup(s: &Station, url: &str) {
+    let t = token_file(s);
+    s.ok(&[
+        "sync",
+        "setup",
+        "--url",
+        url,
+        "--token-file",
+        &t,
+        "--timeout-secs",
+        "1",
+        "--retry-base-ms",
+        "20",
+    ]);
+}
+
+#[test]
+fn every_event_exactly_once_through_30_percent_faults() {
+    let (s, confidential) = scanned(10_050);
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            fault_percent: 30,
+            seed: 2026,
+            ..Behaviour::default()
+        },
+    );
+    setup(&s, &rx.url);
+    let r = s.run(&["sync", "--max-wait", "600"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let stored = rx.stored.lock().unwrap();
+    let faults: usize = stored.faults.values().sum();
+    assert!(faults >= 4, "faults were injected: {:?}", stored.faults);
+    assert_eq!(stored.bad_requests, 0);
+    // 10,050 receipts less the 51 confidential voters' = 9,999 events, each once.
+    assert_eq!(stored.events.len(), 10_050 - confidential.len());
+    for (id, e) in &stored.events {
+        assert!(id.starts_with("S1-"), "{id}");
+        assert_eq!(e["type"], "received");
+        assert!(
+            !confidential.contains(e["voter_id"].as_str().unwrap()),
+            "a confidential voter's event left the station: {e}"
+        );
+        assert!(e["occurred_at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(stored.batches.len() >= 20, "batches of at most 500");
+    drop(stored);
+    let status = s.status();
+    assert_eq!(status["outbox_pending"], 0);
+    assert_eq!(
+        status["sync"]["acknowledged"],
+        10_050 - confidential.len() as i64
+    );
+    assert_eq!(status["sync"]["held"], 0);
+    assert!(status["sync"]["last_success"].is_string());
+    assert_eq!(s.ok(&["verify"]).code, 0);
+}
+
+#[test]
+fn killed_between_send_and_ack_resends_the_same_batch() {
+    let (s, _) = scanned(300);
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            delay_after_store: Duration::from_secs(3),
+            ..Behaviour::default()
+        },
+    );
+    let t = token_file(&s);
+    // A long request timeout, so the station is still waiting when it is killed.
+    s.ok(&[
+        "sync",
+        "setup",
+        "--url",
+        &rx.url,
+        "--token-file",
+        &t,
+        "--timeout-secs",
+        "30",
+    ]);
+    let mut child = s.command(&["sync"]).spawn().unwrap();
+    let started = Instant::now();
+    while rx.stored.lock().unwrap().batches.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the batch never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL while the receiver holds back its answer
+    child.wait().unwrap();
+    let first: Vec<String> = rx.stored.lock().unwrap().batches.keys().cloned().collect();
+    assert_eq!(
+        s.status()["sync"]["acknowledged"],
+        0,
+        "the ack was never recorded"
+    );
+    rx.behaviour.lock().unwrap().delay_after_store = Duration::ZERO;
+    let r = s.run(&["sync", "--max-wait", "60"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stored = rx.stored.lock().unwrap();
+    assert_eq!(
+        stored.batches.get(&first[0]),
+        Some(&2),
+        "the same batch id was sent again"
+    );
+    // 300 receipts less 2 confidential voters' (lines 7 and 207).
+    assert_eq!(stored.events.len(), 298, "nothing duplicated, nothing lost");
+    assert_eq!(stored.duplicate_events, 298);
+    assert!(
+        r.stderr.contains("0 new, 298 already there"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_refused_batch_is_held_until_a_supervisor_releases_it() {
+    let (s, _) = scanned(20);
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            refuse_with: Some(422),
+            ..Behaviour::default()
+        },
+    );
+    setup(&s, &rx.url);
+    let r = s.run(&["sync", "--max-wait", "30"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("held") && r.stderr.contains("HTTP 422"),
+        "{}",
+        r.stderr
+    );
+    let status = s.status();
+    // 20 receipts less the confidential voter's (line 7).
+    assert_eq!(status["sync"]["held"], 19);
+    assert!(
+        status["sync"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("422")
+    );
+    let batch = s
+        .sqlite()
+        .query_row(
+            "SELECT batch_id FROM sync_batches WHERE state = 'held'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
+    let clerk = s.run_with(
+        &["sync", "retry", &batch, "--user", "ana"],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "123456")],
+    );
+    assert_eq!(clerk.code, 1);
+    assert!(clerk.stderr.contains("may not release"), "{}", clerk.stderr);
+    rx.behaviour.lock().unwrap().refuse_with = None;
+    let sup = s.run_with(
+        &["sync", "retry", &batch, "--user", "sam"],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "654321")],
+    );
+    assert_eq!(sup.code, 0, "{}", sup.stderr);
+    assert_eq!(s.run(&["sync", "--max-wait", "30"]).code, 0);
+    assert_eq!(rx.stored.lock().unwrap().events.len(), 19);
+    assert_eq!(
+        rx.stored.lock().unwrap().batches.get(&batch),
+        Some(&1),
+        "released under its own id"
+    );
+}
+
+#[test]
+fn an_unreachable_backend_leaves_everything_pending() {
+    let (s, _) = scanned(5);
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    setup(&s, &format!("http://127.0.0.1:{port}"));
+    let r = s.run(&["sync", "--max-wait", "2"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("5 event(s) not yet acknowledged"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.status()["outbox_pending"], 5);
+}
+
+#[test]
+fn setup_refuses_clear_text_to_a_network_and_a_readable_token() {
+    let s = Station::upcoming();
+    let t = token_file(&s);
+    let r = s.run(&[
+        "sync",
+        "setup",
+        "--url",
+        "http://10.1.2.3/api",
+        "--token-file",
+        &t,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("only to a loopback address"),
+        "{}",
+        r.stderr
+    );
+    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = s.run(&[
+        "sync",
+        "setup",
+        "--url",
+        "https://backend.example.net",
+        "--token-file",
+        &t,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    assert_eq!(
+        s.run(&["sync", "setup"]).code,
+        2,
+        "a transport must be named"
+    );
+}
+
+#[test]
+fn the_default_transport_writes_batch_files_to_a_folder() {
+    let (s, _) = scanned(30);
+    let r = s.run(&["sync"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = s.dir.path().join("outgoing");
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let batch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    assert_eq!(batch["station_id"], "S1");
+    assert_eq!(batch["county"], "Denver");
+    assert_eq!(batch["election_id"], "2026-GEN");
+    assert_eq!(
+        batch["events"].as_array().unwrap().len(),
+        29,
+        "the confidential voter's is not there"
+    );
+    assert!(
+        files[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("_S1_{}.json", batch["batch_id"].as_str().unwrap()))
+    );
+    // Everything is acknowledged; a second sync has nothing to do.
+    assert_eq!(s.status()["outbox_pending"], 0);
+    assert_eq!(s.run(&["sync"]).code, 0);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
