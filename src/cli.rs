@@ -66,6 +66,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the nightly batch file (CSV + manifest) of one local day.
+    Export {
+        /// The local day (default: yesterday).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// The folder (default: <data dir>/exports).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send the outbox to the notification backend (see also `sync setup`).
     Sync(SyncArgs),
     /// List the serial ports and USB HID-POS scanners present.

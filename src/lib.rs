@@ -12,6 +12,7 @@ pub mod barcode;
 pub mod cli;
 pub mod config;
 pub mod environment;
+pub mod export;
 pub mod intake;
 pub mod ledger;
 pub mod mail_ballot;

@@ -55,6 +55,33 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         } => return super::listen::run(env, &user, &scanners, json),
         Command::Scanners { json } => super::listen::list(json)?,
         Command::Sync(args) => return super::sync::run(env, args),
+        Command::Export { date, out, json } => {
+            let mut ledger = open(env)?;
+            let tz = ledger.station().timezone;
+            let date = date.unwrap_or_else(|| {
+                let today = Utc::now().with_timezone(&tz).date_naive();
+                today.pred_opt().unwrap_or(today)
+            });
+            let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
+            let r = crate::export::export_day(&mut ledger, date, &out)?;
+            if json {
+                print_json(&r.manifest)?;
+            } else {
+                println!(
+                    "{} {}: {} rows, sha256 {}{}",
+                    if r.unchanged { "unchanged" } else { "wrote" },
+                    r.csv.display(),
+                    r.manifest.rows,
+                    r.manifest.sha256,
+                    if r.unchanged {
+                        " (already exported with these bytes)"
+                    } else {
+                        ""
+                    }
+                );
+                println!("manifest {}", r.manifest_path.display());
+            }
+        }
         Command::Batch(cmd) => batch(env, cmd)?,
         Command::Reverse {
             seq,

@@ -1,0 +1,279 @@
+//! Nightly batch files: every ledger entry of one local day, as CSV, with a manifest.
+//!
+//! One row per scan (whatever its outcome), flag and correction, with ids only: no
+//! name or address ever appears, so the file may go wherever the state's process
+//! sends it. The CSV is a pure function of the ledger and the day, so exporting a
+//! day again gives the same bytes; when the file on disk already has them, neither it
+//! nor its manifest is touched. Files are written to a temporary name, synced and
+//! renamed, so a reader never sees half a file.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::ledger::{Ledger, LedgerError, format_time};
+
+/// The CSV's columns, in order.
+pub const COLUMNS: [&str; 11] = [
+    "event_id",
+    "station_id",
+    "election_id",
+    "ballot_id",
+    "voter_id",
+    "event_type",
+    "outcome",
+    "occurred_at",
+    "batch",
+    "reason",
+    "corrects",
+];
+
+/// Why an export failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// The ledger failed.
+    #[error("{0}")]
+    Ledger(#[from] LedgerError),
+    /// A file could not be written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The manifest written beside the CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// The CSV's file name.
+    pub file: String,
+    /// The local day exported.
+    pub date: String,
+    /// The station.
+    pub station_id: String,
+    /// Data rows (the header not counted).
+    pub rows: u64,
+    /// SHA-256 of the CSV's bytes.
+    pub sha256: String,
+    /// The first event's id, if any.
+    pub first_event: Option<String>,
+    /// The last event's id, if any.
+    pub last_event: Option<String>,
+    /// Rows per event type (scans also per outcome, as `scan:accepted` ...).
+    pub counts: BTreeMap<String, u64>,
+    /// When the files were written (UTC).
+    pub created_at: String,
+}
+
+/// What an export did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportResult {
+    /// The CSV.
+    pub csv: PathBuf,
+    /// The manifest.
+    pub manifest_path: PathBuf,
+    /// The manifest's contents.
+    pub manifest: Manifest,
+    /// Whether the files already held exactly this export and were left alone.
+    pub unchanged: bool,
+}
+
+/// The UTC instants bounding a local day.
+pub fn day_bounds(date: NaiveDate, tz: chrono_tz::Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Some((start(date)?, start(date.succ_opt()?)?))
+}
+
+/// The files' base name: sorts by day, and two stations never collide.
+pub fn base_name(date: NaiveDate, station_id: &str) -> String {
+    let safe: String = station_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("ballot-intake_{date}_{safe}")
+}
+
+fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {
+    ExportError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Hashes and counts what passes through.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    let tmp = path.with_extension("tmp");
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        write(&mut f)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok::<(), std::io::Error>(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(path, &e)
+    })
+}
+
+/// Exports the local day `date` into `out`.
+pub fn export_day(
+    ledger: &mut Ledger,
+    date: NaiveDate,
+    out: &Path,
+) -> Result<ExportResult, ExportError> {
+    let station = ledger.station().clone();
+    let (start, end) = day_bounds(date, station.timezone).ok_or_else(|| ExportError::Io {
+        path: out.display().to_string(),
+        message: format!("{date} has no midnight in {}", station.timezone),
+    })?;
+    std::fs::create_dir_all(out).map_err(|e| io_err(out, &e))?;
+    let base = base_name(date, &station.station_id);
+    let csv_path = out.join(format!("{base}.csv"));
+    let manifest_path = out.join(format!("{base}.manifest.json"));
+
+    // Render into memory first: a day is at most a few hundred thousand rows, and the
+    // bytes are needed to compare with what is on disk.
+    let mut hashing = Hashing {
+        inner: Vec::with_capacity(1 << 20),
+        hasher: Sha256::new(),
+    };
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut first, mut last, mut rows) = (None, None, 0u64);
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut hashing);
+        let csv_err = |e: csv::Error| io_err(&csv_path, &e);
+        w.write_record(COLUMNS).map_err(csv_err)?;
+        ledger.for_each_day_event(&format_time(start), &format_time(end), |e| {
+            let event_id = format!("{}-{}", e.station_id, e.seq);
+            let corrects = e.corrects.map(|c| format!("{}-{c}", e.station_id));
+            w.write_record([
+                event_id.as_str(),
+                e.station_id.as_str(),
+                e.election_id.as_str(),
+                e.ballot_id.as_deref().unwrap_or(""),
+                e.voter_id.as_deref().unwrap_or(""),
+                e.kind.as_str(),
+                e.outcome.as_deref().unwrap_or(""),
+                e.occurred_at.as_str(),
+                &e.batch.map(|b| b.to_string()).unwrap_or_default(),
+                e.reason.as_deref().unwrap_or(""),
+                corrects.as_deref().unwrap_or(""),
+            ])
+            .map_err(|err| LedgerError::Invalid(format!("{}: {err}", csv_path.display())))?;
+            *counts.entry(e.kind.clone()).or_insert(0) += 1;
+            if let Some(o) = &e.outcome {
+                *counts.entry(format!("{}:{o}", e.kind)).or_insert(0) += 1;
+            }
+            if first.is_none() {
+                first = Some(event_id.clone());
+            }
+            last = Some(event_id);
+            rows += 1;
+            Ok(())
+        })?;
+        w.flush().map_err(|e| io_err(&csv_path, &e))?;
+    }
+    let sha256 = hex::encode(hashing.hasher.finalize());
+    let bytes = hashing.inner;
+    let file = csv_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unchanged = std::fs::read(&csv_path).is_ok_and(|old| old == bytes)
+        && std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
+            .is_some_and(|m| m.sha256 == sha256);
+    let manifest = if unchanged {
+        std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
+            .ok_or_else(|| io_err(&manifest_path, &"unreadable"))?
+    } else {
+        let manifest = Manifest {
+            file,
+            date: date.to_string(),
+            station_id: station.station_id.clone(),
+            rows,
+            sha256,
+            first_event: first,
+            last_event: last,
+            counts,
+            created_at: format_time(Utc::now()),
+        };
+        write_atomic(&csv_path, |f| f.write_all(&bytes))?;
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| io_err(&manifest_path, &e))?;
+        write_atomic(&manifest_path, |f| f.write_all(&json))?;
+        manifest
+    };
+    ledger.record_export(&manifest.file, &manifest.sha256, manifest.rows, unchanged)?;
+    Ok(ExportResult {
+        csv: csv_path,
+        manifest_path,
+        manifest,
+        unchanged,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_bounds_follow_dst() {
+        let tz = chrono_tz::America::Denver;
+        // 2026-11-01: DST ends, the day has 25 hours.
+        let (s, e) = day_bounds(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), tz).unwrap();
+        assert_eq!(format_time(s), "2026-11-01T06:00:00.000000Z");
+        assert_eq!(format_time(e), "2026-11-02T07:00:00.000000Z");
+        assert_eq!((e - s).num_hours(), 25);
+    }
+
+    #[test]
+    fn names_sort_by_day_and_carry_the_station() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        assert_eq!(base_name(d, "S1"), "ballot-intake_2026-11-03_S1");
+        assert_eq!(base_name(d, "north/2"), "ballot-intake_2026-11-03_north_2");
+        assert!(base_name(d, "S1") < base_name(d.succ_opt().unwrap(), "S1"));
+    }
+}

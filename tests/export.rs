@@ -1,0 +1,157 @@
+//! Nightly batch files through the real binary: golden files from the stored v1
+//! ledger, the manifest's checksum, byte-identical re-runs, and an empty day.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+mod common;
+use common::{Station, fixture};
+use sha2::{Digest, Sha256};
+
+fn from_v1() -> Station {
+    let s = Station::empty();
+    let sql = std::fs::read_to_string(fixture("ledger/v1.sql")).unwrap();
+    rusqlite::Connection::open(s.ledger_path())
+        .unwrap()
+        .execute_batch(&sql)
+        .unwrap();
+    s
+}
+
+#[test]
+fn golden_csv_and_manifest() {
+    let s = from_v1();
+    let day = std::fs::read_to_string(fixture("export/DAY")).unwrap();
+    let day = day.trim();
+    let out = s.dir.path().join("out");
+    let r = s.ok(&[
+        "export",
+        "--date",
+        day,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let manifest: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let name = format!("ballot-intake_{day}_S1.csv");
+    let csv = std::fs::read(out.join(&name)).unwrap();
+    assert_eq!(
+        String::from_utf8(csv.clone()).unwrap(),
+        std::fs::read_to_string(fixture(&format!("export/{name}"))).unwrap(),
+        "the CSV differs from the golden file"
+    );
+    assert_eq!(
+        manifest["sha256"],
+        hex::encode(Sha256::digest(&csv)),
+        "the manifest's checksum"
+    );
+    let mut without = manifest.clone();
+    without.as_object_mut().unwrap().remove("created_at");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("export/manifest-without-created-at.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(without, golden);
+    // No names or addresses: every column is an id, a code or a time.
+    let text = String::from_utf8(csv).unwrap();
+    for name in ["Núñez", "O'Brien", "Larimer", "Siobhán"] {
+        assert!(!text.contains(name), "{name} in the export");
+    }
+    // The audit log records the export.
+    let audited: i64 = s
+        .sqlite()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE event = 'export-written'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[test]
+fn rerunning_a_day_gives_the_same_bytes() {
+    let s = from_v1();
+    let day = std::fs::read_to_string(fixture("export/DAY")).unwrap();
+    let out = s.dir.path().join("out");
+    let args = [
+        "export",
+        "--date",
+        day.trim(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    s.ok(&args);
+    let read_all = || {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = read_all();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let r = s.ok(&args);
+    assert!(r.stdout.starts_with("unchanged"), "{}", r.stdout);
+    assert_eq!(read_all(), before, "CSV and manifest byte for byte");
+    assert_eq!(
+        before.len(),
+        2,
+        "no temporary files left: {:?}",
+        before.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_day_with_no_events_has_a_header_only() {
+    let s = Station::upcoming();
+    let out = s.dir.path().join("out");
+    let r = s.ok(&[
+        "export",
+        "--date",
+        "2020-01-15",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let manifest: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(manifest["rows"], 0);
+    assert!(manifest["first_event"].is_null());
+    let csv = std::fs::read_to_string(out.join("ballot-intake_2020-01-15_S1.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "event_id,station_id,election_id,ballot_id,voter_id,event_type,outcome,occurred_at,batch,reason,corrects\r\n"
+    );
+}
+
+#[test]
+fn todays_scans_are_in_todays_file_by_local_day() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    s.scan("ana", "123456", "B0001\nB0006\nNOPE\n");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Denver)
+        .date_naive();
+    let out = s.dir.path().join("out");
+    let r = s.ok(&[
+        "export",
+        "--date",
+        &today.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let manifest: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(manifest["rows"], 3);
+    assert_eq!(manifest["counts"]["scan:accepted"], 2);
+    // The confidential voter (B0006) appears by id only, like everyone.
+    let csv = std::fs::read_to_string(out.join(format!("ballot-intake_{today}_S1.csv"))).unwrap();
+    assert!(csv.contains(",B0006,V100006,scan,accepted,"), "{csv}");
+    assert!(!csv.contains("Private"));
+}
