@@ -129,7 +129,23 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                     println!("  {outcome:<15}{n:>9}");
                 }
                 println!("  reversed       {:>9}", s.reversed);
-                println!("awaiting sync: {}", s.outbox_pending);
+                println!(
+                    "sync: {} pending, {} in flight, {} held, {} acknowledged{}{}",
+                    s.sync.pending,
+                    s.sync.in_flight,
+                    s.sync.held,
+                    s.sync.acknowledged,
+                    s.sync
+                        .last_success
+                        .as_deref()
+                        .map(|t| format!("; last success {t}"))
+                        .unwrap_or_default(),
+                    s.sync
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!("; last error: {e}"))
+                        .unwrap_or_default()
+                );
                 for b in &s.open_batches {
                     println!(
                         "open batch {} by {} since {}: {} accepted",
