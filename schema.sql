@@ -70,12 +70,14 @@ CREATE TABLE ballots (
     return_imb       TEXT,
     return_tracking  TEXT GENERATED ALWAYS AS (substr(return_imb, 1, 20)) VIRTUAL,
     outbound_imb     TEXT,
+    outbound_tracking TEXT GENERATED ALWAYS AS (substr(outbound_imb, 1, 20)) VIRTUAL,
     import_id        INTEGER NOT NULL REFERENCES imports (import_id),
     UNIQUE (election_id, ballot_id)
 );
 CREATE INDEX ballots_by_id ON ballots (ballot_id);
 CREATE INDEX ballots_by_voter ON ballots (election_id, voter_id);
 CREATE INDEX ballots_by_return_tracking ON ballots (return_tracking) WHERE return_imb IS NOT NULL;
+CREATE INDEX ballots_by_outbound_tracking ON ballots (outbound_tracking) WHERE outbound_imb IS NOT NULL;
 
 -- People who use the station. Lockout counters change; every change is audited.
 CREATE TABLE users (

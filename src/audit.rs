@@ -122,6 +122,10 @@ catalogue! {
     ScanRecorded = 1501, "scan-recorded", UserAction, Success;
     /// A supervisor reversed an earlier event with a correction entry.
     EventReversed = 1502, "event-reversed", UserAction, Success;
+    /// A returned outbound packet was flagged undeliverable.
+    FlaggedUndeliverable = 1503, "flagged-undeliverable", UserAction, Success;
+    /// An envelope was flagged as needing the voter's attention (cure).
+    FlaggedNeedsAttention = 1504, "flagged-needs-attention", UserAction, Success;
     /// `verify` found the ledger intact.
     LedgerVerified = 1601, "ledger-verified", UserAction, Success;
     /// The sync transport was chosen or changed.

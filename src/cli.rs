@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use crate::auth::Role;
 use crate::barcode::CheckDigit;
 use crate::environment::{DATA_DIR_ENV, Environment};
+use crate::ledger::{AttentionReason, UspsReason};
 use crate::scanner::ScannerSpec;
 
 /// Scanner station for returned mail-ballot envelopes.
@@ -89,6 +90,9 @@ pub enum Command {
     /// Open, close, list and resolve batches.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Flag an envelope (supervisors): undeliverable, or needs the voter's attention.
+    #[command(subcommand)]
+    Flag(FlagCommand),
     /// Reverse an earlier scan with a reason (supervisors).
     Reverse {
         /// The event's sequence number (`seq` in scan results).
@@ -260,6 +264,42 @@ pub enum SyncCommand {
     },
 }
 
+/// `flag` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FlagCommand {
+    /// A returned outbound packet (its ballot id or outbound IMb) that USPS could not deliver.
+    Undeliverable {
+        /// The packet's barcode.
+        barcode: String,
+        /// The USPS endorsement: vacant, moved_left_no_address, attempted_not_known ...
+        #[arg(long, value_parser = parse_usps)]
+        reason: UspsReason,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A return envelope the voter must cure: unsigned, signature_mismatch, damaged, id_required, other.
+    NeedsAttention {
+        /// The return envelope's barcode.
+        barcode: String,
+        /// Why.
+        #[arg(long, value_parser = parse_attention)]
+        reason: AttentionReason,
+        /// A note (required with `other`).
+        #[arg(long)]
+        note: Option<String>,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `batch` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
@@ -337,6 +377,14 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn parse_spec(s: &str) -> Result<ScannerSpec, String> {
+    s.parse()
+}
+
+fn parse_usps(s: &str) -> Result<UspsReason, String> {
+    s.parse()
+}
+
+fn parse_attention(s: &str) -> Result<AttentionReason, String> {
     s.parse()
 }
 

@@ -8,9 +8,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, pin_for};
-use super::{BatchCommand, Command, ElectionCommand, InitArgs, UserCommand};
+use super::{BatchCommand, Command, ElectionCommand, FlagCommand, InitArgs, UserCommand};
 use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, NewBatch, NewElection, StationSetup, User};
+use crate::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup, User};
 use crate::mail_ballot;
 use crate::scanner::ScannerSpec;
 use crate::scanner::state::ListenerState;
@@ -55,6 +55,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         } => return super::listen::run(env, &user, &scanners, json),
         Command::Scanners { json } => super::listen::list(json)?,
         Command::Sync(args) => return super::sync::run(env, args),
+        Command::Flag(cmd) => flag(env, cmd)?,
         Command::Export { date, out, json } => {
             let mut ledger = open(env)?;
             let tz = ledger.station().timezone;
@@ -349,6 +350,56 @@ fn parse_local_time(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<Ut
         .earliest()
         .with_context(|| format!("{text} does not exist in {tz} (the clocks skipped it)"))?;
     Ok(local.with_timezone(&Utc))
+}
+
+fn flag(env: &Environment, cmd: FlagCommand) -> Result<()> {
+    let mut ledger = open(env)?;
+    let (user, barcode, json) = match &cmd {
+        FlagCommand::Undeliverable {
+            user,
+            barcode,
+            json,
+            ..
+        }
+        | FlagCommand::NeedsAttention {
+            user,
+            barcode,
+            json,
+            ..
+        } => (user.clone(), barcode.clone(), *json),
+    };
+    let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
+    let input = ScanInput {
+        raw: barcode.as_bytes(),
+        source: "keyed",
+        symbology: None,
+        at: Utc::now(),
+    };
+    let result = match cmd {
+        FlagCommand::Undeliverable { reason, .. } => {
+            ledger.flag_undeliverable(&sup, &input, reason)?
+        }
+        FlagCommand::NeedsAttention { reason, note, .. } => {
+            ledger.flag_needs_attention(&sup, &input, reason, note.as_deref())?
+        }
+    };
+    if json {
+        print_json(&result)?;
+    } else {
+        println!(
+            "ballot {} flagged {} ({}), event {}{}",
+            result.ballot_id,
+            result.kind,
+            result.reason,
+            result.seq,
+            if result.will_sync {
+                ""
+            } else {
+                "; not sent (confidential voter or demo)"
+            }
+        );
+    }
+    Ok(())
 }
 
 fn describe(b: &Batch) -> String {

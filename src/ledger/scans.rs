@@ -68,12 +68,12 @@ pub struct Reversal {
     pub reason: String,
 }
 
-struct Hit {
-    ballot_pk: i64,
-    ballot_id: String,
-    status: BallotStatus,
-    uocava: bool,
-    confidential: bool,
+pub(crate) struct Hit {
+    pub(crate) ballot_pk: i64,
+    pub(crate) ballot_id: String,
+    pub(crate) status: BallotStatus,
+    pub(crate) uocava: bool,
+    pub(crate) confidential: bool,
 }
 
 const HIT_COLUMNS: &str = "ballot_pk, ballot_id, status, uocava, confidential";
@@ -92,18 +92,36 @@ fn to_hit(row: (i64, String, String, bool, bool)) -> Result<Hit> {
     })
 }
 
+/// Which of a ballot's two envelopes an IMb is matched against: the return
+/// envelope (receiving) or the outbound packet (undeliverable returns). Never both:
+/// the two must not be confused (Denver, 2010).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Envelope {
+    /// The voter's return envelope.
+    Return,
+    /// The packet mailed to the voter.
+    Outbound,
+}
+
 /// Finds the ballot a barcode names in `election_id`, or in any election when `None`.
 /// An IMb is matched by its tracking code first, then as a ballot id of that length.
-fn find(
+pub(crate) fn find(
     tx: &Transaction<'_>,
     election_id: Option<&str>,
     code: &Barcode,
     text: &str,
+    envelope: Envelope,
 ) -> Result<Option<Hit>> {
-    let by_tracking = format!(
-        "SELECT {HIT_COLUMNS} FROM ballots WHERE return_imb IS NOT NULL AND return_tracking = ?1
-           AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
-    );
+    let by_tracking = match envelope {
+        Envelope::Return => format!(
+            "SELECT {HIT_COLUMNS} FROM ballots WHERE return_imb IS NOT NULL AND return_tracking = ?1
+               AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
+        ),
+        Envelope::Outbound => format!(
+            "SELECT {HIT_COLUMNS} FROM ballots WHERE outbound_imb IS NOT NULL AND outbound_tracking = ?1
+               AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
+        ),
+    };
     let by_id = format!(
         "SELECT {HIT_COLUMNS} FROM ballots WHERE ballot_id = ?1
            AND (?2 IS NULL OR election_id = ?2) LIMIT 1"
@@ -125,7 +143,7 @@ fn find(
 }
 
 /// The first receipt of a ballot that no correction reversed.
-fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Option<Receipt>> {
+pub(crate) fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Option<Receipt>> {
     let row: Option<(i64, String, String, Option<i64>)> = tx
         .prepare_cached(
             "SELECT e.seq, e.occurred_at, e.station_id, e.batch_id FROM events e
@@ -197,14 +215,22 @@ impl Ledger {
             let (outcome, normalized, hit, receipt, reason) = match read {
                 Err(why) => (Outcome::Invalid, None, None, None, Some(why.describe().to_string())),
                 Ok((normalized, code)) => {
-                    let hit = find(tx, Some(&election.election_id), &code, &normalized)?;
+                    let hit = find(
+                        tx,
+                        Some(&election.election_id),
+                        &code,
+                        &normalized,
+                        Envelope::Return,
+                    )?;
                     let found = match &hit {
                         Some(h) => Found::Ballot(BallotFacts {
                             status: h.status,
                             uocava: h.uocava,
                             first_receipt: first_receipt(tx, h.ballot_pk)?,
                         }),
-                        None if find(tx, None, &code, &normalized)?.is_some() => Found::OtherElection,
+                        None if find(tx, None, &code, &normalized, Envelope::Return)?.is_some() => {
+                            Found::OtherElection
+                        }
                         None => Found::Nothing,
                     };
                     let receipt = match &found {

@@ -266,6 +266,8 @@ impl Ledger {
              WHERE o.sync_batch IS NOT 'withheld'
                AND NOT ((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted'
                          AND b.confidential = 0)
+                     OR (o.event_type = e.kind AND e.kind IN ('undeliverable', 'needs_attention')
+                         AND b.confidential = 0)
                      OR (o.event_type = 'correction' AND e.kind = 'correction'
                          AND e.corrects IN (SELECT event_seq FROM outbox)))
              ORDER BY o.event_seq LIMIT 1",
@@ -282,14 +284,16 @@ impl Ledger {
         }
         if let Some(seq) = first(
             "SELECT e.seq FROM events e JOIN ballots b ON b.ballot_pk = e.ballot_pk
-             WHERE e.kind = 'scan' AND e.outcome = 'accepted' AND b.confidential = 0
+             WHERE ((e.kind = 'scan' AND e.outcome = 'accepted')
+                    OR e.kind IN ('undeliverable', 'needs_attention'))
+               AND b.confidential = 0
                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_seq = e.seq)
              ORDER BY e.seq LIMIT 1",
         )? {
             problems.push(problem(
                 "outbox",
                 Some(seq),
-                "an accepted receipt is missing from the outbox: the voter would never be told",
+                "an accepted receipt or a flag is missing from the outbox: the voter would never be told",
             ));
         }
         Ok(())
