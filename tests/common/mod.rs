@@ -112,13 +112,17 @@ impl Station {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn ballot-intake");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("write stdin");
-        child.wait_with_output().expect("wait").into()
+        // Feed stdin from another thread while the output is drained, so that a long
+        // input cannot deadlock against a full stdout pipe.
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        let feeder = std::thread::spawn(move || {
+            // The child may exit (a refused sign-in) before reading it all.
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("wait");
+        feeder.join().expect("stdin feeder");
+        out.into()
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
