@@ -253,6 +253,9 @@ pub enum SyncCommand {
         /// First retry wait in milliseconds (default 1000).
         #[arg(long)]
         retry_base_ms: Option<u64>,
+        /// With --watch, the longest an event waits for its batch to fill (default 30).
+        #[arg(long)]
+        max_batch_age_secs: Option<u64>,
     },
     /// Send a held batch again once the cause is fixed (supervisors).
     Retry {

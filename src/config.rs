@@ -89,6 +89,8 @@ pub struct SyncConfig {
     pub timeout_secs: u64,
     /// First retry wait in milliseconds; it doubles per attempt up to a minute.
     pub retry_base_ms: u64,
+    /// In `sync --watch`, the longest an event waits for its batch to fill (seconds).
+    pub max_batch_age_secs: u64,
 }
 
 impl Default for SyncConfig {
@@ -97,6 +99,7 @@ impl Default for SyncConfig {
             transport: SyncTransport::Directory { path: None },
             timeout_secs: 30,
             retry_base_ms: 1000,
+            max_batch_age_secs: crate::ledger::MAX_BATCH_AGE_SECS,
         }
     }
 }

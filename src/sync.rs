@@ -58,6 +58,8 @@ pub struct SyncOptions {
     pub max_wait: Option<Duration>,
     /// First retry wait; doubles per attempt up to a minute.
     pub retry_base: Duration,
+    /// In watch mode, the longest an event waits for its batch to fill.
+    pub max_batch_age: Duration,
 }
 
 /// What happened to one batch, for progress messages.
@@ -143,7 +145,8 @@ pub fn run(
             return Ok(ledger.sync_counts()?);
         }
         let now = Utc::now();
-        if let Some(batch) = ledger.next_sync_batch(now, !options.watch)? {
+        let max_age = options.watch.then_some(options.max_batch_age);
+        if let Some(batch) = ledger.next_sync_batch(now, max_age)? {
             let outcome = transport.send(&batch.batch_id, &batch.payload);
             match &outcome {
                 SendOutcome::Acked {

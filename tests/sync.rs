@@ -316,3 +316,45 @@ fn the_default_transport_writes_batch_files_to_a_folder() {
     assert_eq!(s.run(&["sync"]).code, 0);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
 }
+
+#[test]
+fn watch_sends_new_receipts_within_the_batch_age_and_stops_on_sigterm() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let rx = Receiver::start(TOKEN, Behaviour::default());
+    let t = token_file(&s);
+    s.ok(&[
+        "sync",
+        "setup",
+        "--url",
+        &rx.url,
+        "--token-file",
+        &t,
+        "--max-batch-age-secs",
+        "1",
+    ]);
+    let mut watcher = s.command(&["sync", "--watch"]).spawn().unwrap();
+    // Scanning goes on while the sync runs: it never waits for the network.
+    let (r, results) = s.scan("ana", "123456", "B0001\nB0002\n");
+    assert_eq!(r.code, 0);
+    assert!(results.iter().all(|v| v["outcome"] == "accepted"));
+    let started = Instant::now();
+    while rx.stored.lock().unwrap().events.len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "receipts did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "sent within the 1 s batch age (took {waited:?})"
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &watcher.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(watcher.wait().unwrap().success());
+    assert_eq!(s.status()["sync"]["acknowledged"], 2);
+}

@@ -26,6 +26,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             directory,
             timeout_secs,
             retry_base_ms,
+            max_batch_age_secs,
         }) => {
             let mut config = Config::load(env);
             config.sync.transport = match (url, token_file, directory) {
@@ -54,6 +55,9 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             }
             if let Some(r) = retry_base_ms {
                 config.sync.retry_base_ms = r.max(1);
+            }
+            if let Some(a) = max_batch_age_secs {
+                config.sync.max_batch_age_secs = a.clamp(1, crate::ledger::MAX_BATCH_AGE_SECS);
             }
             config
                 .save(env)
@@ -86,6 +90,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                 watch: args.watch,
                 max_wait: args.max_wait.map(Duration::from_secs),
                 retry_base: Duration::from_millis(config.sync.retry_base_ms.max(1)),
+                max_batch_age: Duration::from_secs(config.sync.max_batch_age_secs.max(1)),
             };
             eprintln!("sending to {}", transport.describe());
             let counts = sync::run(

@@ -16,8 +16,9 @@ use crate::audit::AuditEvent;
 
 /// Most events in one batch.
 pub const MAX_BATCH_EVENTS: usize = 500;
-/// Oldest an unbatched event may get before a batch is formed anyway.
-pub const MAX_BATCH_AGE_SECS: i64 = 30;
+/// Oldest an unbatched event may get before a batch is formed anyway (the default;
+/// the sync's configuration may shorten it).
+pub const MAX_BATCH_AGE_SECS: u64 = 30;
 /// Marks outbox rows that were withheld at send time because their voter has since
 /// become confidential.
 const WITHHELD: &str = "withheld";
@@ -85,13 +86,12 @@ struct Payload<'a> {
 
 impl Ledger {
     /// The next batch to send at `now`: a formed batch whose retry time has come, or
-    /// else a new one from the outbox when `flush` is set, when
-    /// [`MAX_BATCH_EVENTS`] are waiting, or when the oldest has waited
-    /// [`MAX_BATCH_AGE_SECS`].
+    /// else a new one from the outbox: at once when `max_age` is `None`, otherwise
+    /// when [`MAX_BATCH_EVENTS`] are waiting or the oldest has waited `max_age`.
     pub fn next_sync_batch(
         &mut self,
         now: DateTime<Utc>,
-        flush: bool,
+        max_age: Option<std::time::Duration>,
     ) -> Result<Option<SyncBatch>> {
         let due: Option<SyncBatch> = self
             .conn
@@ -113,10 +113,14 @@ impl Ledger {
         if due.is_some() {
             return Ok(due);
         }
-        self.form_batch(now, flush)
+        self.form_batch(now, max_age)
     }
 
-    fn form_batch(&mut self, now: DateTime<Utc>, flush: bool) -> Result<Option<SyncBatch>> {
+    fn form_batch(
+        &mut self,
+        now: DateTime<Utc>,
+        max_age: Option<std::time::Duration>,
+    ) -> Result<Option<SyncBatch>> {
         self.write(|tx, station| {
             // Voters who became confidential after their receipt entered the outbox
             // are never sent.
@@ -161,9 +165,14 @@ impl Ledger {
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             drop(stmt);
-            let old_enough = parse_time(&oldest_at)?
-                <= now - chrono::Duration::seconds(MAX_BATCH_AGE_SECS);
-            if !(flush || old_enough || rows.len() >= MAX_BATCH_EVENTS) {
+            let old_enough = match max_age {
+                None => true,
+                Some(age) => {
+                    parse_time(&oldest_at)?
+                        <= now - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
+                }
+            };
+            if !(old_enough || rows.len() >= MAX_BATCH_EVENTS) {
                 return Ok(None);
             }
             let batch_id = uuid::Uuid::new_v4().to_string();
