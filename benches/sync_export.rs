@@ -37,13 +37,13 @@ impl Station {
             c.env("BALLOT_INTAKE_PIN", p);
         }
         let mut child = c.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        // Feed stdin from another thread: the child's output must be drained at the
+        // same time, or both block on full pipes.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_string();
+        let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
         let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap().unwrap();
         assert!(
             out.status.success(),
             "{args:?}: {}",
