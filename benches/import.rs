@@ -64,21 +64,7 @@ fn main() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    run(&[
-        "init",
-        "--station",
-        "B1",
-        "--county",
-        "Bench",
-        "--election",
-        support::ELECTION,
-        "--election-name",
-        "Bench",
-        "--election-date",
-        "2099-11-03",
-        "--timezone",
-        "America/Denver",
-    ]);
+    run(&support::INIT_ARGS);
 
     // sqlite3 shell: same durability, same indexes, the whole file in one transaction.
     let base = dir.path().join("baseline.sqlite3");

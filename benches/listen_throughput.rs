@@ -49,24 +49,7 @@ fn main() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    run(
-        &[
-            "init",
-            "--station",
-            "B1",
-            "--county",
-            "Bench",
-            "--election",
-            support::ELECTION,
-            "--election-name",
-            "Bench",
-            "--election-date",
-            "2099-11-03",
-            "--timezone",
-            "America/Denver",
-        ],
-        "",
-    );
+    run(&support::INIT_ARGS, "");
     run(&["user", "add", "bench", "--role", "clerk"], "123456\n");
     run(&["import", csv.to_str().unwrap()], "");
 

@@ -57,25 +57,7 @@ fn station(dir: &std::path::Path, ballots: u64) -> Station {
     let s = Station {
         data: dir.join("station"),
     };
-    s.run(
-        &[
-            "init",
-            "--station",
-            "B1",
-            "--county",
-            "Bench",
-            "--election",
-            support::ELECTION,
-            "--election-name",
-            "Bench",
-            "--election-date",
-            "2099-11-03",
-            "--timezone",
-            "America/Denver",
-        ],
-        "",
-        None,
-    );
+    s.run(&support::INIT_ARGS, "", None);
     s.run(
         &["user", "add", "bench", "--role", "clerk"],
         "123456\n",

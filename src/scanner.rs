@@ -95,6 +95,49 @@ pub enum DeviceMessage {
     },
 }
 
+/// The reconnect loop every device thread runs until `stop`: open the device, report
+/// it connected, read it until it fails, report the failure, and try again after a
+/// backoff (100 ms doubling to 2 s). A device that cannot be opened is reported once,
+/// not on every retry, so a missing scanner does not flood the log. `read` returns
+/// `None` when it stopped because `stop` was set (or nobody listens any more).
+pub(crate) fn supervise<D>(
+    source: &Source,
+    tx: &std::sync::mpsc::Sender<DeviceMessage>,
+    stop: &std::sync::atomic::AtomicBool,
+    mut open: impl FnMut() -> Result<D, String>,
+    mut read: impl FnMut(D) -> Option<String>,
+) {
+    use std::sync::atomic::Ordering;
+    let mut backoff = serial::Backoff::default();
+    let mut reported_down = false;
+    while !stop.load(Ordering::Relaxed) {
+        let down = match open() {
+            Ok(device) => {
+                backoff.reset();
+                if tx.send(DeviceMessage::Connected(source.clone())).is_err() {
+                    return;
+                }
+                match read(device) {
+                    Some(reason) if !stop.load(Ordering::Relaxed) => Some(reason),
+                    _ => return,
+                }
+            }
+            Err(reason) => (!reported_down).then_some(reason),
+        };
+        if let Some(reason) = down {
+            reported_down = true;
+            let message = DeviceMessage::Disconnected {
+                source: source.clone(),
+                reason,
+            };
+            if tx.send(message).is_err() {
+                return;
+            }
+        }
+        backoff.sleep(stop);
+    }
+}
+
 /// A scanner named on the command line: `serial:PATH[@BAUD]` or `usb:VID:PID`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ScannerSpec {

@@ -24,6 +24,24 @@ const FIRST: [&str; 8] = [
     "Ana", "José", "Wei", "Siobhán", "John", "Fatima", "Olga", "Sam",
 ];
 
+/// The `init` arguments of the benchmark station (election day far ahead, so every
+/// scan is on time).
+pub const INIT_ARGS: [&str; 13] = [
+    "init",
+    "--station",
+    "B1",
+    "--county",
+    "Bench",
+    "--election",
+    ELECTION,
+    "--election-name",
+    "Bench",
+    "--election-date",
+    "2099-11-03",
+    "--timezone",
+    "America/Denver",
+];
+
 /// The ballot id of row `i`.
 pub fn ballot_id(i: u64) -> String {
     format!("B{i:09}")

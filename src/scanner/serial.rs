@@ -238,69 +238,37 @@ pub fn spawn(
             debounce: Debouncer::new(Duration::from_millis(settings.double_read_ms)),
             tx: &tx,
         };
-        let mut backoff = Backoff::default();
-        let mut reported_down = false;
-        while !stop.load(Ordering::Relaxed) {
-            let opened = settings
+        let open = || {
+            settings
                 .builder()
-                .and_then(|b| b.open().map_err(|e| e.to_string()));
-            match opened {
-                Ok(mut port) => {
-                    backoff.reset();
-                    // Scanners that wait for DTR need it; a pseudo-terminal has no
-                    // modem lines and refuses ("Not a typewriter"): not fatal.
-                    if let Err(e) = port.write_data_terminal_ready(true) {
-                        log::debug!("{source}: DTR not set: {e}");
-                    }
-                    if tx.send(DeviceMessage::Connected(source.clone())).is_err() {
-                        return;
-                    }
-                    let failure = read_port(&mut port, &mut framer, &mut emit, &stop);
-                    // A code with no terminator yet is not a code.
-                    match framer.finish() {
-                        Ok(Some(frame)) => {
-                            emit.send(frame, Instant::now());
-                        }
-                        Ok(None) => {}
-                        Err(tail) => {
-                            let _ = tx.send(DeviceMessage::Garbled {
-                                source: source.clone(),
-                                what: format!(
-                                    "unterminated {:?} when the port closed",
-                                    String::from_utf8_lossy(&tail)
-                                ),
-                            });
-                        }
-                    }
-                    let Some(reason) = failure else { return };
-                    reported_down = true;
-                    if tx
-                        .send(DeviceMessage::Disconnected {
-                            source: source.clone(),
-                            reason,
-                        })
-                        .is_err()
-                    {
-                        return;
-                    }
+                .and_then(|b| b.open().map_err(|e| e.to_string()))
+        };
+        let read = |mut port: Box<dyn serialport::SerialPort>| {
+            // Scanners that wait for DTR need it; a pseudo-terminal has no modem
+            // lines and refuses ("Not a typewriter"): not fatal.
+            if let Err(e) = port.write_data_terminal_ready(true) {
+                log::debug!("{source}: DTR not set: {e}");
+            }
+            let failure = read_port(&mut port, &mut framer, &mut emit, &stop);
+            // A code with no terminator yet is not a code.
+            match framer.finish() {
+                Ok(Some(frame)) => {
+                    emit.send(frame, Instant::now());
                 }
-                Err(reason) => {
-                    if !reported_down {
-                        reported_down = true;
-                        if tx
-                            .send(DeviceMessage::Disconnected {
-                                source: source.clone(),
-                                reason,
-                            })
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
+                Ok(None) => {}
+                Err(tail) => {
+                    let _ = tx.send(DeviceMessage::Garbled {
+                        source: source.clone(),
+                        what: format!(
+                            "unterminated {:?} when the port closed",
+                            String::from_utf8_lossy(&tail)
+                        ),
+                    });
                 }
             }
-            backoff.sleep(&stop);
-        }
+            failure
+        };
+        super::supervise(&source, &tx, &stop, open, read);
     })
 }
 

@@ -298,36 +298,11 @@ pub fn spawn_with(
         .name(format!("usb-{}", source.id))
         .spawn(move || {
             let mut debounce = Debouncer::new(window);
-            let mut backoff = super::serial::Backoff::default();
-            let mut reported_down = false;
-            while !stop.load(Ordering::Relaxed) {
-                match open() {
-                    Ok(mut dev) => {
-                        backoff.reset();
-                        if tx.send(DeviceMessage::Connected(source.clone())).is_err() {
-                            return;
-                        }
-                        let why =
-                            run_reports(&source, dev.as_mut(), layout, &mut debounce, &tx, &stop);
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        reported_down = true;
-                        let _ = tx.send(DeviceMessage::Disconnected {
-                            source: source.clone(),
-                            reason: why.to_string(),
-                        });
-                    }
-                    Err(e) if !reported_down => {
-                        reported_down = true;
-                        let _ = tx.send(DeviceMessage::Disconnected {
-                            source: source.clone(),
-                            reason: e.to_string(),
-                        });
-                    }
-                    Err(_) => {}
-                }
-                backoff.sleep(&stop);
-            }
+            let open = || open().map_err(|e| e.to_string());
+            let read = |mut dev: Box<dyn ReportSource>| {
+                let why = run_reports(&source, dev.as_mut(), layout, &mut debounce, &tx, &stop);
+                Some(why.to_string())
+            };
+            super::supervise(&source, &tx, &stop, open, read);
         })
 }
