@@ -169,6 +169,8 @@ CREATE TABLE sync_batches (
     election_id      TEXT NOT NULL REFERENCES elections (election_id),
     created_at       TEXT NOT NULL,
     events           INTEGER NOT NULL,
+    first_seq        INTEGER NOT NULL,            -- the outbox range its events lie in,
+    last_seq         INTEGER NOT NULL,            -- so acknowledging needs no index
     payload          BLOB NOT NULL,               -- the exact JSON sent
     state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'acked')),
     attempts         INTEGER NOT NULL DEFAULT 0,

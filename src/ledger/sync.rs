@@ -200,10 +200,13 @@ impl Ledger {
             })
             .map_err(|e| LedgerError::Sqlite(format!("cannot encode a sync batch: {e}")))?;
             let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let first_seq = rows.first().map_or(0, |r| r.0);
+            let last_seq = rows.last().map_or(0, |r| r.0);
             tx.execute(
-                "INSERT INTO sync_batches (batch_id, election_id, created_at, events, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![batch_id, election_id, created_at, n, payload],
+                "INSERT INTO sync_batches (batch_id, election_id, created_at, events, first_seq,
+                     last_seq, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![batch_id, election_id, created_at, n, first_seq, last_seq, payload],
             )?;
             let mut mark = tx.prepare("UPDATE outbox SET sync_batch = ?1 WHERE event_seq = ?2")?;
             for row in &rows {
@@ -231,8 +234,14 @@ impl Ledger {
             if n == 0 {
                 return Ok(());
             }
+            // The batch's rows lie between its first and last sequence numbers: a
+            // range on the primary key, not a scan of the whole outbox.
             tx.execute(
-                "UPDATE outbox SET acked_at = ?2 WHERE sync_batch = ?1",
+                "UPDATE outbox SET acked_at = ?2
+                 WHERE event_seq BETWEEN
+                       (SELECT first_seq FROM sync_batches WHERE batch_id = ?1)
+                   AND (SELECT last_seq FROM sync_batches WHERE batch_id = ?1)
+                   AND sync_batch = ?1",
                 params![batch_id, now],
             )?;
             append(
