@@ -171,15 +171,17 @@ CREATE TABLE sync_batches (
     events           INTEGER NOT NULL,
     first_seq        INTEGER NOT NULL,            -- the outbox range its events lie in,
     last_seq         INTEGER NOT NULL,            -- so acknowledging needs no index
-    payload          BLOB NOT NULL,               -- the exact JSON sent
     state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'acked')),
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_at  TEXT,
     last_error       TEXT,
     acked_at         TEXT,
     accepted         INTEGER,
-    duplicates       INTEGER
-) WITHOUT ROWID;
+    duplicates       INTEGER,
+    -- Last, so that reading the columns above never walks the payload's overflow pages.
+    payload          BLOB NOT NULL                -- the exact JSON sent
+);
+CREATE INDEX sync_batches_by_state ON sync_batches (state, created_at);
 CREATE INDEX outbox_unbatched ON outbox (event_seq) WHERE sync_batch IS NULL;
 
 -- The audit log: a hash chain, append-only.
