@@ -358,3 +358,27 @@ fn watch_sends_new_receipts_within_the_batch_age_and_stops_on_sigterm() {
     assert!(watcher.wait().unwrap().success());
     assert_eq!(s.status()["sync"]["acknowledged"], 2);
 }
+
+#[test]
+fn a_ca_file_that_is_not_pem_is_refused_at_setup() {
+    let s = Station::upcoming();
+    let t = token_file(&s);
+    let ca = s.dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let r = s.run(&[
+        "sync",
+        "setup",
+        "--url",
+        "https://backend.example.net",
+        "--token-file",
+        &t,
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("holds no PEM certificate"),
+        "{}",
+        r.stderr
+    );
+}

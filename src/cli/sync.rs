@@ -59,6 +59,9 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             if let Some(a) = max_batch_age_secs {
                 config.sync.max_batch_age_secs = a.clamp(1, crate::ledger::MAX_BATCH_AGE_SECS);
             }
+            // Build the transport once now, so a bad CA file or URL is reported at
+            // setup rather than at the first send.
+            sync::transport_for(env, &config.sync)?;
             config
                 .save(env)
                 .with_context(|| format!("cannot save {}", Config::path(env).display()))?;
