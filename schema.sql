@@ -182,7 +182,6 @@ CREATE TABLE sync_batches (
     payload          BLOB NOT NULL                -- the exact JSON sent
 );
 CREATE INDEX sync_batches_by_state ON sync_batches (state, created_at);
-CREATE INDEX outbox_unbatched ON outbox (event_seq) WHERE sync_batch IS NULL;
 
 -- The audit log: a hash chain, append-only.
 CREATE TABLE audit_log (

@@ -122,20 +122,29 @@ impl Ledger {
         max_age: Option<std::time::Duration>,
     ) -> Result<Option<SyncBatch>> {
         self.write(|tx, station| {
+            // Batches take outbox rows in sequence order and stop where the election
+            // changes, so every row up to the last batch's last row is batched: the
+            // rows to look at start after it. (An index on unbatched rows would do the
+            // same at the cost of a page written by every scan.)
+            let cursor: i64 = tx.query_row(
+                "SELECT coalesce(max(last_seq), 0) FROM sync_batches",
+                [],
+                |r| r.get(0),
+            )?;
             // Voters who became confidential after their receipt entered the outbox
             // are never sent.
             tx.execute(
-                "UPDATE outbox SET sync_batch = ?1 WHERE sync_batch IS NULL AND event_seq IN (
+                "UPDATE outbox SET sync_batch = ?1 WHERE event_seq IN (
                      SELECT o.event_seq FROM outbox o JOIN events e ON e.seq = o.event_seq
                      JOIN ballots b ON b.ballot_pk = e.ballot_pk
-                     WHERE o.sync_batch IS NULL AND b.confidential = 1)",
-                [WITHHELD],
+                     WHERE o.event_seq > ?2 AND o.sync_batch IS NULL AND b.confidential = 1)",
+                params![WITHHELD, cursor],
             )?;
             let oldest: Option<(String, String)> = tx
                 .query_row(
                     "SELECT o.created_at, e.election_id FROM outbox o JOIN events e ON e.seq = o.event_seq
-                     WHERE o.sync_batch IS NULL ORDER BY o.event_seq LIMIT 1",
-                    [],
+                     WHERE o.event_seq > ?1 AND o.sync_batch IS NULL ORDER BY o.event_seq LIMIT 1",
+                    [cursor],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
@@ -144,27 +153,36 @@ impl Ledger {
             };
             let mut stmt = tx.prepare(
                 "SELECT o.event_seq, o.event_type, b.ballot_id, b.voter_id, e.occurred_at,
-                        e.reason, e.corrects
+                        e.reason, e.corrects, e.election_id
                  FROM outbox o JOIN events e ON e.seq = o.event_seq
                  LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
-                 WHERE o.sync_batch IS NULL AND e.election_id = ?1
+                 WHERE o.event_seq > ?1 AND o.sync_batch IS NULL
                  ORDER BY o.event_seq LIMIT ?2",
             )?;
             let limit = i64::try_from(MAX_BATCH_EVENTS).unwrap_or(500);
             let rows = stmt
-                .query_map(params![election_id, limit], |r| {
+                .query_map(params![cursor, limit], |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<i64>>(6)?,
+                        (
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<i64>>(6)?,
+                        ),
+                        r.get::<_, String>(7)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             drop(stmt);
+            // One election per batch: stop at the first row of another.
+            let rows: Vec<_> = rows
+                .into_iter()
+                .take_while(|(_, e)| *e == election_id)
+                .map(|(row, _)| row)
+                .collect();
             let old_enough = match max_age {
                 None => true,
                 Some(age) => {
