@@ -382,3 +382,57 @@ fn a_ca_file_that_is_not_pem_is_refused_at_setup() {
         r.stderr
     );
 }
+
+#[test]
+fn batches_never_mix_elections() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let later = (chrono::Utc::now().date_naive() + chrono::Days::new(60)).to_string();
+    s.ok(&[
+        "election",
+        "add",
+        "--election",
+        "PRIMARY-2026",
+        "--election-name",
+        "P",
+        "--election-date",
+        &later,
+        "--activate",
+    ]);
+    assert_eq!(s.import("mail-ballots/primary.csv").code, 0);
+    // Receipts of the two elections interleaved in the outbox.
+    s.scan("ana", "123456", "P0001\n");
+    s.ok(&["election", "activate", "2026-GEN"]);
+    s.scan("ben", "222222", "B0001\nB0002\n");
+    s.ok(&["election", "activate", "PRIMARY-2026"]);
+    s.scan("ana", "123456", "P0002\n");
+    let r = s.run(&["sync"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = s.dir.path().join("outgoing");
+    let mut seen = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let b: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        for e in b["events"].as_array().unwrap() {
+            seen.push(format!(
+                "{}:{}",
+                b["election_id"].as_str().unwrap(),
+                e["ballot_id"].as_str().unwrap()
+            ));
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "PRIMARY-2026:P0001",
+            "2026-GEN:B0001",
+            "2026-GEN:B0002",
+            "PRIMARY-2026:P0002"
+        ]
+    );
+    assert_eq!(s.status()["outbox_pending"], 0);
+}
