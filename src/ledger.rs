@@ -6,6 +6,7 @@
 
 mod audit_log;
 mod batches;
+mod checkpoint;
 mod elections;
 mod events;
 mod export;
@@ -152,6 +153,7 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     station: Station,
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Ledger {

@@ -12,6 +12,7 @@ use serde_json::json;
 use std::path::Path;
 
 use super::audit_log::{AuditEntry, append};
+use super::checkpoint::{AUTOCHECKPOINT_BACKSTOP_PAGES, Checkpointer};
 use super::elections::{NewElection, insert_election};
 use super::{Ledger, LedgerError, Result, Station, format_time};
 use crate::audit::AuditEvent;
@@ -48,6 +49,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Checkpoints run in a background thread (see checkpoint.rs); SQLite's own is
+    // only a backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_BACKSTOP_PAGES)?;
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(LedgerError::Sqlite(format!(
@@ -139,6 +143,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             station,
+            _checkpointer: Checkpointer::start(path),
         };
         if before < SCHEMA_VERSION {
             ledger.write(|tx, station| {
@@ -187,6 +192,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             station,
+            _checkpointer: Checkpointer::start(path),
         };
         ledger.write(|tx, station| {
             tx.execute(
