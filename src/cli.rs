@@ -419,10 +419,14 @@ pub fn main() -> ExitCode {
         }
     );
     let Some(command) = cli.command else {
-        eprintln!(
-            "ballot-intake: the desktop application is not part of this build yet; use a command (see --help)"
-        );
-        return ExitCode::from(2);
+        // No command: the desktop application (the demo station if none is set up).
+        return match crate::app::run(&env) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
     };
     match commands::run(&env, command) {
         Ok(code) => code,

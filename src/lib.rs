@@ -6,15 +6,20 @@
 //! or window I/O, so the command line, the desktop application and the tests all
 //! drive the same code.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod barcode;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod environment;
 pub mod export;
 pub mod intake;
 pub mod ledger;
 pub mod mail_ballot;
 pub mod scanner;
+pub mod screen;
 pub mod sync;
+pub mod theme;
+pub mod worker;

@@ -1,55 +1,12 @@
-//! `demo`: a station anyone can try without setting one up. It lives in its own
-//! folder under the data directory, is marked as a demo in its ledger (so nothing it
-//! records ever enters the outbox), and has a clerk and a supervisor whose PINs are
-//! printed, because they protect nothing.
+//! `demo` on the command line: the demo station (see `crate::demo`), scanned from
+//! the terminal.
 
-use anyhow::{Context, Result};
-use chrono::{Days, Utc};
+use anyhow::Result;
+use chrono::Utc;
 use std::process::ExitCode;
 
-use crate::auth::Role;
-use crate::barcode::CheckDigit;
+use crate::demo::{DEMO_CLERK, DEMO_SUPERVISOR, open_or_create};
 use crate::environment::Environment;
-use crate::ledger::{Ledger, NewElection, StationSetup};
-
-/// The demo's mail ballot file, built into the binary so the demo works anywhere.
-const DEMO_BALLOTS: &str = include_str!("../../fixtures/demo/ballots.csv");
-/// The demo clerk and PIN.
-pub const DEMO_CLERK: (&str, &str) = ("demo-clerk", "111111");
-/// The demo supervisor and PIN.
-pub const DEMO_SUPERVISOR: (&str, &str) = ("demo-supervisor", "999999");
-
-/// Creates the demo station in `env` unless it exists; returns it open.
-pub fn open_or_create(env: &Environment) -> Result<Ledger> {
-    let path = env.ledger_path();
-    if path.exists() {
-        return Ok(Ledger::open(&path)?);
-    }
-    let today = Utc::now().date_naive();
-    let mut ledger = Ledger::create(
-        &path,
-        &StationSetup {
-            station_id: "DEMO".into(),
-            county: "Demo".into(),
-            timezone: "America/Denver".into(),
-            election: NewElection {
-                election_id: "DEMO".into(),
-                name: "Demo General Election".into(),
-                // Two weeks ahead, so that scans are on time.
-                date: today.checked_add_days(Days::new(14)).unwrap_or(today),
-                check_digit: CheckDigit::None,
-            },
-            demo: true,
-        },
-    )?;
-    let file = env.data_dir.join("demo-ballots.csv");
-    std::fs::write(&file, DEMO_BALLOTS)
-        .with_context(|| format!("could not write {}", file.display()))?;
-    crate::mail_ballot::import_file(&mut ledger, &file, |_, _| {})?;
-    ledger.add_user(DEMO_CLERK.0, Role::Clerk, DEMO_CLERK.1)?;
-    ledger.add_user(DEMO_SUPERVISOR.0, Role::Supervisor, DEMO_SUPERVISOR.1)?;
-    Ok(ledger)
-}
 
 /// Sets the demo up if needed and scans from standard input as the demo clerk.
 pub fn run(env: &Environment, json: bool) -> Result<ExitCode> {

@@ -1,0 +1,364 @@
+//! The desktop application (iced): routing between screens and the calls to the
+//! ledger thread. Screens own their state and view; this module turns their actions
+//! into ledger jobs (never on the UI thread) and their answers back into messages.
+
+use chrono::Utc;
+use iced::futures::channel::oneshot;
+use iced::widget::operation;
+use iced::{Element, Event, Subscription, Task, keyboard};
+use std::time::Instant;
+
+use crate::environment::Environment;
+use crate::ledger::{Batch, Ledger, NewBatch, ScanInput, User};
+use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
+use crate::screen::{open_batch, scan, sign_in};
+use crate::worker::LedgerWorker;
+
+/// Where the application is.
+pub enum Screen {
+    /// Signing in.
+    SignIn(sign_in::State),
+    /// Opening a batch.
+    OpenBatch {
+        /// Who is signed in.
+        user: User,
+        /// The form.
+        state: open_batch::State,
+    },
+    /// Scanning (boxed: by far the largest screen).
+    Scan(Box<scan::State>),
+}
+
+/// Everything the application reacts to.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// The sign-in screen.
+    SignIn(sign_in::Message),
+    /// The open-batch screen.
+    OpenBatch(open_batch::Message),
+    /// The scan screen.
+    Scan(scan::Message),
+    /// A key from the window, for the keyboard-wedge decoder, with when it came.
+    Key(Key, Instant),
+    /// Tab (or Shift-Tab): the next (previous) field.
+    Tab {
+        /// Shift held.
+        back: bool,
+    },
+    /// The ledger answered a sign-in: the user and their open batch, if any.
+    SignedIn(Result<(User, Option<Batch>), String>),
+    /// The ledger answered an open-batch.
+    BatchOpened(Result<Batch, String>),
+}
+
+/// The application.
+pub struct App {
+    worker: LedgerWorker,
+    header: scan::Header,
+    demo_hint: Option<String>,
+    screen: Screen,
+    wedge: WedgeDecoder,
+    /// The last code sent to the ledger from the keyboard, and when: the same code
+    /// again within the double-read window is one envelope (a wedge burst typed into
+    /// the focused manual field arrives both as keys and as the field's Enter).
+    last_keyboard_code: Option<(String, Instant)>,
+}
+
+/// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
+/// the ledger thread is gone).
+fn ask<T: Send + 'static>(
+    worker: &LedgerWorker,
+    f: impl FnOnce(&mut Ledger) -> T + Send + 'static,
+) -> impl Future<Output = Option<T>> + Send + 'static {
+    let (tx, rx) = oneshot::channel();
+    worker.run(f, move |r| {
+        let _ = tx.send(r);
+    });
+    async move { rx.await.ok() }
+}
+
+const GONE: &str = "the ledger stopped; restart ballot-intake";
+
+impl App {
+    /// The application on an open ledger.
+    pub fn new(
+        worker: LedgerWorker,
+        header: scan::Header,
+        demo_hint: Option<String>,
+    ) -> (App, Task<Message>) {
+        let app = App {
+            worker,
+            header,
+            screen: Screen::SignIn(sign_in::State::new(demo_hint.clone())),
+            demo_hint,
+            wedge: WedgeDecoder::new(WedgeConfig::default()),
+            last_keyboard_code: None,
+        };
+        (app, operation::focus(sign_in::State::focus_id()))
+    }
+
+    /// The current screen (for tests and the title).
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    /// The window title.
+    pub fn title(&self) -> String {
+        format!(
+            "ballot-intake: station {}{}",
+            self.header.station,
+            if self.header.demo { " (DEMO)" } else { "" }
+        )
+    }
+
+    fn sign_out(&mut self) -> Task<Message> {
+        self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
+        operation::focus(sign_in::State::focus_id())
+    }
+
+    fn record(&mut self, raw: String, source: &'static str) -> Task<Message> {
+        let now = Instant::now();
+        if let Some((last, at)) = &self.last_keyboard_code
+            && *last == raw
+            && now.duration_since(*at) < crate::scanner::debounce::DEFAULT_WINDOW
+        {
+            log::info!("keyboard double read of {raw:?} suppressed");
+            if let Screen::Scan(state) = &mut self.screen {
+                state.pending = state.pending.saturating_sub(1);
+            }
+            return Task::none();
+        }
+        self.last_keyboard_code = Some((raw.clone(), now));
+        let Screen::Scan(state) = &self.screen else {
+            return Task::none();
+        };
+        let (user, batch) = (state.user.clone(), state.batch.batch_id);
+        let at = Utc::now();
+        Task::perform(
+            ask(&self.worker, move |l| {
+                l.record_scan(
+                    &user,
+                    batch,
+                    &ScanInput {
+                        raw: raw.as_bytes(),
+                        source,
+                        symbology: None,
+                        at,
+                    },
+                )
+                .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Scan(scan::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Key(key, at) => {
+                let mut task = Task::none();
+                for event in self.wedge.key(key, at) {
+                    if let WedgeEvent::Scan(code) = event {
+                        match &mut self.screen {
+                            Screen::Scan(state) => {
+                                state.take_wedge_keys(&code);
+                                state.sent();
+                                task = Task::batch([task, self.record(code, "wedge:keyboard")]);
+                            }
+                            // Before a batch is open there is nowhere to record a scan;
+                            // its keys went into the focused field like typing.
+                            Screen::SignIn(_) | Screen::OpenBatch { .. } => {}
+                        }
+                    }
+                }
+                task
+            }
+            Message::Tab { back } => {
+                let _ = self.wedge.key(Key::Other, Instant::now());
+                if back {
+                    operation::focus_previous()
+                } else {
+                    operation::focus_next()
+                }
+            }
+            Message::SignIn(m) => {
+                let Screen::SignIn(state) = &mut self.screen else {
+                    return Task::none();
+                };
+                match state.update(m) {
+                    sign_in::Action::None => Task::none(),
+                    sign_in::Action::SignIn { user, pin } => Task::perform(
+                        ask(&self.worker, move |l| {
+                            let u = l
+                                .sign_in(&user, &pin, Utc::now())
+                                .map_err(|e| e.to_string())?;
+                            let batch = l.current_batch(&u).map_err(|e| e.to_string())?;
+                            Ok((u, batch))
+                        }),
+                        |r| Message::SignedIn(r.unwrap_or_else(|| Err(GONE.into()))),
+                    ),
+                }
+            }
+            Message::SignedIn(result) => match (result, &mut self.screen) {
+                (Ok((user, Some(batch))), _) => {
+                    self.screen = Screen::Scan(Box::new(scan::State::new(user, batch)));
+                    operation::focus(scan::State::focus_id())
+                }
+                (Ok((user, None)), _) => {
+                    self.screen = Screen::OpenBatch {
+                        user,
+                        state: open_batch::State::default(),
+                    };
+                    operation::focus(open_batch::State::focus_id())
+                }
+                (Err(e), Screen::SignIn(state)) => {
+                    state.failed(e);
+                    operation::focus(sign_in::State::focus_id())
+                }
+                (Err(_), _) => Task::none(),
+            },
+            Message::OpenBatch(m) => {
+                let Screen::OpenBatch { user, state } = &mut self.screen else {
+                    return Task::none();
+                };
+                match state.update(m) {
+                    open_batch::Action::None => Task::none(),
+                    open_batch::Action::SignOut => self.sign_out(),
+                    open_batch::Action::Open { container, seals } => {
+                        let user = user.clone();
+                        Task::perform(
+                            ask(&self.worker, move |l| {
+                                l.open_batch(
+                                    &user,
+                                    &NewBatch {
+                                        container,
+                                        seals,
+                                        received_at: None,
+                                    },
+                                )
+                                .map_err(|e| e.to_string())
+                            }),
+                            |r| Message::BatchOpened(r.unwrap_or_else(|| Err(GONE.into()))),
+                        )
+                    }
+                }
+            }
+            Message::BatchOpened(result) => {
+                let Screen::OpenBatch { user, state } = &mut self.screen else {
+                    return Task::none();
+                };
+                match result {
+                    Ok(batch) => {
+                        self.screen = Screen::Scan(Box::new(scan::State::new(user.clone(), batch)));
+                        operation::focus(scan::State::focus_id())
+                    }
+                    Err(e) => {
+                        state.failed(e);
+                        Task::none()
+                    }
+                }
+            }
+            Message::Scan(m) => {
+                let Screen::Scan(state) = &mut self.screen else {
+                    return Task::none();
+                };
+                match state.update(m) {
+                    scan::Action::None => Task::none(),
+                    scan::Action::SignOut => self.sign_out(),
+                    scan::Action::Keyed(code) => self.record(code, "keyed"),
+                }
+            }
+        }
+    }
+
+    /// Draws the current screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        match &self.screen {
+            Screen::SignIn(s) => s.view().map(Message::SignIn),
+            Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
+            Screen::Scan(s) => s.view(&self.header).map(Message::Scan),
+        }
+    }
+
+    /// Every key pressed in the window, captured by a field or not: a wedge scanner
+    /// types into whatever has focus, and must still be read as a scanner.
+    pub fn subscription(&self) -> Subscription<Message> {
+        iced::event::listen_with(|event, _status, _window| match event {
+            Event::Keyboard(keyboard::Event::KeyPressed {
+                key,
+                text,
+                modifiers,
+                ..
+            }) => {
+                let at = Instant::now();
+                match key {
+                    keyboard::Key::Named(keyboard::key::Named::Enter) => {
+                        Some(Message::Key(Key::Enter, at))
+                    }
+                    keyboard::Key::Named(keyboard::key::Named::Tab) => Some(Message::Tab {
+                        back: modifiers.shift(),
+                    }),
+                    _ => match text.as_deref().and_then(|t| {
+                        let mut chars = t.chars();
+                        let c = chars.next()?;
+                        chars.next().is_none().then_some(c)
+                    }) {
+                        Some(c) if !c.is_control() => Some(Message::Key(Key::Char(c), at)),
+                        _ => Some(Message::Key(Key::Other, at)),
+                    },
+                }
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Everything `run` needs, found before the window opens.
+pub fn boot(env: &Environment) -> anyhow::Result<(LedgerWorker, scan::Header, Option<String>)> {
+    let (env, demo) = if env.ledger_path().exists() {
+        (env.clone(), false)
+    } else {
+        // Nothing configured here: the demo station, clearly marked.
+        let demo = env.demo();
+        drop(crate::demo::open_or_create(&demo)?);
+        (demo, true)
+    };
+    let ledger = Ledger::open(&env.ledger_path())?;
+    let election = ledger.active_election()?;
+    let header = scan::Header {
+        station: ledger.station().station_id.clone(),
+        election: format!("{} ({})", election.name, election.election_id),
+        demo: demo || ledger.station().demo,
+        timezone: ledger.station().timezone,
+    };
+    drop(ledger);
+    let hint = header.demo.then(|| {
+        format!(
+            "Demo users: {} (PIN {}), {} (PIN {})",
+            crate::demo::DEMO_CLERK.0,
+            crate::demo::DEMO_CLERK.1,
+            crate::demo::DEMO_SUPERVISOR.0,
+            crate::demo::DEMO_SUPERVISOR.1
+        )
+    });
+    Ok((LedgerWorker::open(&env.ledger_path())?, header, hint))
+}
+
+/// Opens the window.
+pub fn run(env: &Environment) -> anyhow::Result<()> {
+    let (worker, header, hint) = boot(env)?;
+    iced::application(
+        move || App::new(worker.clone(), header.clone(), hint.clone()),
+        App::update,
+        App::view,
+    )
+    .title(App::title)
+    .subscription(App::subscription)
+    .window_size((1280.0, 800.0))
+    .run()
+    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}

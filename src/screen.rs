@@ -1,0 +1,7 @@
+//! One module per screen: its state, messages, update and view. A screen's update
+//! returns an `Action` for `app.rs` to carry out (ledger calls, changing screens), so
+//! screens never touch the ledger themselves.
+
+pub mod open_batch;
+pub mod scan;
+pub mod sign_in;

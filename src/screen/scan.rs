@@ -1,0 +1,253 @@
+//! The scan screen: a large banner for the last outcome (shown only once the scan has
+//! committed), a manual-entry field for damaged barcodes, the batch's running count and
+//! its last 20 scans. Keyboard-wedge scans arrive from the application (they need no
+//! focused field); this screen only shows what the ledger answered.
+
+use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
+use iced::{Center, Element, Fill};
+use std::collections::VecDeque;
+
+use crate::intake::Outcome;
+use crate::ledger::{Batch, ScanResult, User};
+use crate::theme;
+
+/// The manual-entry field's id.
+pub const MANUAL_FIELD: &str = "scan-manual";
+/// Scans listed under the banner.
+pub const RECENT: usize = 20;
+
+/// The station facts shown in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Station id.
+    pub station: String,
+    /// Election id and name.
+    pub election: String,
+    /// A demo station.
+    pub demo: bool,
+    /// The county's time zone: times are shown in local time.
+    pub timezone: chrono_tz::Tz,
+}
+
+fn local_time(at: &str, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// The screen's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Who is scanning.
+    pub user: User,
+    /// Into which batch.
+    pub batch: Batch,
+    /// Envelopes accepted into the batch so far.
+    pub accepted: i64,
+    banner: Option<ScanResult>,
+    recent: VecDeque<ScanResult>,
+    manual: String,
+    /// Scans sent to the ledger and not yet answered.
+    pub pending: usize,
+    error: Option<String>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The manual-entry field changed.
+    Manual(String),
+    /// Enter in the manual-entry field.
+    ManualSubmit,
+    /// The ledger answered a scan (boxed: a result is large beside the other messages).
+    Recorded(Box<Result<ScanResult, String>>),
+    /// Sign out.
+    SignOut,
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Record a code typed by hand.
+    Keyed(String),
+    /// Sign out.
+    SignOut,
+}
+
+impl State {
+    /// The screen for `user` scanning into `batch`.
+    pub fn new(user: User, batch: Batch) -> Self {
+        State {
+            accepted: batch.accepted_count,
+            user,
+            batch,
+            banner: None,
+            recent: VecDeque::new(),
+            manual: String::new(),
+            pending: 0,
+            error: None,
+        }
+    }
+
+    /// The field for damaged barcodes.
+    pub fn focus_id() -> Id {
+        Id::new(MANUAL_FIELD)
+    }
+
+    /// The last outcome shown.
+    pub fn banner(&self) -> Option<&ScanResult> {
+        self.banner.as_ref()
+    }
+
+    /// A wedge scan was typed while the manual field had focus: the field received the
+    /// same keys, which are a scan, not text. Removes them.
+    pub fn take_wedge_keys(&mut self, code: &str) {
+        if let Some(kept) = self.manual.strip_suffix(code) {
+            self.manual = kept.to_string();
+        }
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Manual(m) => self.manual = m,
+            Message::ManualSubmit => {
+                let code = std::mem::take(&mut self.manual);
+                if !code.trim().is_empty() {
+                    self.pending += 1;
+                    return Action::Keyed(code);
+                }
+            }
+            Message::Recorded(result) => {
+                self.pending = self.pending.saturating_sub(1);
+                match *result {
+                    Ok(r) => {
+                        if r.outcome == Outcome::Accepted {
+                            self.accepted += 1;
+                        }
+                        self.error = None;
+                        self.recent.push_front(r.clone());
+                        self.recent.truncate(RECENT);
+                        self.banner = Some(r);
+                    }
+                    // Not recorded: said plainly, and the envelope must be scanned again.
+                    Err(e) => {
+                        self.error = Some(format!("NOT RECORDED: {e}. Scan the envelope again."));
+                    }
+                }
+            }
+            Message::SignOut => return Action::SignOut,
+        }
+        Action::None
+    }
+
+    /// A scan was sent to the ledger (from the wedge or a serial scanner).
+    pub fn sent(&mut self) {
+        self.pending += 1;
+    }
+
+    fn banner_view(&self) -> Element<'_, Message> {
+        let Some(r) = &self.banner else {
+            return container(text("Ready: scan an envelope").size(theme::BANNER_LINE))
+                .center_x(Fill)
+                .padding(30)
+                .style(theme::panel(theme::HEADER))
+                .into();
+        };
+        let o = r.outcome;
+        let body = column![
+            text(format!(
+                "{}  {}",
+                theme::outcome_symbol(o),
+                theme::outcome_word(o)
+            ))
+            .size(theme::BANNER_WORD),
+            text(r.instruction.clone()).size(theme::BANNER_LINE),
+            text(format!(
+                "{}{}",
+                r.barcode,
+                r.ballot_id
+                    .as_deref()
+                    .filter(|b| *b != r.barcode)
+                    .map(|b| format!("  (ballot {b})"))
+                    .unwrap_or_default()
+            ))
+            .size(22),
+        ]
+        .spacing(8)
+        .align_x(Center);
+        container(body)
+            .center_x(Fill)
+            .padding(24)
+            .style(theme::panel(theme::outcome_color(o)))
+            .into()
+    }
+
+    /// Draws the screen under `header`.
+    pub fn view(&self, header: &Header) -> Element<'_, Message> {
+        let mut top = row![
+            text(format!("Station {}", header.station)).size(22),
+            text(header.election.clone()).size(22),
+            text(format!("{} ({})", self.user.name, self.user.role)).size(22),
+            text(format!(
+                "Batch {}: {} accepted",
+                self.batch.batch_id, self.accepted
+            ))
+            .size(22),
+        ]
+        .spacing(28);
+        if self.pending > 0 {
+            top = top.push(text(format!("recording {}...", self.pending)).size(22));
+        }
+        let bar = container(top.push(button(text("Sign out")).on_press(Message::SignOut)))
+            .padding(12)
+            .width(Fill)
+            .style(theme::panel(theme::HEADER));
+        let manual = row![
+            text("Damaged barcode? Type it:").size(22),
+            text_input("ballot id", &self.manual)
+                .id(MANUAL_FIELD)
+                .on_input(Message::Manual)
+                .on_submit(Message::ManualSubmit)
+                .size(24)
+                .padding(8)
+                .width(360),
+        ]
+        .spacing(12)
+        .align_y(Center);
+        let recent = self.recent.iter().fold(column![].spacing(4), |col, r| {
+            col.push(
+                text(format!(
+                    "{}  {:<14} {}",
+                    local_time(&r.at, header.timezone),
+                    r.outcome.as_str(),
+                    r.barcode
+                ))
+                .size(18),
+            )
+        });
+        let mut page = column![bar];
+        if header.demo {
+            page = page.push(
+                container(
+                    text("DEMO STATION: not a real election; nothing here is ever sent").size(24),
+                )
+                .center_x(Fill)
+                .padding(8)
+                .style(theme::panel(theme::DEMO)),
+            );
+        }
+        page = page.push(self.banner_view());
+        if let Some(e) = &self.error {
+            page = page.push(text(e.clone()).size(26).color(theme::ERROR));
+        }
+        page.push(manual)
+            .push(text(format!("Last {RECENT} scans of this batch")).size(20))
+            .push(scrollable(recent).height(Fill))
+            .spacing(14)
+            .padding(16)
+            .into()
+    }
+}
