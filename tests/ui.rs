@@ -1,0 +1,219 @@
+//! The desktop application's screens, headless (iced_test's simulator, no display),
+//! and the keyboard-wedge path through `App::update` with a real ledger thread.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+use ballot_intake::app::{App, Message, Screen};
+use ballot_intake::intake::{Outcome, Receipt};
+use ballot_intake::ledger::{Ledger, ScanResult};
+use ballot_intake::scanner::wedge::Key;
+use ballot_intake::screen::{open_batch, scan, sign_in};
+use ballot_intake::worker::LedgerWorker;
+use iced::keyboard::key::Named;
+use iced_test::selector::id;
+use iced_test::simulator;
+use std::time::{Duration, Instant};
+
+fn header() -> scan::Header {
+    scan::Header {
+        station: "S1".into(),
+        election: "2026 General (2026-GEN)".into(),
+        demo: false,
+        timezone: chrono_tz::America::Denver,
+    }
+}
+
+#[test]
+fn sign_in_by_keyboard_alone() {
+    let mut state = sign_in::State::new(Some("Demo users: demo-clerk (PIN 111111)".into()));
+    let mut ui = simulator(state.view());
+    ui.find("Demo users: demo-clerk (PIN 111111)").unwrap();
+    ui.click(id(sign_in::USER_FIELD)).unwrap();
+    let _ = ui.typewrite("ana");
+    ui.click(id(sign_in::PIN_FIELD)).unwrap();
+    let _ = ui.typewrite("123456");
+    let _ = ui.tap_key(Named::Enter);
+    let actions: Vec<sign_in::Action> = ui.into_messages().map(|m| state.update(m)).collect();
+    assert_eq!(
+        actions.last(),
+        Some(&sign_in::Action::SignIn {
+            user: "ana".into(),
+            pin: "123456".into()
+        })
+    );
+    // A wrong PIN is shown plainly.
+    state.failed("wrong PIN for \"ana\" (4 tries left before the account is locked)".into());
+    let mut ui = simulator(state.view());
+    ui.find("wrong PIN for \"ana\" (4 tries left before the account is locked)")
+        .unwrap();
+}
+
+#[test]
+fn open_batch_form_submits_on_enter() {
+    let mut state = open_batch::State::default();
+    let mut ui = simulator(state.view());
+    ui.click(id(open_batch::CONTAINER_FIELD)).unwrap();
+    let _ = ui.typewrite("TRAY-7");
+    let _ = ui.tap_key(Named::Enter);
+    let actions: Vec<open_batch::Action> = ui.into_messages().map(|m| state.update(m)).collect();
+    assert_eq!(
+        actions.last(),
+        Some(&open_batch::Action::Open {
+            container: Some("TRAY-7".into()),
+            seals: vec![]
+        })
+    );
+}
+
+fn demo_ledger() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let env = ballot_intake::environment::Environment::resolve(Some(dir.path())).unwrap();
+    let ledger = ballot_intake::demo::open_or_create(&env).unwrap();
+    (dir, ledger)
+}
+
+fn result(outcome: Outcome, instruction: &str) -> ScanResult {
+    ScanResult {
+        barcode: "D000001".into(),
+        outcome,
+        ballot_id: Some("D000001".into()),
+        batch: 1,
+        seq: 7,
+        at: "2026-11-03T17:00:00.000000Z".into(),
+        source: "wedge:keyboard".into(),
+        symbology: None,
+        reason: None,
+        first_receipt: None,
+        instruction: instruction.into(),
+        confidential: false,
+    }
+}
+
+#[test]
+fn every_outcome_has_its_own_word_and_instruction_on_the_banner() {
+    let (_dir, mut ledger) = demo_ledger();
+    let user = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&user).unwrap();
+    let words = [
+        (Outcome::Accepted, "✔  ACCEPTED", "Put in tray"),
+        (
+            Outcome::Duplicate,
+            "✖  DUPLICATE",
+            "SET ASIDE: already received 11/02 10:14 at station 2, batch 17",
+        ),
+        (
+            Outcome::Voided,
+            "✖  REPLACED",
+            "SET ASIDE: replaced or surrendered ballot",
+        ),
+        (
+            Outcome::WrongElection,
+            "✖  WRONG ELECTION",
+            "SET ASIDE: ballot of another election",
+        ),
+        (Outcome::Unknown, "✖  UNKNOWN", "SET ASIDE: no such ballot"),
+        (Outcome::Invalid, "↻  RESCAN", "RESCAN: unreadable barcode"),
+        (
+            Outcome::Late,
+            "✖  LATE",
+            "SET ASIDE: received after the deadline",
+        ),
+    ];
+    let mut seen_words = std::collections::HashSet::new();
+    for (outcome, word, line) in words {
+        let mut state = scan::State::new(user.clone(), batch.clone());
+        let mut r = result(outcome, line);
+        if outcome == Outcome::Duplicate {
+            r.first_receipt = Some(Receipt {
+                event_seq: 1,
+                at: chrono::Utc::now(),
+                station: "2".into(),
+                batch: Some(17),
+            });
+        }
+        state.update(scan::Message::Recorded(Box::new(Ok(r))));
+        let mut ui = simulator(state.view(&header()));
+        ui.find(word)
+            .unwrap_or_else(|e| panic!("{outcome}: {word}: {e:?}"));
+        ui.find(line)
+            .unwrap_or_else(|e| panic!("{outcome}: {line}: {e:?}"));
+        assert!(seen_words.insert(word), "each outcome has its own word");
+        assert_eq!(state.accepted, i64::from(outcome == Outcome::Accepted));
+    }
+    // A failure to record is said plainly, never shown as a result.
+    let mut state = scan::State::new(user, batch);
+    state.update(scan::Message::Recorded(Box::new(Err(
+        "the disk holding the ledger is full".into(),
+    ))));
+    assert!(state.banner().is_none());
+    let mut ui = simulator(state.view(&header()));
+    ui.find("NOT RECORDED: the disk holding the ledger is full. Scan the envelope again.")
+        .unwrap();
+}
+
+/// Key events as a scanner types them (2 ms apart) or a person (120 ms apart).
+fn keys(app: &mut App, text: &str, start: Instant, gap_ms: u64) -> Instant {
+    let mut t = start;
+    for c in text.chars() {
+        let key = if c == '\n' { Key::Enter } else { Key::Char(c) };
+        let _ = app.update(Message::Key(key, t));
+        t += Duration::from_millis(gap_ms);
+    }
+    t
+}
+
+#[test]
+fn wedge_bursts_are_scans_and_typing_is_not() {
+    let (dir, mut ledger) = demo_ledger();
+    let user = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&user).unwrap();
+    drop(ledger);
+    let path = dir.path().join("ledger.sqlite3");
+    let worker = LedgerWorker::open(&path).unwrap();
+    let (mut app, _) = App::new(worker, header(), None);
+    let _ = app.update(Message::SignedIn(Ok((user, Some(batch)))));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+
+    let t = keys(&mut app, "D000001\n", Instant::now(), 2);
+    // A person typing the same id slowly is typing, not a scan.
+    let t = keys(&mut app, "D000002\n", t + Duration::from_secs(1), 120);
+    // The same burst again at once is a double read; after the window it is a scan.
+    let t = keys(&mut app, "D000001\n", t + Duration::from_millis(10), 2);
+    let Screen::Scan(state) = app.screen() else {
+        panic!()
+    };
+    assert_eq!(state.pending, 1, "one scan sent to the ledger");
+    std::thread::sleep(Duration::from_millis(800));
+    keys(&mut app, "D000003\n", t + Duration::from_secs(2), 2);
+    // The ledger thread records what was sent (the answers would come back as tasks).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let started = Instant::now();
+    loop {
+        let rows: Vec<(String, String, String)> = conn
+            .prepare("SELECT normalized, outcome, source FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        if rows.len() >= 2 || started.elapsed() > Duration::from_secs(10) {
+            assert_eq!(
+                rows,
+                [
+                    (
+                        "D000001".to_string(),
+                        "accepted".to_string(),
+                        "wedge:keyboard".to_string()
+                    ),
+                    ("D000003".into(), "voided".into(), "wedge:keyboard".into()),
+                ]
+            );
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
