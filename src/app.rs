@@ -162,17 +162,26 @@ impl App {
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
-                    if let WedgeEvent::Scan(code) = event {
-                        match &mut self.screen {
-                            Screen::Scan(state) => {
-                                state.take_wedge_keys(&code);
-                                state.sent();
-                                task = Task::batch([task, self.record(code, "wedge:keyboard")]);
-                            }
-                            // Before a batch is open there is nowhere to record a scan;
-                            // its keys went into the focused field like typing.
-                            Screen::SignIn(_) | Screen::OpenBatch { .. } => {}
+                    let Screen::Scan(state) = &mut self.screen else {
+                        // Before a batch is open there is nowhere to record a scan; its
+                        // keys went into the focused field like typing.
+                        continue;
+                    };
+                    match event {
+                        WedgeEvent::Scan(code) => {
+                            state.take_wedge_keys(&code);
+                            state.sent();
+                            task = Task::batch([task, self.record(code, "wedge:keyboard")]);
                         }
+                        // A person's Enter: what they typed into the manual field.
+                        WedgeEvent::Typed(t) if t.ends_with('\n') => {
+                            if let scan::Action::Keyed(code) =
+                                state.update(scan::Message::ManualSubmit)
+                            {
+                                task = Task::batch([task, self.record(code, "keyed")]);
+                            }
+                        }
+                        WedgeEvent::Typed(_) => {}
                     }
                 }
                 task

@@ -179,14 +179,19 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
     assert!(matches!(app.screen(), Screen::Scan(_)));
 
     let t = keys(&mut app, "D000001\n", Instant::now(), 2);
-    // A person typing the same id slowly is typing, not a scan.
-    let t = keys(&mut app, "D000002\n", t + Duration::from_secs(1), 120);
-    // The same burst again at once is a double read; after the window it is a scan.
+    // The same burst again at once is a double read, not a second envelope.
     let t = keys(&mut app, "D000001\n", t + Duration::from_millis(10), 2);
+    // A person typing an id slowly into the manual field (the field's own messages
+    // carry the text): the Enter submits it as keyed in, not as a scan.
+    let _ = app.update(Message::Scan(scan::Message::Manual("D000002".into())));
+    let t = keys(&mut app, "D000002\n", t + Duration::from_secs(1), 120);
     let Screen::Scan(state) = app.screen() else {
         panic!()
     };
-    assert_eq!(state.pending, 1, "one scan sent to the ledger");
+    assert_eq!(
+        state.pending, 2,
+        "one scan and one keyed entry sent to the ledger"
+    );
     std::thread::sleep(Duration::from_millis(800));
     keys(&mut app, "D000003\n", t + Duration::from_secs(2), 2);
     // The ledger thread records what was sent (the answers would come back as tasks).
@@ -200,7 +205,7 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        if rows.len() >= 2 || started.elapsed() > Duration::from_secs(10) {
+        if rows.len() >= 3 || started.elapsed() > Duration::from_secs(10) {
             assert_eq!(
                 rows,
                 [
@@ -209,6 +214,7 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
                         "accepted".to_string(),
                         "wedge:keyboard".to_string()
                     ),
+                    ("D000002".into(), "accepted".into(), "keyed".into()),
                     ("D000003".into(), "voided".into(), "wedge:keyboard".into()),
                 ]
             );

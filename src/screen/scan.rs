@@ -57,7 +57,7 @@ pub struct State {
 pub enum Message {
     /// The manual-entry field changed.
     Manual(String),
-    /// Enter in the manual-entry field.
+    /// A person pressed Enter after typing into the manual-entry field.
     ManualSubmit,
     /// The ledger answered a scan (boxed: a result is large beside the other messages).
     Recorded(Box<Result<ScanResult, String>>),
@@ -207,10 +207,11 @@ impl State {
             .style(theme::panel(theme::HEADER));
         let manual = row![
             text("Damaged barcode? Type it:").size(22),
+            // No on_submit: the application decides what an Enter was (the end of a
+            // scanner burst typed into this field, or a person submitting it).
             text_input("ballot id", &self.manual)
                 .id(MANUAL_FIELD)
                 .on_input(Message::Manual)
-                .on_submit(Message::ManualSubmit)
                 .size(24)
                 .padding(8)
                 .width(360),
