@@ -4,14 +4,15 @@
 
 use chrono::Utc;
 use iced::futures::channel::oneshot;
-use iced::widget::operation;
-use iced::{Element, Event, Subscription, Task, keyboard};
+use iced::widget::{column, container, operation, text};
+use iced::{Element, Event, Fill, Subscription, Task, keyboard};
 use std::time::Instant;
 
 use crate::environment::Environment;
 use crate::ledger::{Batch, Ledger, NewBatch, ScanInput, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::screen::{open_batch, scan, sign_in};
+use crate::theme;
 use crate::worker::LedgerWorker;
 
 /// Where the application is.
@@ -284,13 +285,23 @@ impl App {
         }
     }
 
-    /// Draws the current screen.
+    /// Draws the current screen, under the DEMO banner on a demo station.
     pub fn view(&self) -> Element<'_, Message> {
-        match &self.screen {
+        let screen = match &self.screen {
             Screen::SignIn(s) => s.view().map(Message::SignIn),
             Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
             Screen::Scan(s) => s.view(&self.header).map(Message::Scan),
+        };
+        if !self.header.demo {
+            return screen;
         }
+        let banner = container(
+            text("DEMO STATION: not a real election; nothing here is ever sent").size(24),
+        )
+        .center_x(Fill)
+        .padding(8)
+        .style(theme::panel(theme::DEMO));
+        column![banner, screen].into()
     }
 
     /// Every key pressed in the window, captured by a field or not: a wedge scanner

@@ -229,18 +229,7 @@ impl State {
                 .size(18),
             )
         });
-        let mut page = column![bar];
-        if header.demo {
-            page = page.push(
-                container(
-                    text("DEMO STATION: not a real election; nothing here is ever sent").size(24),
-                )
-                .center_x(Fill)
-                .padding(8)
-                .style(theme::panel(theme::DEMO)),
-            );
-        }
-        page = page.push(self.banner_view());
+        let mut page = column![bar, self.banner_view()];
         if let Some(e) = &self.error {
             page = page.push(text(e.clone()).size(26).color(theme::ERROR));
         }

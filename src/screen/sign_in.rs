@@ -126,21 +126,7 @@ impl State {
         if let Some(h) = &self.demo_hint {
             col = col.push(text(h).size(20));
         }
-        let page = container(col).center_x(Fill).padding(40);
-        if self.demo_hint.is_some() {
-            column![
-                container(
-                    text("DEMO STATION: not a real election; nothing here is ever sent").size(24)
-                )
-                .center_x(Fill)
-                .padding(8)
-                .style(theme::panel(theme::DEMO)),
-                page
-            ]
-            .into()
-        } else {
-            page.into()
-        }
+        container(col).center_x(Fill).padding(40).into()
     }
 }
 
