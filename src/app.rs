@@ -6,12 +6,12 @@ use chrono::Utc;
 use iced::futures::channel::oneshot;
 use iced::widget::{column, container, operation, text};
 use iced::{Element, Event, Fill, Subscription, Task, keyboard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, NewBatch, ScanInput, User};
+use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
-use crate::screen::{open_batch, scan, sign_in};
+use crate::screen::{close_batch, open_batch, scan, sign_in};
 use crate::theme;
 use crate::worker::LedgerWorker;
 
@@ -28,6 +28,13 @@ pub enum Screen {
     },
     /// Scanning (boxed: by far the largest screen).
     Scan(Box<scan::State>),
+    /// Closing the batch; the scan screen is kept to go back to.
+    CloseBatch {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The form.
+        state: close_batch::State,
+    },
 }
 
 /// Everything the application reacts to.
@@ -50,6 +57,14 @@ pub enum Message {
     SignedIn(Result<(User, Option<Batch>), String>),
     /// The ledger answered an open-batch.
     BatchOpened(Result<Batch, String>),
+    /// The close-batch screen.
+    CloseBatch(close_batch::Message),
+    /// The ledger answered a close-batch.
+    BatchClosed(Result<BatchClose, String>),
+    /// A function key: F2 closes the batch, Escape goes back.
+    Shortcut(keyboard::key::Named),
+    /// Once a second: the idle sign-out.
+    Tick,
 }
 
 /// The application.
@@ -63,6 +78,9 @@ pub struct App {
     /// again within the double-read window is one envelope (a wedge burst typed into
     /// the focused manual field arrives both as keys and as the field's Enter).
     last_keyboard_code: Option<(String, Instant)>,
+    /// Sign out after this long without a key or a scan (`None`: never).
+    idle_limit: Option<Duration>,
+    last_activity: Instant,
 }
 
 /// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
@@ -86,6 +104,7 @@ impl App {
         worker: LedgerWorker,
         header: scan::Header,
         demo_hint: Option<String>,
+        idle_limit: Option<Duration>,
     ) -> (App, Task<Message>) {
         let app = App {
             worker,
@@ -94,6 +113,8 @@ impl App {
             demo_hint,
             wedge: WedgeDecoder::new(WedgeConfig::default()),
             last_keyboard_code: None,
+            idle_limit,
+            last_activity: Instant::now(),
         };
         (app, operation::focus(sign_in::State::focus_id()))
     }
@@ -159,7 +180,101 @@ impl App {
 
     /// Handles a message.
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        if !matches!(message, Message::Tick) {
+            self.last_activity = Instant::now();
+        }
         match message {
+            Message::Tick => {
+                let idle = self
+                    .idle_limit
+                    .is_some_and(|l| self.last_activity.elapsed() >= l);
+                if idle && !matches!(self.screen, Screen::SignIn(_)) {
+                    log::info!("signed out after {:?} idle", self.idle_limit);
+                    let task = self.sign_out();
+                    if let Screen::SignIn(s) = &mut self.screen {
+                        s.error = Some("Signed out after a time without activity.".into());
+                    }
+                    return task;
+                }
+                Task::none()
+            }
+            Message::Shortcut(key) => match (&self.screen, key) {
+                (Screen::Scan(_), keyboard::key::Named::F2) => {
+                    self.update(Message::Scan(scan::Message::CloseBatch))
+                }
+                (Screen::CloseBatch { .. }, keyboard::key::Named::Escape) => {
+                    self.update(Message::CloseBatch(close_batch::Message::Cancel))
+                }
+                _ => Task::none(),
+            },
+            Message::CloseBatch(m) => {
+                let Screen::CloseBatch { scan, state } = &mut self.screen else {
+                    return Task::none();
+                };
+                match state.update(m) {
+                    close_batch::Action::None => Task::none(),
+                    close_batch::Action::Cancel => {
+                        let Screen::CloseBatch { scan, .. } = std::mem::replace(
+                            &mut self.screen,
+                            Screen::SignIn(sign_in::State::default()),
+                        ) else {
+                            return Task::none();
+                        };
+                        self.screen = Screen::Scan(scan);
+                        operation::focus(scan::State::focus_id())
+                    }
+                    close_batch::Action::Close {
+                        declared,
+                        verifier,
+                        pin,
+                    } => {
+                        let (closer, batch) = (scan.user.clone(), scan.batch.batch_id);
+                        Task::perform(
+                            ask(&self.worker, move |l| {
+                                let second = l
+                                    .sign_in(&verifier, &pin, Utc::now())
+                                    .map_err(|e| e.to_string())?;
+                                l.close_batch(batch, &closer, &second, declared)
+                                    .map_err(|e| e.to_string())
+                            }),
+                            |r| Message::BatchClosed(r.unwrap_or_else(|| Err(GONE.into()))),
+                        )
+                    }
+                }
+            }
+            Message::BatchClosed(result) => {
+                let Screen::CloseBatch { scan, state } = &mut self.screen else {
+                    return Task::none();
+                };
+                match result {
+                    Err(e) => {
+                        state.failed(e);
+                        Task::none()
+                    }
+                    Ok(closed) => {
+                        let b = &closed.batch;
+                        let notice = if closed.discrepancy {
+                            format!(
+                                "Batch {} closed with a DISCREPANCY: {} counted, {} accepted. It goes to a supervisor.",
+                                b.batch_id,
+                                b.declared_count.unwrap_or_default(),
+                                b.accepted_count
+                            )
+                        } else {
+                            format!(
+                                "Batch {} closed: {} envelopes.",
+                                b.batch_id, b.accepted_count
+                            )
+                        };
+                        self.screen = Screen::OpenBatch {
+                            user: scan.user.clone(),
+                            state: open_batch::State::with_notice(notice),
+                        };
+                        operation::focus(open_batch::State::focus_id())
+                    }
+                }
+            }
+
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
@@ -280,6 +395,17 @@ impl App {
                     scan::Action::None => Task::none(),
                     scan::Action::SignOut => self.sign_out(),
                     scan::Action::Keyed(code) => self.record(code, "keyed"),
+                    scan::Action::CloseBatch => {
+                        let Screen::Scan(scan) = std::mem::replace(
+                            &mut self.screen,
+                            Screen::SignIn(sign_in::State::default()),
+                        ) else {
+                            return Task::none();
+                        };
+                        let state = close_batch::State::new(scan.batch.batch_id, scan.accepted);
+                        self.screen = Screen::CloseBatch { scan, state };
+                        operation::focus(close_batch::State::focus_id())
+                    }
                 }
             }
         }
@@ -291,6 +417,7 @@ impl App {
             Screen::SignIn(s) => s.view().map(Message::SignIn),
             Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
             Screen::Scan(s) => s.view(&self.header).map(Message::Scan),
+            Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
         };
         if !self.header.demo {
             return screen;
@@ -307,6 +434,10 @@ impl App {
     /// Every key pressed in the window, captured by a field or not: a wedge scanner
     /// types into whatever has focus, and must still be read as a scanner.
     pub fn subscription(&self) -> Subscription<Message> {
+        Subscription::batch([Subscription::run(ticks), Self::keys()])
+    }
+
+    fn keys() -> Subscription<Message> {
         iced::event::listen_with(|event, _status, _window| match event {
             Event::Keyboard(keyboard::Event::KeyPressed {
                 key,
@@ -322,6 +453,9 @@ impl App {
                     keyboard::Key::Named(keyboard::key::Named::Tab) => Some(Message::Tab {
                         back: modifiers.shift(),
                     }),
+                    keyboard::Key::Named(
+                        named @ (keyboard::key::Named::F2 | keyboard::key::Named::Escape),
+                    ) => Some(Message::Shortcut(named)),
                     _ => match text.as_deref().and_then(|t| {
                         let mut chars = t.chars();
                         let c = chars.next()?;
@@ -337,8 +471,28 @@ impl App {
     }
 }
 
+/// A tick a second from a small named thread (the thread-pool executor has no timer).
+fn ticks() -> impl iced::futures::Stream<Item = Message> {
+    let (mut tx, rx) = iced::futures::channel::mpsc::channel(1);
+    let _ = std::thread::Builder::new()
+        .name("ui-clock".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                if let Err(e) = tx.try_send(Message::Tick)
+                    && e.is_disconnected()
+                {
+                    break;
+                }
+            }
+        });
+    rx
+}
+
 /// Everything `run` needs, found before the window opens.
-pub fn boot(env: &Environment) -> anyhow::Result<(LedgerWorker, scan::Header, Option<String>)> {
+pub fn boot(
+    env: &Environment,
+) -> anyhow::Result<(LedgerWorker, scan::Header, Option<String>, Option<Duration>)> {
     let (env, demo) = if env.ledger_path().exists() {
         (env.clone(), false)
     } else {
@@ -365,14 +519,16 @@ pub fn boot(env: &Environment) -> anyhow::Result<(LedgerWorker, scan::Header, Op
             crate::demo::DEMO_SUPERVISOR.1
         )
     });
-    Ok((LedgerWorker::open(&env.ledger_path())?, header, hint))
+    let idle = crate::config::Config::load(&env).ui.idle_minutes;
+    let idle = (idle > 0).then(|| Duration::from_secs(idle.saturating_mul(60)));
+    Ok((LedgerWorker::open(&env.ledger_path())?, header, hint, idle))
 }
 
 /// Opens the window.
 pub fn run(env: &Environment) -> anyhow::Result<()> {
-    let (worker, header, hint) = boot(env)?;
+    let (worker, header, hint, idle) = boot(env)?;
     iced::application(
-        move || App::new(worker.clone(), header.clone(), hint.clone()),
+        move || App::new(worker.clone(), header.clone(), hint.clone(), idle),
         App::update,
         App::view,
     )

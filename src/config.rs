@@ -104,10 +104,26 @@ impl Default for SyncConfig {
     }
 }
 
+/// The desktop application's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UiConfig {
+    /// Sign the user out after this many minutes without a key or a scan (0: never).
+    pub idle_minutes: u64,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig { idle_minutes: 15 }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Config {
+    /// The desktop application.
+    pub ui: UiConfig,
     /// The scanners `listen` (and the desktop application) read.
     pub scanners: Vec<ScannerConfig>,
     /// The sync to the notification backend.
@@ -143,6 +159,15 @@ impl Config {
     /// Field by field: a bad scanner entry is skipped, the others kept.
     fn from_value(value: &serde_json::Value, path: &Path) -> Config {
         let mut config = Config::default();
+        if let Some(ui) = value.get("ui") {
+            match serde_json::from_value::<UiConfig>(ui.clone()) {
+                Ok(u) => config.ui = u,
+                Err(e) => log::warn!(
+                    "{}: the ui settings are unreadable ({e}); using defaults",
+                    path.display()
+                ),
+            }
+        }
         if let Some(sync) = value.get("sync") {
             match serde_json::from_value::<SyncConfig>(sync.clone()) {
                 Ok(s) => config.sync = s,

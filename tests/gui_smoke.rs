@@ -116,6 +116,7 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         std::thread::sleep(Duration::from_millis(1200));
     }
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/gui-smoke.png");
+    let _ = std::fs::create_dir_all(shot.parent().unwrap());
     let ok = Command::new("import")
         .args(["-window", "root", shot.to_str().unwrap()])
         .env("DISPLAY", &display)
@@ -140,6 +141,30 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         "{status}"
     );
     assert_eq!(status["open_batches"][0]["opened_by"], "demo-clerk");
+    // F2 closes the batch: the count, Tab, the second person, Tab, their PIN, Enter.
+    xdotool(&display, &["key", "F2"]);
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["type", "--delay", "80", "1"]);
+    xdotool(&display, &["key", "Tab"]);
+    xdotool(&display, &["type", "--delay", "80", "demo-supervisor"]);
+    xdotool(&display, &["key", "Tab"]);
+    xdotool(&display, &["type", "--delay", "80", "999999"]);
+    xdotool(&display, &["key", "Return"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let out = Command::new(common::BIN)
+        .args([
+            "--data-dir",
+            demo.to_str().unwrap(),
+            "batch",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let batches: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(batches[0]["status"], "closed", "{batches}");
+    assert_eq!(batches[0]["verified_by"], "demo-supervisor");
+    assert_eq!(batches[0]["declared_count"], 1);
     let conn = rusqlite::Connection::open(demo.join("ledger.sqlite3")).unwrap();
     let sources: Vec<String> = conn
         .prepare("SELECT source FROM events ORDER BY seq")

@@ -174,7 +174,7 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
     drop(ledger);
     let path = dir.path().join("ledger.sqlite3");
     let worker = LedgerWorker::open(&path).unwrap();
-    let (mut app, _) = App::new(worker, header(), None);
+    let (mut app, _) = App::new(worker, header(), None, None);
     let _ = app.update(Message::SignedIn(Ok((user, Some(batch)))));
     assert!(matches!(app.screen(), Screen::Scan(_)));
 
@@ -222,4 +222,74 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn close_batch_by_two_people_from_the_keyboard_and_idle_sign_out() {
+    use ballot_intake::screen::close_batch;
+    let (dir, mut ledger) = demo_ledger();
+    let user = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&user).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let worker = LedgerWorker::open(&path).unwrap();
+    let (mut app, _) = App::new(worker, header(), None, Some(Duration::from_millis(200)));
+    let _ = app.update(Message::SignedIn(Ok((user, Some(batch.clone())))));
+    // F2 opens the form; Escape goes back; F2 again.
+    let _ = app.update(Message::Shortcut(Named::F2));
+    assert!(matches!(app.screen(), Screen::CloseBatch { .. }));
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+    let _ = app.update(Message::Shortcut(Named::F2));
+    for m in [
+        close_batch::Message::Count("2".into()),
+        close_batch::Message::Verifier("demo-supervisor".into()),
+        close_batch::Message::Pin("999999".into()),
+        close_batch::Message::Submit,
+    ] {
+        let _ = app.update(Message::CloseBatch(m));
+    }
+    // The ledger thread closes it: declared 2, accepted 0 -> discrepancy.
+    let started = Instant::now();
+    let closed = loop {
+        let b = ledger.batch(batch.batch_id).unwrap();
+        if b.status != ballot_intake::ledger::BatchStatus::Open {
+            break b;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not closed");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        closed.status,
+        ballot_intake::ledger::BatchStatus::Discrepancy
+    );
+    assert_eq!(closed.verified_by.as_deref(), Some("demo-supervisor"));
+    let _ = app.update(Message::BatchClosed(Ok(
+        ballot_intake::ledger::BatchClose {
+            batch: closed,
+            discrepancy: true,
+        },
+    )));
+    let Screen::OpenBatch { state, .. } = app.screen() else {
+        panic!("the next tray's form follows")
+    };
+    {
+        let mut ui = simulator(state.view());
+        ui.find(format!(
+            "Batch {} closed with a DISCREPANCY: 2 counted, 0 accepted. It goes to a supervisor.",
+            batch.batch_id
+        ))
+        .unwrap();
+    }
+    // No key for longer than the idle limit: signed out.
+    std::thread::sleep(Duration::from_millis(250));
+    let _ = app.update(Message::Tick);
+    let Screen::SignIn(state) = app.screen() else {
+        panic!("signed out when idle")
+    };
+    assert_eq!(
+        state.error.as_deref(),
+        Some("Signed out after a time without activity.")
+    );
 }

@@ -17,6 +17,8 @@ pub struct State {
     pub error: Option<String>,
     /// Opening is under way.
     pub busy: bool,
+    /// What happened to the batch just closed, shown above the form.
+    pub notice: Option<String>,
 }
 
 /// What happened on the screen.
@@ -49,6 +51,14 @@ pub enum Action {
 }
 
 impl State {
+    /// The form, under a notice about the batch just closed.
+    pub fn with_notice(notice: String) -> Self {
+        State {
+            notice: Some(notice),
+            ..State::default()
+        }
+    }
+
     /// The field the cursor starts in.
     pub fn focus_id() -> Id {
         Id::new(CONTAINER_FIELD)
@@ -86,34 +96,47 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let mut col = column![
-            text("Open a batch").size(44),
-            text("Container or tray (optional)").size(22),
-            text_input("e.g. DROPBOX-12", &self.container)
-                .id(CONTAINER_FIELD)
-                .on_input(Message::Container)
-                .on_submit(Message::Submit)
-                .size(28)
-                .padding(12),
-            text("Seal numbers (optional, separated by commas)").size(22),
-            text_input("e.g. A7731, A7732", &self.seals)
-                .on_input(Message::Seals)
-                .on_submit(Message::Submit)
-                .size(28)
-                .padding(12),
-            row![
-                button(text("Open batch (Enter)").size(24))
-                    .padding([10, 24])
-                    .on_press_maybe((!self.busy).then_some(Message::Submit)),
-                button(text("Sign out").size(24))
-                    .padding([10, 24])
-                    .on_press(Message::SignOut),
-            ]
-            .spacing(16),
-        ]
-        .spacing(14)
-        .align_x(Center)
-        .max_width(640);
+        let mut col = column![];
+        if let Some(n) = &self.notice {
+            col = col.push(
+                container(text(n).size(26))
+                    .padding(12)
+                    .style(theme::panel(theme::HEADER)),
+            );
+        }
+        let mut col = col
+            .push(
+                column![
+                    text("Open a batch").size(44),
+                    text("Container or tray (optional)").size(22),
+                    text_input("e.g. DROPBOX-12", &self.container)
+                        .id(CONTAINER_FIELD)
+                        .on_input(Message::Container)
+                        .on_submit(Message::Submit)
+                        .size(28)
+                        .padding(12),
+                    text("Seal numbers (optional, separated by commas)").size(22),
+                    text_input("e.g. A7731, A7732", &self.seals)
+                        .on_input(Message::Seals)
+                        .on_submit(Message::Submit)
+                        .size(28)
+                        .padding(12),
+                    row![
+                        button(text("Open batch (Enter)").size(24))
+                            .padding([10, 24])
+                            .on_press_maybe((!self.busy).then_some(Message::Submit)),
+                        button(text("Sign out").size(24))
+                            .padding([10, 24])
+                            .on_press(Message::SignOut),
+                    ]
+                    .spacing(16),
+                ]
+                .spacing(14)
+                .align_x(Center),
+            )
+            .spacing(14)
+            .align_x(Center)
+            .max_width(640);
         if let Some(e) = &self.error {
             col = col.push(text(e).size(24).color(theme::ERROR));
         }

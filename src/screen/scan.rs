@@ -63,6 +63,8 @@ pub enum Message {
     Recorded(Box<Result<ScanResult, String>>),
     /// Sign out.
     SignOut,
+    /// Close the batch (F2).
+    CloseBatch,
 }
 
 /// What the application must do.
@@ -74,6 +76,8 @@ pub enum Action {
     Keyed(String),
     /// Sign out.
     SignOut,
+    /// Go to the close-batch form.
+    CloseBatch,
 }
 
 impl State {
@@ -139,6 +143,7 @@ impl State {
                 }
             }
             Message::SignOut => return Action::SignOut,
+            Message::CloseBatch => return Action::CloseBatch,
         }
         Action::None
     }
@@ -201,10 +206,13 @@ impl State {
         if self.pending > 0 {
             top = top.push(text(format!("recording {}...", self.pending)).size(22));
         }
-        let bar = container(top.push(button(text("Sign out")).on_press(Message::SignOut)))
-            .padding(12)
-            .width(Fill)
-            .style(theme::panel(theme::HEADER));
+        let bar = container(
+            top.push(button(text("Close batch (F2)")).on_press(Message::CloseBatch))
+                .push(button(text("Sign out")).on_press(Message::SignOut)),
+        )
+        .padding(12)
+        .width(Fill)
+        .style(theme::panel(theme::HEADER));
         let manual = row![
             text("Damaged barcode? Type it:").size(22),
             // No on_submit: the application decides what an Enter was (the end of a
