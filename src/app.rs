@@ -8,12 +8,16 @@ use iced::widget::{column, container, operation, text};
 use iced::{Element, Event, Fill, Subscription, Task, keyboard};
 use std::time::{Duration, Instant};
 
+use crate::config::ScannerConfig;
 use crate::environment::Environment;
-use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, User};
+use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
+use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
 use crate::screen::{close_batch, open_batch, scan, sign_in};
 use crate::theme;
 use crate::worker::LedgerWorker;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where the application is.
 pub enum Screen {
@@ -63,8 +67,12 @@ pub enum Message {
     BatchClosed(Result<BatchClose, String>),
     /// A function key: F2 closes the batch, Escape goes back.
     Shortcut(keyboard::key::Named),
-    /// Once a second: the idle sign-out.
+    /// Once a second: the idle sign-out, and now and then the sync status.
     Tick,
+    /// A serial or USB scanner reported something.
+    Device(DeviceMessage),
+    /// The sync's counts, for the header.
+    SyncStatus(Option<SyncCounts>),
 }
 
 /// The application.
@@ -81,6 +89,9 @@ pub struct App {
     /// Sign out after this long without a key or a scan (`None`: never).
     idle_limit: Option<Duration>,
     last_activity: Instant,
+    live: scan::Live,
+    scanners: Vec<String>,
+    ticks: u64,
 }
 
 /// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
@@ -115,6 +126,9 @@ impl App {
             last_keyboard_code: None,
             idle_limit,
             last_activity: Instant::now(),
+            live: scan::Live::default(),
+            scanners: Vec::new(),
+            ticks: 0,
         };
         (app, operation::focus(sign_in::State::focus_id()))
     }
@@ -138,7 +152,9 @@ impl App {
         operation::focus(sign_in::State::focus_id())
     }
 
-    fn record(&mut self, raw: String, source: &'static str) -> Task<Message> {
+    /// A code typed on the keyboard (wedge burst or manual entry): the same code again
+    /// within the double-read window is one envelope.
+    fn record_keyboard(&mut self, raw: String, source: &'static str) -> Task<Message> {
         let now = Instant::now();
         if let Some((last, at)) = &self.last_keyboard_code
             && *last == raw
@@ -151,6 +167,11 @@ impl App {
             return Task::none();
         }
         self.last_keyboard_code = Some((raw.clone(), now));
+        self.record(raw.into_bytes(), source.to_string(), None)
+    }
+
+    /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
+    fn record(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
         let Screen::Scan(state) = &self.screen else {
             return Task::none();
         };
@@ -162,9 +183,9 @@ impl App {
                     &user,
                     batch,
                     &ScanInput {
-                        raw: raw.as_bytes(),
-                        source,
-                        symbology: None,
+                        raw: &raw,
+                        source: &source,
+                        symbology: symbology.as_deref(),
                         at,
                     },
                 )
@@ -180,11 +201,20 @@ impl App {
 
     /// Handles a message.
     pub fn update(&mut self, message: Message) -> Task<Message> {
-        if !matches!(message, Message::Tick) {
+        if !matches!(
+            message,
+            Message::Tick | Message::SyncStatus(_) | Message::Device(_)
+        ) {
             self.last_activity = Instant::now();
         }
         match message {
+            Message::SyncStatus(counts) => {
+                self.live.sync = counts;
+                Task::none()
+            }
+            Message::Device(m) => self.device(m),
             Message::Tick => {
+                self.ticks += 1;
                 let idle = self
                     .idle_limit
                     .is_some_and(|l| self.last_activity.elapsed() >= l);
@@ -195,6 +225,12 @@ impl App {
                         s.error = Some("Signed out after a time without activity.".into());
                     }
                     return task;
+                }
+                // The sync's counts every five seconds, for the header.
+                if self.ticks % 5 == 1 {
+                    return Task::perform(ask(&self.worker, |l| l.sync_counts().ok()), |c| {
+                        Message::SyncStatus(c.flatten())
+                    });
                 }
                 Task::none()
             }
@@ -287,14 +323,15 @@ impl App {
                         WedgeEvent::Scan(code) => {
                             state.take_wedge_keys(&code);
                             state.sent();
-                            task = Task::batch([task, self.record(code, "wedge:keyboard")]);
+                            task =
+                                Task::batch([task, self.record_keyboard(code, "wedge:keyboard")]);
                         }
                         // A person's Enter: what they typed into the manual field.
                         WedgeEvent::Typed(t) if t.ends_with('\n') => {
                             if let scan::Action::Keyed(code) =
                                 state.update(scan::Message::ManualSubmit)
                             {
-                                task = Task::batch([task, self.record(code, "keyed")]);
+                                task = Task::batch([task, self.record_keyboard(code, "keyed")]);
                             }
                         }
                         WedgeEvent::Typed(_) => {}
@@ -394,7 +431,7 @@ impl App {
                 match state.update(m) {
                     scan::Action::None => Task::none(),
                     scan::Action::SignOut => self.sign_out(),
-                    scan::Action::Keyed(code) => self.record(code, "keyed"),
+                    scan::Action::Keyed(code) => self.record_keyboard(code, "keyed"),
                     scan::Action::CloseBatch => {
                         let Screen::Scan(scan) = std::mem::replace(
                             &mut self.screen,
@@ -411,12 +448,55 @@ impl App {
         }
     }
 
+    fn device(&mut self, m: DeviceMessage) -> Task<Message> {
+        match m {
+            DeviceMessage::Scan(e) => {
+                let Screen::Scan(state) = &mut self.screen else {
+                    // The scanner beeped, but nothing can be recorded without an open batch.
+                    let note = format!(
+                        "A scan from {} was NOT recorded: sign in and open a batch first.",
+                        e.source
+                    );
+                    match &mut self.screen {
+                        Screen::SignIn(s) => s.error = Some(note),
+                        Screen::OpenBatch { state, .. } => state.error = Some(note),
+                        Screen::CloseBatch { state, .. } => state.error = Some(note),
+                        Screen::Scan(_) => {}
+                    }
+                    return Task::none();
+                };
+                state.sent();
+                self.record(e.raw, e.source.to_string(), e.symbology)
+            }
+            DeviceMessage::Connected(s) => {
+                self.live.set_scanner(&s.to_string(), true);
+                Task::none()
+            }
+            DeviceMessage::Disconnected { source, reason } => {
+                log::warn!("{source}: disconnected: {reason}");
+                self.live.set_scanner(&source.to_string(), false);
+                Task::none()
+            }
+            DeviceMessage::DoubleRead { source, raw } => {
+                log::info!(
+                    "{source}: double read of {:?} suppressed",
+                    String::from_utf8_lossy(&raw)
+                );
+                Task::none()
+            }
+            DeviceMessage::Garbled { source, what } => {
+                log::warn!("{source}: {what}");
+                Task::none()
+            }
+        }
+    }
+
     /// Draws the current screen, under the DEMO banner on a demo station.
     pub fn view(&self) -> Element<'_, Message> {
         let screen = match &self.screen {
             Screen::SignIn(s) => s.view().map(Message::SignIn),
             Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
-            Screen::Scan(s) => s.view(&self.header).map(Message::Scan),
+            Screen::Scan(s) => s.view(&self.header, &self.live).map(Message::Scan),
             Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
         };
         if !self.header.demo {
@@ -434,7 +514,15 @@ impl App {
     /// Every key pressed in the window, captured by a field or not: a wedge scanner
     /// types into whatever has focus, and must still be read as a scanner.
     pub fn subscription(&self) -> Subscription<Message> {
-        Subscription::batch([Subscription::run(ticks), Self::keys()])
+        let devices = self
+            .scanners
+            .iter()
+            .map(|cfg| Subscription::run_with(cfg.clone(), scanner_stream));
+        Subscription::batch(
+            [Subscription::run(ticks), Self::keys()]
+                .into_iter()
+                .chain(devices),
+        )
     }
 
     fn keys() -> Subscription<Message> {
@@ -471,6 +559,48 @@ impl App {
     }
 }
 
+/// A configured scanner (its configuration as JSON, which is what identifies the
+/// subscription) as a stream of device messages: the reader thread of
+/// `scanner::serial` or `scanner::usb`, bridged by a named thread. Dropping the
+/// stream (the scanner left the configuration) stops both threads.
+#[allow(clippy::ptr_arg)] // Subscription::run_with passes its data by reference
+fn scanner_stream(config: &String) -> impl iced::futures::Stream<Item = Message> + use<> {
+    use iced::futures::SinkExt;
+    let (mut tx, rx) = iced::futures::channel::mpsc::channel(256);
+    let parsed = serde_json::from_str::<ScannerConfig>(config)
+        .ok()
+        .and_then(|c| c.spec.parse::<ScannerSpec>().ok().map(|s| (c, s)));
+    let _ = std::thread::Builder::new()
+        .name("scanner-bridge".into())
+        .spawn(move || {
+            let Some((cfg, spec)) = parsed else { return };
+            let (dtx, drx) = std::sync::mpsc::channel();
+            let stop = Arc::new(AtomicBool::new(false));
+            let reader = match &spec {
+                ScannerSpec::Serial { path, baud } => {
+                    serial::spawn(cfg.serial_settings(path, *baud), dtx, stop.clone())
+                }
+                ScannerSpec::Usb { vid, pid } => usb::spawn(
+                    *vid,
+                    *pid,
+                    cfg.usb_layout(*vid, *pid),
+                    Duration::from_millis(cfg.serial.double_read_ms),
+                    dtx,
+                    stop.clone(),
+                ),
+            };
+            let Ok(reader) = reader else { return };
+            for m in drx {
+                if iced::futures::executor::block_on(tx.send(Message::Device(m))).is_err() {
+                    break;
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+            let _ = reader.join();
+        });
+    rx
+}
+
 /// A tick a second from a small named thread (the thread-pool executor has no timer).
 fn ticks() -> impl iced::futures::Stream<Item = Message> {
     let (mut tx, rx) = iced::futures::channel::mpsc::channel(1);
@@ -490,9 +620,21 @@ fn ticks() -> impl iced::futures::Stream<Item = Message> {
 }
 
 /// Everything `run` needs, found before the window opens.
-pub fn boot(
-    env: &Environment,
-) -> anyhow::Result<(LedgerWorker, scan::Header, Option<String>, Option<Duration>)> {
+pub struct Boot {
+    /// The ledger thread.
+    pub worker: LedgerWorker,
+    /// The station facts for the header.
+    pub header: scan::Header,
+    /// The demo users' PINs, on a demo station.
+    pub demo_hint: Option<String>,
+    /// The idle sign-out time.
+    pub idle: Option<Duration>,
+    /// The configured scanners, as JSON.
+    pub scanners: Vec<String>,
+}
+
+/// Finds everything `run` needs.
+pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
     let (env, demo) = if env.ledger_path().exists() {
         (env.clone(), false)
     } else {
@@ -519,16 +661,37 @@ pub fn boot(
             crate::demo::DEMO_SUPERVISOR.1
         )
     });
-    let idle = crate::config::Config::load(&env).ui.idle_minutes;
+    let config = crate::config::Config::load(&env);
+    let idle = config.ui.idle_minutes;
     let idle = (idle > 0).then(|| Duration::from_secs(idle.saturating_mul(60)));
-    Ok((LedgerWorker::open(&env.ledger_path())?, header, hint, idle))
+    let scanners = config
+        .scanners
+        .iter()
+        .filter_map(|s| serde_json::to_string(s).ok())
+        .collect();
+    Ok(Boot {
+        worker: LedgerWorker::open(&env.ledger_path())?,
+        header,
+        demo_hint: hint,
+        idle,
+        scanners,
+    })
 }
 
 /// Opens the window.
 pub fn run(env: &Environment) -> anyhow::Result<()> {
-    let (worker, header, hint, idle) = boot(env)?;
+    let b = boot(env)?;
     iced::application(
-        move || App::new(worker.clone(), header.clone(), hint.clone(), idle),
+        move || {
+            let (mut app, task) = App::new(
+                b.worker.clone(),
+                b.header.clone(),
+                b.demo_hint.clone(),
+                b.idle,
+            );
+            app.scanners.clone_from(&b.scanners);
+            (app, task)
+        },
         App::update,
         App::view,
     )

@@ -66,6 +66,17 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
     );
     std::thread::sleep(Duration::from_millis(500));
     let data = tempfile::tempdir().unwrap();
+    // A serial scanner too: a pseudo-terminal configured for the demo station.
+    let link = data.path().join("scanner0");
+    let mut serial_scanner = common::pty_at(&link);
+    let config_dir = data.path().join("demo").join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.json"),
+        serde_json::json!({"scanners": [{"spec": format!("serial:{}@9600", link.display())}]})
+            .to_string(),
+    )
+    .unwrap();
     let _app = Killed(
         Command::new(common::BIN)
             .args(["--data-dir", data.path().to_str().unwrap()])
@@ -115,6 +126,12 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         xdotool(&display, &["key", "Return"]);
         std::thread::sleep(Duration::from_millis(1200));
     }
+    // And one envelope from the serial scanner, read by the window's subscription.
+    {
+        use std::io::Write;
+        serial_scanner.write_all(b"D000005\r").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(1500));
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/gui-smoke.png");
     let _ = std::fs::create_dir_all(shot.parent().unwrap());
     let ok = Command::new("import")
@@ -137,14 +154,14 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
             o["voided"].as_i64(),
             o["duplicate"].as_i64()
         ),
-        (Some(1), Some(1), Some(1)),
+        (Some(2), Some(1), Some(1)),
         "{status}"
     );
     assert_eq!(status["open_batches"][0]["opened_by"], "demo-clerk");
     // F2 closes the batch: the count, Tab, the second person, Tab, their PIN, Enter.
     xdotool(&display, &["key", "F2"]);
     std::thread::sleep(Duration::from_millis(800));
-    xdotool(&display, &["type", "--delay", "80", "1"]);
+    xdotool(&display, &["type", "--delay", "80", "2"]);
     xdotool(&display, &["key", "Tab"]);
     xdotool(&display, &["type", "--delay", "80", "demo-supervisor"]);
     xdotool(&display, &["key", "Tab"]);
@@ -164,7 +181,7 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
     let batches: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(batches[0]["status"], "closed", "{batches}");
     assert_eq!(batches[0]["verified_by"], "demo-supervisor");
-    assert_eq!(batches[0]["declared_count"], 1);
+    assert_eq!(batches[0]["declared_count"], 2);
     let conn = rusqlite::Connection::open(demo.join("ledger.sqlite3")).unwrap();
     let sources: Vec<String> = conn
         .prepare("SELECT source FROM events ORDER BY seq")
@@ -173,8 +190,15 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
+    let serial = format!("serial:{}", link.display());
     assert_eq!(
-        sources, ["wedge:keyboard"; 3],
-        "read as a scanner, not typed text"
+        sources,
+        [
+            "wedge:keyboard",
+            "wedge:keyboard",
+            "wedge:keyboard",
+            serial.as_str()
+        ],
+        "wedge keys read as a scanner, not typed text; the serial scanner named"
     );
 }

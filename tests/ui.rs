@@ -134,7 +134,7 @@ fn every_outcome_has_its_own_word_and_instruction_on_the_banner() {
             });
         }
         state.update(scan::Message::Recorded(Box::new(Ok(r))));
-        let mut ui = simulator(state.view(&header()));
+        let mut ui = simulator(state.view(&header(), &scan::Live::default()));
         ui.find(word)
             .unwrap_or_else(|e| panic!("{outcome}: {word}: {e:?}"));
         ui.find(line)
@@ -148,7 +148,7 @@ fn every_outcome_has_its_own_word_and_instruction_on_the_banner() {
         "the disk holding the ledger is full".into(),
     ))));
     assert!(state.banner().is_none());
-    let mut ui = simulator(state.view(&header()));
+    let mut ui = simulator(state.view(&header(), &scan::Live::default()));
     ui.find("NOT RECORDED: the disk holding the ledger is full. Scan the envelope again.")
         .unwrap();
 }

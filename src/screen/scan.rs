@@ -29,6 +29,25 @@ pub struct Header {
     pub timezone: chrono_tz::Tz,
 }
 
+/// What changes while the screen is up: scanners connecting, the sync catching up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    /// Each serial/USB scanner and whether it is connected.
+    pub scanners: Vec<(String, bool)>,
+    /// The sync's counts, when known.
+    pub sync: Option<crate::ledger::SyncCounts>,
+}
+
+impl Live {
+    /// Records a scanner's state.
+    pub fn set_scanner(&mut self, source: &str, connected: bool) {
+        match self.scanners.iter_mut().find(|(s, _)| s == source) {
+            Some(entry) => entry.1 = connected,
+            None => self.scanners.push((source.to_string(), connected)),
+        }
+    }
+}
+
 fn local_time(at: &str, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string())
@@ -190,8 +209,8 @@ impl State {
             .into()
     }
 
-    /// Draws the screen under `header`.
-    pub fn view(&self, header: &Header) -> Element<'_, Message> {
+    /// Draws the screen under `header`, with the scanners' and the sync's state.
+    pub fn view(&self, header: &Header, live: &Live) -> Element<'_, Message> {
         let mut top = row![
             text(format!("Station {}", header.station)).size(22),
             text(header.election.clone()).size(22),
@@ -202,13 +221,17 @@ impl State {
             ))
             .size(22),
         ]
-        .spacing(28);
+        .spacing(24)
+        .align_y(Center);
         if self.pending > 0 {
             top = top.push(text(format!("recording {}...", self.pending)).size(22));
         }
+        // Wraps onto a second line rather than clipping on a narrow window.
         let bar = container(
             top.push(button(text("Close batch (F2)")).on_press(Message::CloseBatch))
-                .push(button(text("Sign out")).on_press(Message::SignOut)),
+                .push(button(text("Sign out")).on_press(Message::SignOut))
+                .wrap()
+                .vertical_spacing(8),
         )
         .padding(12)
         .width(Fill)
@@ -237,7 +260,40 @@ impl State {
                 .size(18),
             )
         });
-        let mut page = column![bar, self.banner_view()];
+        let mut status = row![text("Scanners: keyboard").size(18)].spacing(18);
+        for (source, connected) in &live.scanners {
+            status = status.push(
+                text(format!(
+                    "{source}: {}",
+                    if *connected {
+                        "connected"
+                    } else {
+                        "DISCONNECTED"
+                    }
+                ))
+                .size(18)
+                .color(if *connected { theme::OK } else { theme::ERROR }),
+            );
+        }
+        if let Some(sync) = &live.sync {
+            status = status.push(
+                text(format!(
+                    "Sync: {} waiting{}{}",
+                    sync.outstanding(),
+                    sync.last_success
+                        .as_deref()
+                        .map(|t| format!(", last sent {}", local_time(t, header.timezone)))
+                        .unwrap_or_default(),
+                    if sync.held > 0 {
+                        format!(", {} HELD", sync.held)
+                    } else {
+                        String::new()
+                    }
+                ))
+                .size(18),
+            );
+        }
+        let mut page = column![bar, status.wrap(), self.banner_view()];
         if let Some(e) = &self.error {
             page = page.push(text(e.clone()).size(26).color(theme::ERROR));
         }
