@@ -148,7 +148,7 @@ impl State {
                 button(text("Close batch (Enter)").size(24))
                     .padding([10, 24])
                     .on_press_maybe((!self.busy).then_some(Message::Submit)),
-                button(text("Back to scanning").size(24))
+                button(text("Back to scanning (Esc)").size(24))
                     .padding([10, 24])
                     .on_press(Message::Cancel),
             ]
