@@ -22,4 +22,5 @@ pub mod scanner;
 pub mod screen;
 pub mod sync;
 pub mod theme;
+pub mod widget;
 pub mod worker;

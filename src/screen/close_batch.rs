@@ -2,10 +2,10 @@
 //! their own PIN (Colorado's two-person chain of custody). A count that differs from
 //! the accepted scans is shown, and the batch goes to a supervisor.
 
-use iced::widget::{Id, button, column, container, row, text, text_input};
-use iced::{Center, Element, Fill};
+use iced::widget::{Id, column, row, text};
+use iced::{Center, Element};
 
-use crate::theme;
+use crate::widget;
 
 /// The count field's id (focused when the screen opens).
 pub const COUNT_FIELD: &str = "close-count";
@@ -116,7 +116,7 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let mut col = column![
+        let col = column![
             text(format!("Close batch {}", self.batch_id)).size(44),
             text(format!(
                 "The station accepted {} envelopes into this batch.",
@@ -124,43 +124,42 @@ impl State {
             ))
             .size(24),
             text("Envelopes counted in the tray").size(22),
-            text_input("count", &self.count)
-                .id(COUNT_FIELD)
-                .on_input(Message::Count)
-                .on_submit(Message::Submit)
-                .size(28)
-                .padding(12),
+            widget::field(
+                "count",
+                &self.count,
+                COUNT_FIELD,
+                Message::Count,
+                Message::Submit
+            ),
             text("Second person: name and PIN").size(22),
-            text_input("name", &self.verifier)
-                .id(VERIFIER_FIELD)
-                .on_input(Message::Verifier)
-                .on_submit(Message::Submit)
-                .size(28)
-                .padding(12),
-            text_input("PIN", &self.pin)
-                .id(VERIFIER_PIN_FIELD)
-                .secure(true)
-                .on_input(Message::Pin)
-                .on_submit(Message::Submit)
-                .size(28)
-                .padding(12),
+            widget::field(
+                "name",
+                &self.verifier,
+                VERIFIER_FIELD,
+                Message::Verifier,
+                Message::Submit
+            ),
+            widget::field(
+                "PIN",
+                &self.pin,
+                VERIFIER_PIN_FIELD,
+                Message::Pin,
+                Message::Submit
+            )
+            .secure(true),
             row![
-                button(text("Close batch (Enter)").size(24))
-                    .padding([10, 24])
-                    .on_press_maybe((!self.busy).then_some(Message::Submit)),
-                button(text("Back to scanning (Esc)").size(24))
-                    .padding([10, 24])
-                    .on_press(Message::Cancel),
+                widget::action(
+                    "Close batch (Enter)",
+                    (!self.busy).then_some(Message::Submit)
+                ),
+                widget::action("Back to scanning (Esc)", Some(Message::Cancel)),
             ]
             .spacing(16),
         ]
         .spacing(12)
         .align_x(Center)
         .max_width(640);
-        if let Some(e) = &self.error {
-            col = col.push(text(e).size(24).color(theme::ERROR));
-        }
-        container(col).center_x(Fill).padding(30).into()
+        widget::form(col, self.error.as_deref())
     }
 }
 

@@ -1,12 +1,14 @@
 //! Opening a batch: container id and seal numbers (both optional); Enter opens it.
 
-use iced::widget::{Id, button, column, container, row, text, text_input};
-use iced::{Center, Element, Fill};
+use iced::widget::{Id, column, container, row, text};
+use iced::{Center, Element};
 
-use crate::theme;
+use crate::{theme, widget};
 
 /// The container field's id (focused when the screen opens).
 pub const CONTAINER_FIELD: &str = "open-batch-container";
+/// The seals field's id.
+pub const SEALS_FIELD: &str = "open-batch-seals";
 
 /// The screen's state.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +98,7 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let mut col = column![];
+        let mut col = column![].spacing(14).align_x(Center).max_width(640);
         if let Some(n) = &self.notice {
             col = col.push(
                 container(text(n).size(26))
@@ -104,43 +106,35 @@ impl State {
                     .style(theme::panel(theme::HEADER)),
             );
         }
-        let mut col = col
+        let col = col
+            .push(text("Open a batch").size(44))
+            .push(text("Container or tray (optional)").size(22))
+            .push(widget::field(
+                "e.g. DROPBOX-12",
+                &self.container,
+                CONTAINER_FIELD,
+                Message::Container,
+                Message::Submit,
+            ))
+            .push(text("Seal numbers (optional, separated by commas)").size(22))
+            .push(widget::field(
+                "e.g. A7731, A7732",
+                &self.seals,
+                SEALS_FIELD,
+                Message::Seals,
+                Message::Submit,
+            ))
             .push(
-                column![
-                    text("Open a batch").size(44),
-                    text("Container or tray (optional)").size(22),
-                    text_input("e.g. DROPBOX-12", &self.container)
-                        .id(CONTAINER_FIELD)
-                        .on_input(Message::Container)
-                        .on_submit(Message::Submit)
-                        .size(28)
-                        .padding(12),
-                    text("Seal numbers (optional, separated by commas)").size(22),
-                    text_input("e.g. A7731, A7732", &self.seals)
-                        .on_input(Message::Seals)
-                        .on_submit(Message::Submit)
-                        .size(28)
-                        .padding(12),
-                    row![
-                        button(text("Open batch (Enter)").size(24))
-                            .padding([10, 24])
-                            .on_press_maybe((!self.busy).then_some(Message::Submit)),
-                        button(text("Sign out").size(24))
-                            .padding([10, 24])
-                            .on_press(Message::SignOut),
-                    ]
-                    .spacing(16),
+                row![
+                    widget::action(
+                        "Open batch (Enter)",
+                        (!self.busy).then_some(Message::Submit)
+                    ),
+                    widget::action("Sign out", Some(Message::SignOut)),
                 ]
-                .spacing(14)
-                .align_x(Center),
-            )
-            .spacing(14)
-            .align_x(Center)
-            .max_width(640);
-        if let Some(e) = &self.error {
-            col = col.push(text(e).size(24).color(theme::ERROR));
-        }
-        container(col).center_x(Fill).padding(40).into()
+                .spacing(16),
+            );
+        widget::form(col, self.error.as_deref())
     }
 }
 

@@ -1,9 +1,9 @@
 //! Sign-in: the cursor starts in the name field; name, Tab, PIN, Enter.
 
-use iced::widget::{Id, button, column, container, text, text_input};
-use iced::{Center, Element, Fill};
+use iced::widget::{Id, column, text};
+use iced::{Center, Element};
 
-use crate::theme;
+use crate::widget;
 
 /// The name field's id (focused when the screen opens).
 pub const USER_FIELD: &str = "sign-in-user";
@@ -96,37 +96,25 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let user = text_input("Name", &self.user)
-            .id(USER_FIELD)
-            .on_input(Message::User)
-            .on_submit(Message::Submit)
-            .size(28)
-            .padding(12);
-        let pin = text_input("PIN", &self.pin)
-            .id(PIN_FIELD)
-            .secure(true)
-            .on_input(Message::Pin)
-            .on_submit(Message::Submit)
-            .size(28)
-            .padding(12);
         let mut col = column![
             text("Sign in").size(44),
-            user,
-            pin,
-            button(text("Sign in").size(26))
-                .padding([10, 24])
-                .on_press_maybe((!self.busy).then_some(Message::Submit)),
+            widget::field(
+                "Name",
+                &self.user,
+                USER_FIELD,
+                Message::User,
+                Message::Submit
+            ),
+            widget::field("PIN", &self.pin, PIN_FIELD, Message::Pin, Message::Submit).secure(true),
+            widget::action("Sign in", (!self.busy).then_some(Message::Submit)),
         ]
         .spacing(18)
         .align_x(Center)
         .max_width(520);
-        if let Some(e) = &self.error {
-            col = col.push(text(e).size(24).color(theme::ERROR));
-        }
         if let Some(h) = &self.demo_hint {
             col = col.push(text(h).size(20));
         }
-        container(col).center_x(Fill).padding(40).into()
+        widget::form(col, self.error.as_deref())
     }
 }
 
