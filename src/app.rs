@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
-use crate::screen::{close_batch, open_batch, scan, sign_in};
+use crate::screen::{close_batch, open_batch, scan, sign_in, undeliverable};
 use crate::theme;
 use crate::worker::LedgerWorker;
 use std::sync::Arc;
@@ -32,6 +32,13 @@ pub enum Screen {
     },
     /// Scanning (boxed: by far the largest screen).
     Scan(Box<scan::State>),
+    /// Undeliverable mode (supervisors); the scan screen is kept to go back to.
+    Undeliverable {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The mode.
+        state: undeliverable::State,
+    },
     /// Closing the batch; the scan screen is kept to go back to.
     CloseBatch {
         /// The scan screen left.
@@ -67,6 +74,10 @@ pub enum Message {
     BatchClosed(Result<BatchClose, String>),
     /// A function key: F2 closes the batch, Escape goes back.
     Shortcut(keyboard::key::Named),
+    /// Undeliverable mode.
+    Undeliverable(undeliverable::Message),
+    /// Ctrl and a digit (the endorsement shortcuts).
+    CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
     Tick,
     /// A serial or USB scanner reported something.
@@ -170,6 +181,32 @@ impl App {
         self.record(raw.into_bytes(), source.to_string(), None)
     }
 
+    /// Flags a returned outbound packet undeliverable with the chosen endorsement.
+    fn flag(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
+        let Screen::Undeliverable { state, .. } = &mut self.screen else {
+            return Task::none();
+        };
+        state.pending += 1;
+        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
+        Task::perform(
+            ask(&self.worker, move |l| {
+                let input = ScanInput {
+                    raw: &raw,
+                    source: &source,
+                    symbology: symbology.as_deref(),
+                    at,
+                };
+                l.flag_undeliverable(&user, &input, reason)
+                    .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Undeliverable(undeliverable::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
     /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
     fn record(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
         let Screen::Scan(state) = &self.screen else {
@@ -234,7 +271,40 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Undeliverable(m) => {
+                if let Screen::Undeliverable { state, .. } = &mut self.screen {
+                    state.update(m);
+                }
+                Task::none()
+            }
+            Message::CtrlDigit(n) => {
+                if let Screen::Undeliverable { state, .. } = &mut self.screen {
+                    state.update(undeliverable::Message::Shortcut(n));
+                }
+                Task::none()
+            }
             Message::Shortcut(key) => match (&self.screen, key) {
+                (Screen::Scan(s), keyboard::key::Named::F3) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    let state = undeliverable::State::new(scan.user.clone());
+                    self.screen = Screen::Undeliverable { scan, state };
+                    Task::none()
+                }
+                (Screen::Undeliverable { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::Undeliverable { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
+                }
                 (Screen::Scan(_), keyboard::key::Named::F2) => {
                     self.update(Message::Scan(scan::Message::CloseBatch))
                 }
@@ -314,6 +384,15 @@ impl App {
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
+                    if let (Screen::Undeliverable { .. }, WedgeEvent::Scan(code)) =
+                        (&self.screen, &event)
+                    {
+                        task = Task::batch([
+                            task,
+                            self.flag(code.clone().into_bytes(), "wedge:keyboard".into(), None),
+                        ]);
+                        continue;
+                    }
                     let Screen::Scan(state) = &mut self.screen else {
                         // Before a batch is open there is nowhere to record a scan; its
                         // keys went into the focused field like typing.
@@ -451,6 +530,9 @@ impl App {
     fn device(&mut self, m: DeviceMessage) -> Task<Message> {
         match m {
             DeviceMessage::Scan(e) => {
+                if let Screen::Undeliverable { .. } = self.screen {
+                    return self.flag(e.raw, e.source.to_string(), e.symbology);
+                }
                 let Screen::Scan(state) = &mut self.screen else {
                     // The scanner beeped, but nothing can be recorded without an open batch.
                     let note = format!(
@@ -461,7 +543,7 @@ impl App {
                         Screen::SignIn(s) => s.error = Some(note),
                         Screen::OpenBatch { state, .. } => state.error = Some(note),
                         Screen::CloseBatch { state, .. } => state.error = Some(note),
-                        Screen::Scan(_) => {}
+                        Screen::Scan(_) | Screen::Undeliverable { .. } => {}
                     }
                     return Task::none();
                 };
@@ -498,6 +580,7 @@ impl App {
             Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
             Screen::Scan(s) => s.view(&self.header, &self.live).map(Message::Scan),
             Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
+            Screen::Undeliverable { state, .. } => state.view().map(Message::Undeliverable),
         };
         if !self.header.demo {
             return screen;
@@ -542,8 +625,16 @@ impl App {
                         back: modifiers.shift(),
                     }),
                     keyboard::Key::Named(
-                        named @ (keyboard::key::Named::F2 | keyboard::key::Named::Escape),
+                        named @ (keyboard::key::Named::F2
+                        | keyboard::key::Named::F3
+                        | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
+                    keyboard::Key::Character(c) if modifiers.control() => c
+                        .chars()
+                        .next()
+                        .and_then(|c| c.to_digit(10))
+                        .and_then(|d| usize::try_from(d).ok())
+                        .map(Message::CtrlDigit),
                     _ => match text.as_deref().and_then(|t| {
                         let mut chars = t.chars();
                         let c = chars.next()?;

@@ -6,3 +6,4 @@ pub mod close_batch;
 pub mod open_batch;
 pub mod scan;
 pub mod sign_in;
+pub mod undeliverable;

@@ -67,5 +67,7 @@ pub const DEMO: Color = rgb(0x6a, 0x1b, 0x9a);
 pub const HEADER: Color = rgb(0x26, 0x32, 0x38);
 /// Error text.
 pub const ERROR: Color = rgb(0xb7, 0x1c, 0x1c);
+/// Undeliverable mode's colour, unlike any receiving banner (white on it: 9.4:1).
+pub const UNDELIVERABLE: Color = rgb(0x4e, 0x34, 0x2e);
 /// "All is well" text (on white, 7.9:1).
 pub const OK: Color = rgb(0x1b, 0x5e, 0x20);

@@ -293,3 +293,79 @@ fn close_batch_by_two_people_from_the_keyboard_and_idle_sign_out() {
         Some("Signed out after a time without activity.")
     );
 }
+
+#[test]
+fn undeliverable_mode_is_for_supervisors_and_flags_with_the_chosen_endorsement() {
+    use ballot_intake::screen::undeliverable;
+    let (dir, mut ledger) = demo_ledger();
+    let clerk = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let clerk_batch = ledger.open_or_current_batch(&clerk).unwrap();
+    let sup_batch = ledger.open_or_current_batch(&sup).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    // A clerk's F3 does nothing.
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((clerk, Some(clerk_batch)))));
+    let _ = app.update(Message::Shortcut(Named::F3));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+    // A supervisor's F3 switches modes; Ctrl+3 chooses "Vacant".
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(sup_batch)))));
+    let _ = app.update(Message::Shortcut(Named::F3));
+    let Screen::Undeliverable { state, .. } = app.screen() else {
+        panic!("undeliverable mode")
+    };
+    {
+        let mut ui = simulator(state.view());
+        ui.find("UNDELIVERABLE MODE: returned outbound packets (Esc: back to receiving)")
+            .unwrap();
+    }
+    let _ = app.update(Message::CtrlDigit(3));
+    let Screen::Undeliverable { state, .. } = app.screen() else {
+        panic!()
+    };
+    assert_eq!(state.reason, ballot_intake::ledger::UspsReason::Vacant);
+    keys(&mut app, "D000010\n", Instant::now(), 2);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let started = Instant::now();
+    let flagged = loop {
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT kind, reason FROM events WHERE kind = 'undeliverable'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ok();
+        if let Some(r) = row {
+            break r;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not flagged");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(flagged, ("undeliverable".to_string(), "vacant".to_string()));
+    // The answer shows on the banner; Esc goes back to receiving.
+    let result = ballot_intake::ledger::FlagResult {
+        seq: 1,
+        kind: "undeliverable".into(),
+        ballot_id: "D000010".into(),
+        reason: "vacant".into(),
+        at: "2026-11-03T17:00:00.000000Z".into(),
+        will_sync: false,
+    };
+    let _ = app.update(Message::Undeliverable(undeliverable::Message::Recorded(
+        Box::new(Ok(result)),
+    )));
+    let Screen::Undeliverable { state, .. } = app.screen() else {
+        panic!()
+    };
+    {
+        let mut ui = simulator(state.view());
+        ui.find("Vacant: ballot D000010").unwrap();
+    }
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+}

@@ -32,6 +32,23 @@ macro_rules! reasons {
             pub fn label(self) -> &'static str { match self { $($name::$variant => $label,)* } }
         }
 
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+
+        impl $name {
+            /// The label of a stored reason code (the code itself if unknown).
+            pub fn label_of(code: &str) -> String {
+                let bare = code.split(':').next().unwrap_or(code);
+                $name::ALL
+                    .iter()
+                    .find(|r| r.code() == bare)
+                    .map_or_else(|| code.to_string(), |r| r.label().to_string())
+            }
+        }
+
         impl FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {

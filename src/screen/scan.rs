@@ -226,6 +226,9 @@ impl State {
         if self.pending > 0 {
             top = top.push(text(format!("recording {}...", self.pending)).size(22));
         }
+        if self.user.role.can_supervise() {
+            top = top.push(text("Undeliverable mode: F3").size(18));
+        }
         // Wraps onto a second line rather than clipping on a narrow window.
         let bar = container(
             top.push(button(text("Close batch (F2)")).on_press(Message::CloseBatch))

@@ -1,0 +1,159 @@
+//! Undeliverable mode (supervisors): returned outbound packets, scanned by ballot id
+//! or outbound IMb, are flagged undeliverable with the USPS endorsement chosen here.
+//! A different colour and title from receiving, because the two must never be
+//! confused: an undeliverable flag sends the voter a different message.
+
+use iced::widget::{column, container, pick_list, row, scrollable, text};
+use iced::{Center, Element, Fill};
+use std::collections::VecDeque;
+
+use crate::ledger::{FlagResult, User, UspsReason};
+use crate::theme;
+
+/// The endorsements on Ctrl+1 .. Ctrl+9, the most common first.
+pub const SHORTCUTS: [UspsReason; 9] = [
+    UspsReason::AttemptedNotKnown,
+    UspsReason::NoSuchNumber,
+    UspsReason::Vacant,
+    UspsReason::MovedLeftNoAddress,
+    UspsReason::ForwardingTimeExpired,
+    UspsReason::UnableToForward,
+    UspsReason::InsufficientAddress,
+    UspsReason::Refused,
+    UspsReason::Deceased,
+];
+
+/// The screen's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The supervisor.
+    pub user: User,
+    /// The endorsement applied to the next scans.
+    pub reason: UspsReason,
+    last: Option<Result<FlagResult, String>>,
+    recent: VecDeque<FlagResult>,
+    /// Flags sent to the ledger and not yet answered.
+    pub pending: usize,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// An endorsement was chosen from the list.
+    Reason(UspsReason),
+    /// Ctrl+1 .. Ctrl+9.
+    Shortcut(usize),
+    /// The ledger answered a flag.
+    Recorded(Box<Result<FlagResult, String>>),
+}
+
+impl State {
+    /// The mode for `user`, starting with the most common endorsement.
+    pub fn new(user: User) -> Self {
+        State {
+            user,
+            reason: SHORTCUTS[0],
+            last: None,
+            recent: VecDeque::new(),
+            pending: 0,
+        }
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) {
+        match message {
+            Message::Reason(r) => self.reason = r,
+            Message::Shortcut(n) => {
+                if let Some(r) = n.checked_sub(1).and_then(|i| SHORTCUTS.get(i)) {
+                    self.reason = *r;
+                }
+            }
+            Message::Recorded(result) => {
+                self.pending = self.pending.saturating_sub(1);
+                if let Ok(f) = &*result {
+                    self.recent.push_front(f.clone());
+                    self.recent.truncate(super::scan::RECENT);
+                }
+                self.last = Some(*result);
+            }
+        }
+    }
+
+    /// Draws the screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        let title = container(
+            text("UNDELIVERABLE MODE: returned outbound packets (Esc: back to receiving)").size(28),
+        )
+        .center_x(Fill)
+        .padding(12)
+        .style(theme::panel(theme::UNDELIVERABLE));
+        let chooser = row![
+            text("USPS endorsement:").size(24),
+            pick_list(UspsReason::ALL, Some(self.reason), Message::Reason).text_size(24),
+        ]
+        .spacing(12)
+        .align_y(Center);
+        let keys = SHORTCUTS
+            .iter()
+            .enumerate()
+            .fold(row![].spacing(14), |r, (i, reason)| {
+                r.push(text(format!("Ctrl+{} {}", i + 1, reason.label())).size(16))
+            })
+            .wrap();
+        let banner: Element<'_, Message> = match &self.last {
+            None => container(text("Scan a returned packet").size(theme::BANNER_LINE))
+                .center_x(Fill)
+                .padding(24)
+                .style(theme::panel(theme::HEADER))
+                .into(),
+            Some(Ok(f)) => container(
+                column![
+                    text("⚑  UNDELIVERABLE").size(theme::BANNER_WORD),
+                    text(format!(
+                        "{}: ballot {}",
+                        UspsReason::label_of(&f.reason),
+                        f.ballot_id
+                    ))
+                    .size(theme::BANNER_LINE),
+                ]
+                .align_x(Center),
+            )
+            .center_x(Fill)
+            .padding(24)
+            .style(theme::panel(theme::UNDELIVERABLE))
+            .into(),
+            Some(Err(e)) => container(
+                column![
+                    text("✖  NOT FLAGGED").size(theme::BANNER_WORD),
+                    text(e.clone()).size(24),
+                ]
+                .align_x(Center),
+            )
+            .center_x(Fill)
+            .padding(24)
+            .style(theme::panel(theme::ERROR))
+            .into(),
+        };
+        let recent = self.recent.iter().fold(column![].spacing(4), |c, f| {
+            c.push(
+                text(format!(
+                    "{}  {}",
+                    f.ballot_id,
+                    UspsReason::label_of(&f.reason)
+                ))
+                .size(18),
+            )
+        });
+        column![
+            title,
+            chooser,
+            keys,
+            banner,
+            text(format!("Flagged by {}", self.user.name)).size(20),
+            scrollable(recent).height(Fill),
+        ]
+        .spacing(14)
+        .padding(16)
+        .into()
+    }
+}
