@@ -629,6 +629,14 @@ impl App {
                         | keyboard::key::Named::F3
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
+                    keyboard::Key::Named(keyboard::key::Named::ArrowDown)
+                        if modifiers.control() =>
+                    {
+                        Some(Message::Undeliverable(undeliverable::Message::Cycle(true)))
+                    }
+                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) if modifiers.control() => {
+                        Some(Message::Undeliverable(undeliverable::Message::Cycle(false)))
+                    }
                     keyboard::Key::Character(c) if modifiers.control() => c
                         .chars()
                         .next()

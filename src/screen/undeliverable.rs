@@ -3,7 +3,7 @@
 //! A different colour and title from receiving, because the two must never be
 //! confused: an undeliverable flag sends the voter a different message.
 
-use iced::widget::{column, container, pick_list, row, scrollable, text};
+use iced::widget::{column, container, row, scrollable, text};
 use iced::{Center, Element, Fill};
 use std::collections::VecDeque;
 
@@ -39,8 +39,10 @@ pub struct State {
 /// What happened on the screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    /// An endorsement was chosen from the list.
+    /// An endorsement was chosen.
     Reason(UspsReason),
+    /// Ctrl+Down / Ctrl+Up: the next or previous of all 17 endorsements.
+    Cycle(bool),
     /// Ctrl+1 .. Ctrl+9.
     Shortcut(usize),
     /// The ledger answered a flag.
@@ -63,6 +65,16 @@ impl State {
     pub fn update(&mut self, message: Message) {
         match message {
             Message::Reason(r) => self.reason = r,
+            Message::Cycle(forward) => {
+                let all = UspsReason::ALL;
+                let i = all.iter().position(|r| *r == self.reason).unwrap_or(0);
+                let n = all.len();
+                self.reason = all[if forward {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+            }
             Message::Shortcut(n) => {
                 if let Some(r) = n.checked_sub(1).and_then(|i| SHORTCUTS.get(i)) {
                     self.reason = *r;
@@ -87,11 +99,15 @@ impl State {
         .center_x(Fill)
         .padding(12)
         .style(theme::panel(theme::UNDELIVERABLE));
+        // Plain text, large: the endorsement must be impossible to misread.
         let chooser = row![
-            text("USPS endorsement:").size(24),
-            pick_list(UspsReason::ALL, Some(self.reason), Message::Reason).text_size(24),
+            text("USPS endorsement:").size(26),
+            container(text(self.reason.label()).size(30))
+                .padding([6, 16])
+                .style(theme::panel(theme::UNDELIVERABLE)),
+            text("Ctrl+Down / Ctrl+Up: the other endorsements").size(16),
         ]
-        .spacing(12)
+        .spacing(14)
         .align_y(Center);
         let keys = SHORTCUTS
             .iter()
