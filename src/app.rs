@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
-use crate::screen::{close_batch, open_batch, scan, sign_in, undeliverable};
+use crate::screen::{close_batch, needs_attention, open_batch, scan, sign_in, undeliverable};
 use crate::theme;
 use crate::worker::LedgerWorker;
 use std::sync::Arc;
@@ -38,6 +38,13 @@ pub enum Screen {
         scan: Box<scan::State>,
         /// The mode.
         state: undeliverable::State,
+    },
+    /// Needs-attention mode (supervisors); the scan screen is kept to go back to.
+    NeedsAttention {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The mode.
+        state: needs_attention::State,
     },
     /// Closing the batch; the scan screen is kept to go back to.
     CloseBatch {
@@ -76,6 +83,8 @@ pub enum Message {
     Shortcut(keyboard::key::Named),
     /// Undeliverable mode.
     Undeliverable(undeliverable::Message),
+    /// Needs-attention mode.
+    NeedsAttention(needs_attention::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -207,6 +216,32 @@ impl App {
         )
     }
 
+    /// Flags a return envelope as needing the voter's attention.
+    fn flag_attention(&mut self, raw: Vec<u8>, source: String) -> Task<Message> {
+        let Screen::NeedsAttention { state, .. } = &mut self.screen else {
+            return Task::none();
+        };
+        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
+        let note = Some(state.note.clone()).filter(|n| !n.trim().is_empty());
+        Task::perform(
+            ask(&self.worker, move |l| {
+                let input = ScanInput {
+                    raw: &raw,
+                    source: &source,
+                    symbology: None,
+                    at,
+                };
+                l.flag_needs_attention(&user, &input, reason, note.as_deref())
+                    .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::NeedsAttention(needs_attention::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
     /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
     fn record(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
         let Screen::Scan(state) = &self.screen else {
@@ -277,9 +312,21 @@ impl App {
                 }
                 Task::none()
             }
+            Message::NeedsAttention(m) => {
+                if let Screen::NeedsAttention { state, .. } = &mut self.screen {
+                    state.update(m);
+                }
+                Task::none()
+            }
             Message::CtrlDigit(n) => {
-                if let Screen::Undeliverable { state, .. } = &mut self.screen {
-                    state.update(undeliverable::Message::Shortcut(n));
+                match &mut self.screen {
+                    Screen::Undeliverable { state, .. } => {
+                        state.update(undeliverable::Message::Shortcut(n));
+                    }
+                    Screen::NeedsAttention { state, .. } => {
+                        state.update(needs_attention::Message::Shortcut(n));
+                    }
+                    _ => {}
                 }
                 Task::none()
             }
@@ -294,6 +341,27 @@ impl App {
                     let state = undeliverable::State::new(scan.user.clone());
                     self.screen = Screen::Undeliverable { scan, state };
                     Task::none()
+                }
+                (Screen::Scan(s), keyboard::key::Named::F4) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    let state = needs_attention::State::new(scan.user.clone());
+                    self.screen = Screen::NeedsAttention { scan, state };
+                    Task::none()
+                }
+                (Screen::NeedsAttention { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::NeedsAttention { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
                 }
                 (Screen::Undeliverable { .. }, keyboard::key::Named::Escape) => {
                     let Screen::Undeliverable { scan, .. } = std::mem::replace(
@@ -384,6 +452,15 @@ impl App {
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
+                    if let (Screen::NeedsAttention { state, .. }, WedgeEvent::Scan(code)) =
+                        (&mut self.screen, &event)
+                    {
+                        state.take_wedge_keys(code);
+                        let code = code.clone().into_bytes();
+                        task =
+                            Task::batch([task, self.flag_attention(code, "wedge:keyboard".into())]);
+                        continue;
+                    }
                     if let (Screen::Undeliverable { .. }, WedgeEvent::Scan(code)) =
                         (&self.screen, &event)
                     {
@@ -533,6 +610,9 @@ impl App {
                 if let Screen::Undeliverable { .. } = self.screen {
                     return self.flag(e.raw, e.source.to_string(), e.symbology);
                 }
+                if let Screen::NeedsAttention { .. } = self.screen {
+                    return self.flag_attention(e.raw, e.source.to_string());
+                }
                 let Screen::Scan(state) = &mut self.screen else {
                     // The scanner beeped, but nothing can be recorded without an open batch.
                     let note = format!(
@@ -543,7 +623,9 @@ impl App {
                         Screen::SignIn(s) => s.error = Some(note),
                         Screen::OpenBatch { state, .. } => state.error = Some(note),
                         Screen::CloseBatch { state, .. } => state.error = Some(note),
-                        Screen::Scan(_) | Screen::Undeliverable { .. } => {}
+                        Screen::Scan(_)
+                        | Screen::Undeliverable { .. }
+                        | Screen::NeedsAttention { .. } => {}
                     }
                     return Task::none();
                 };
@@ -581,6 +663,7 @@ impl App {
             Screen::Scan(s) => s.view(&self.header, &self.live).map(Message::Scan),
             Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
             Screen::Undeliverable { state, .. } => state.view().map(Message::Undeliverable),
+            Screen::NeedsAttention { state, .. } => state.view().map(Message::NeedsAttention),
         };
         if !self.header.demo {
             return screen;
@@ -627,6 +710,7 @@ impl App {
                     keyboard::Key::Named(
                         named @ (keyboard::key::Named::F2
                         | keyboard::key::Named::F3
+                        | keyboard::key::Named::F4
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

@@ -3,6 +3,7 @@
 //! screens never touch the ledger themselves.
 
 pub mod close_batch;
+pub mod needs_attention;
 pub mod open_batch;
 pub mod scan;
 pub mod sign_in;

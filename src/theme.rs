@@ -69,5 +69,7 @@ pub const HEADER: Color = rgb(0x26, 0x32, 0x38);
 pub const ERROR: Color = rgb(0xb7, 0x1c, 0x1c);
 /// Undeliverable mode's colour, unlike any receiving banner (white on it: 9.4:1).
 pub const UNDELIVERABLE: Color = rgb(0x4e, 0x34, 0x2e);
+/// Needs-attention mode's colour (white on it: 8.6:1).
+pub const ATTENTION: Color = rgb(0x00, 0x4d, 0x61);
 /// "All is well" text (on white, 7.9:1).
 pub const OK: Color = rgb(0x1b, 0x5e, 0x20);

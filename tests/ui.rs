@@ -369,3 +369,49 @@ fn undeliverable_mode_is_for_supervisors_and_flags_with_the_chosen_endorsement()
     let _ = app.update(Message::Shortcut(Named::Escape));
     assert!(matches!(app.screen(), Screen::Scan(_)));
 }
+
+#[test]
+fn needs_attention_mode_flags_with_reason_and_note() {
+    use ballot_intake::screen::needs_attention;
+    let (dir, mut ledger) = demo_ledger();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&sup).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(batch)))));
+    let _ = app.update(Message::Shortcut(Named::F4));
+    assert!(matches!(app.screen(), Screen::NeedsAttention { .. }));
+    // Ctrl+5: "Other"; the note field holds the note and, as a wedge types into the
+    // focused field, the scanned code too, which is taken back out.
+    let _ = app.update(Message::CtrlDigit(5));
+    let _ = app.update(Message::NeedsAttention(needs_attention::Message::Note(
+        "torn flapD000030".into(),
+    )));
+    keys(&mut app, "D000030\n", Instant::now(), 2);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let started = Instant::now();
+    let reason: String = loop {
+        if let Ok(r) = conn.query_row(
+            "SELECT reason FROM events WHERE kind = 'needs_attention'",
+            [],
+            |r| r.get(0),
+        ) {
+            break r;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not flagged");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(reason, "other: torn flap");
+    let Screen::NeedsAttention { state, .. } = app.screen() else {
+        panic!()
+    };
+    assert_eq!(state.note, "torn flap");
+    let mut ui = simulator(state.view());
+    ui.find("NEEDS ATTENTION: envelopes the voter must cure (Esc: back to receiving)")
+        .unwrap();
+    drop(ui);
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+}
