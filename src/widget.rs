@@ -37,3 +37,58 @@ pub fn form<'a, M: 'a>(mut col: Column<'a, M>, error: Option<&'a str>) -> Elemen
     }
     container(col).center_x(Fill).padding(36).into()
 }
+
+/// A supervisor mode's title bar, in the mode's own colour.
+pub fn mode_title<'a, M: 'a>(title: &'a str, color: iced::Color) -> Element<'a, M> {
+    container(text(title).size(28))
+        .center_x(Fill)
+        .padding(12)
+        .style(theme::panel(color))
+        .into()
+}
+
+/// The keyboard shortcuts of a mode's reasons: "Ctrl+1 Vacant  Ctrl+2 ...".
+pub fn shortcuts<'a, M: 'a>(labels: impl Iterator<Item = &'static str>) -> Element<'a, M> {
+    labels
+        .enumerate()
+        .fold(iced::widget::row![].spacing(14), |r, (i, label)| {
+            r.push(text(format!("Ctrl+{} {label}", i + 1)).size(16))
+        })
+        .wrap()
+        .into()
+}
+
+/// A flag mode's banner: waiting (`idle`), the last flag recorded (`word` and its
+/// line, in `color`), or why the last scan was NOT flagged.
+pub fn flag_banner<'a, M: 'a>(
+    last: Option<Result<String, String>>,
+    idle: &'a str,
+    word: &'a str,
+    color: iced::Color,
+) -> Element<'a, M> {
+    let (body, background) = match last {
+        None => (
+            iced::widget::column![text(idle).size(theme::BANNER_LINE)],
+            theme::HEADER,
+        ),
+        Some(Ok(line)) => (
+            iced::widget::column![
+                text(format!("⚑  {word}")).size(theme::BANNER_WORD),
+                text(line).size(theme::BANNER_LINE),
+            ],
+            color,
+        ),
+        Some(Err(e)) => (
+            iced::widget::column![
+                text("✖  NOT FLAGGED").size(theme::BANNER_WORD),
+                text(e).size(24),
+            ],
+            theme::ERROR,
+        ),
+    };
+    container(body.align_x(iced::Center))
+        .center_x(Fill)
+        .padding(24)
+        .style(theme::panel(background))
+        .into()
+}

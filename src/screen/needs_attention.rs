@@ -7,7 +7,7 @@ use iced::{Center, Element, Fill};
 use std::collections::VecDeque;
 
 use crate::ledger::{AttentionReason, FlagResult, User};
-use crate::theme;
+use crate::{theme, widget};
 
 /// The note field's id.
 pub const NOTE_FIELD: &str = "attention-note";
@@ -81,13 +81,10 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let title = container(
-            text("NEEDS ATTENTION: envelopes the voter must cure (Esc: back to receiving)")
-                .size(28),
-        )
-        .center_x(Fill)
-        .padding(12)
-        .style(theme::panel(theme::ATTENTION));
+        let title = widget::mode_title(
+            "NEEDS ATTENTION: envelopes the voter must cure (Esc: back to receiving)",
+            theme::ATTENTION,
+        );
         let chooser = row![
             text("Reason:").size(26),
             container(text(self.reason.label()).size(30))
@@ -96,13 +93,7 @@ impl State {
         ]
         .spacing(14)
         .align_y(Center);
-        let keys = AttentionReason::ALL
-            .iter()
-            .enumerate()
-            .fold(row![].spacing(14), |r, (i, reason)| {
-                r.push(text(format!("Ctrl+{} {}", i + 1, reason.label())).size(16))
-            })
-            .wrap();
+        let keys = widget::shortcuts(AttentionReason::ALL.iter().map(|r| r.label()));
         let note = row![
             text("Note (required for Other):").size(22),
             text_input("what is wrong", &self.note)
@@ -114,40 +105,23 @@ impl State {
         ]
         .spacing(12)
         .align_y(Center);
-        let banner: Element<'_, Message> = match &self.last {
-            None => container(text("Scan a return envelope").size(theme::BANNER_LINE))
-                .center_x(Fill)
-                .padding(24)
-                .style(theme::panel(theme::HEADER))
-                .into(),
-            Some(Ok(f)) => container(
-                column![
-                    text("⚑  NEEDS ATTENTION").size(theme::BANNER_WORD),
-                    text(format!(
+        let last = self.last.as_ref().map(|r| {
+            r.as_ref()
+                .map(|f| {
+                    format!(
                         "{}: ballot {}",
                         AttentionReason::label_of(&f.reason),
                         f.ballot_id
-                    ))
-                    .size(theme::BANNER_LINE),
-                ]
-                .align_x(Center),
-            )
-            .center_x(Fill)
-            .padding(24)
-            .style(theme::panel(theme::ATTENTION))
-            .into(),
-            Some(Err(e)) => container(
-                column![
-                    text("✖  NOT FLAGGED").size(theme::BANNER_WORD),
-                    text(e.clone()).size(24)
-                ]
-                .align_x(Center),
-            )
-            .center_x(Fill)
-            .padding(24)
-            .style(theme::panel(theme::ERROR))
-            .into(),
-        };
+                    )
+                })
+                .map_err(Clone::clone)
+        });
+        let banner = widget::flag_banner(
+            last,
+            "Scan a return envelope",
+            "NEEDS ATTENTION",
+            theme::ATTENTION,
+        );
         let recent = self.recent.iter().fold(column![].spacing(4), |c, f| {
             c.push(
                 text(format!(

@@ -8,7 +8,7 @@ use iced::{Center, Element, Fill};
 use std::collections::VecDeque;
 
 use crate::ledger::{FlagResult, User, UspsReason};
-use crate::theme;
+use crate::{theme, widget};
 
 /// The endorsements on Ctrl+1 .. Ctrl+9, the most common first.
 pub const SHORTCUTS: [UspsReason; 9] = [
@@ -93,13 +93,10 @@ impl State {
 
     /// Draws the screen.
     pub fn view(&self) -> Element<'_, Message> {
-        let title = container(
-            text("UNDELIVERABLE MODE: returned outbound packets (Esc: back to receiving)").size(28),
-        )
-        .center_x(Fill)
-        .padding(12)
-        .style(theme::panel(theme::UNDELIVERABLE));
-        // Plain text, large: the endorsement must be impossible to misread.
+        let title = widget::mode_title(
+            "UNDELIVERABLE MODE: returned outbound packets (Esc: back to receiving)",
+            theme::UNDELIVERABLE,
+        );
         let chooser = row![
             text("USPS endorsement:").size(26),
             container(text(self.reason.label()).size(30))
@@ -109,47 +106,24 @@ impl State {
         ]
         .spacing(14)
         .align_y(Center);
-        let keys = SHORTCUTS
-            .iter()
-            .enumerate()
-            .fold(row![].spacing(14), |r, (i, reason)| {
-                r.push(text(format!("Ctrl+{} {}", i + 1, reason.label())).size(16))
-            })
-            .wrap();
-        let banner: Element<'_, Message> = match &self.last {
-            None => container(text("Scan a returned packet").size(theme::BANNER_LINE))
-                .center_x(Fill)
-                .padding(24)
-                .style(theme::panel(theme::HEADER))
-                .into(),
-            Some(Ok(f)) => container(
-                column![
-                    text("⚑  UNDELIVERABLE").size(theme::BANNER_WORD),
-                    text(format!(
+        let keys = widget::shortcuts(SHORTCUTS.iter().map(|r| r.label()));
+        let last = self.last.as_ref().map(|r| {
+            r.as_ref()
+                .map(|f| {
+                    format!(
                         "{}: ballot {}",
                         UspsReason::label_of(&f.reason),
                         f.ballot_id
-                    ))
-                    .size(theme::BANNER_LINE),
-                ]
-                .align_x(Center),
-            )
-            .center_x(Fill)
-            .padding(24)
-            .style(theme::panel(theme::UNDELIVERABLE))
-            .into(),
-            Some(Err(e)) => container(
-                column![
-                    text("✖  NOT FLAGGED").size(theme::BANNER_WORD),
-                    text(e.clone()).size(24),
-                ]
-                .align_x(Center),
-            )
-            .center_x(Fill)
-            .padding(24)
-            .style(theme::panel(theme::ERROR))
-            .into(),
-        };
+                    )
+                })
+                .map_err(Clone::clone)
+        });
+        let banner = widget::flag_banner(
+            last,
+            "Scan a returned packet",
+            "UNDELIVERABLE",
+            theme::UNDELIVERABLE,
+        );
         let recent = self.recent.iter().fold(column![].spacing(4), |c, f| {
             c.push(
                 text(format!(
