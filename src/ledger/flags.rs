@@ -194,7 +194,7 @@ impl Ledger {
                 return Err(LedgerError::Invalid(format!(
                     "ballot {} was already received ({} at station {}): flagging it undeliverable would tell the voter otherwise; nothing flagged",
                     hit.ballot_id,
-                    format_time(r.at),
+                    r.at.with_timezone(&station.timezone).format("%m/%d %H:%M"),
                     r.station
                 )));
             }
