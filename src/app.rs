@@ -13,7 +13,9 @@ use crate::environment::Environment;
 use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, User};
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
-use crate::screen::{close_batch, needs_attention, open_batch, scan, sign_in, undeliverable};
+use crate::screen::{
+    close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
+};
 use crate::theme;
 use crate::worker::LedgerWorker;
 use std::sync::Arc;
@@ -45,6 +47,13 @@ pub enum Screen {
         scan: Box<scan::State>,
         /// The mode.
         state: needs_attention::State,
+    },
+    /// Review and corrections (supervisors); the scan screen is kept to go back to.
+    Review {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The screen.
+        state: review::State,
     },
     /// Closing the batch; the scan screen is kept to go back to.
     CloseBatch {
@@ -85,6 +94,8 @@ pub enum Message {
     Undeliverable(undeliverable::Message),
     /// Needs-attention mode.
     NeedsAttention(needs_attention::Message),
+    /// Review and corrections.
+    Review(review::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -242,6 +253,51 @@ impl App {
         )
     }
 
+    /// Carries out what the review screen asked for.
+    fn review_action(&mut self, action: review::Action) -> Task<Message> {
+        let Screen::Review { state, .. } = &self.screen else {
+            return Task::none();
+        };
+        let wrap = |m: review::Message| Message::Review(m);
+        match action {
+            review::Action::None => Task::none(),
+            review::Action::Search(q) => Task::perform(
+                ask(&self.worker, move |l| {
+                    l.find_ballots(&q).map_err(|e| e.to_string())
+                }),
+                move |r| {
+                    wrap(review::Message::Found(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            review::Action::History(pk) => Task::perform(
+                ask(&self.worker, move |l| {
+                    l.ballot_history(pk).map_err(|e| e.to_string())
+                }),
+                move |r| {
+                    wrap(review::Message::History(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            review::Action::Reverse { seq, reason } => {
+                let user = state.user.clone();
+                Task::perform(
+                    ask(&self.worker, move |l| {
+                        l.reverse_event(&user, seq, &reason)
+                            .map_err(|e| e.to_string())
+                    }),
+                    move |r| {
+                        wrap(review::Message::Reversed(
+                            r.unwrap_or_else(|| Err(GONE.into())),
+                        ))
+                    },
+                )
+            }
+        }
+    }
+
     /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
     fn record(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
         let Screen::Scan(state) = &self.screen else {
@@ -318,6 +374,13 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Review(m) => {
+                let Screen::Review { state, .. } = &mut self.screen else {
+                    return Task::none();
+                };
+                let action = state.update(m);
+                self.review_action(action)
+            }
             Message::CtrlDigit(n) => {
                 match &mut self.screen {
                     Screen::Undeliverable { state, .. } => {
@@ -325,6 +388,10 @@ impl App {
                     }
                     Screen::NeedsAttention { state, .. } => {
                         state.update(needs_attention::Message::Shortcut(n));
+                    }
+                    Screen::Review { state, .. } => {
+                        let action = state.update(review::Message::Select(n));
+                        return self.review_action(action);
                     }
                     _ => {}
                 }
@@ -352,6 +419,27 @@ impl App {
                     let state = needs_attention::State::new(scan.user.clone());
                     self.screen = Screen::NeedsAttention { scan, state };
                     Task::none()
+                }
+                (Screen::Scan(s), keyboard::key::Named::F5) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    let state = review::State::new(scan.user.clone());
+                    self.screen = Screen::Review { scan, state };
+                    operation::focus(review::State::focus_id())
+                }
+                (Screen::Review { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::Review { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
                 }
                 (Screen::NeedsAttention { .. }, keyboard::key::Named::Escape) => {
                     let Screen::NeedsAttention { scan, .. } = std::mem::replace(
@@ -452,6 +540,14 @@ impl App {
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
+                    if let (Screen::Review { state, .. }, WedgeEvent::Scan(code)) =
+                        (&mut self.screen, &event)
+                    {
+                        // Scanning an envelope looks it up.
+                        let action = state.scanned(code.clone());
+                        task = Task::batch([task, self.review_action(action)]);
+                        continue;
+                    }
                     if let (Screen::NeedsAttention { state, .. }, WedgeEvent::Scan(code)) =
                         (&mut self.screen, &event)
                     {
@@ -613,6 +709,10 @@ impl App {
                 if let Screen::NeedsAttention { .. } = self.screen {
                     return self.flag_attention(e.raw, e.source.to_string());
                 }
+                if let Screen::Review { state, .. } = &mut self.screen {
+                    let action = state.scanned(String::from_utf8_lossy(&e.raw).into_owned());
+                    return self.review_action(action);
+                }
                 let Screen::Scan(state) = &mut self.screen else {
                     // The scanner beeped, but nothing can be recorded without an open batch.
                     let note = format!(
@@ -625,7 +725,8 @@ impl App {
                         Screen::CloseBatch { state, .. } => state.error = Some(note),
                         Screen::Scan(_)
                         | Screen::Undeliverable { .. }
-                        | Screen::NeedsAttention { .. } => {}
+                        | Screen::NeedsAttention { .. }
+                        | Screen::Review { .. } => {}
                     }
                     return Task::none();
                 };
@@ -664,6 +765,7 @@ impl App {
             Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
             Screen::Undeliverable { state, .. } => state.view().map(Message::Undeliverable),
             Screen::NeedsAttention { state, .. } => state.view().map(Message::NeedsAttention),
+            Screen::Review { state, .. } => state.view(self.header.timezone).map(Message::Review),
         };
         if !self.header.demo {
             return screen;
@@ -711,6 +813,7 @@ impl App {
                         named @ (keyboard::key::Named::F2
                         | keyboard::key::Named::F3
                         | keyboard::key::Named::F4
+                        | keyboard::key::Named::F5
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

@@ -5,6 +5,7 @@
 pub mod close_batch;
 pub mod needs_attention;
 pub mod open_batch;
+pub mod review;
 pub mod scan;
 pub mod sign_in;
 pub mod undeliverable;

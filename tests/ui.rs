@@ -415,3 +415,83 @@ fn needs_attention_mode_flags_with_reason_and_note() {
     let _ = app.update(Message::Shortcut(Named::Escape));
     assert!(matches!(app.screen(), Screen::Scan(_)));
 }
+
+#[test]
+fn review_screen_finds_shows_history_and_reverses_by_keyboard() {
+    use ballot_intake::screen::review;
+    let (dir, mut ledger) = demo_ledger();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&sup).unwrap();
+    for code in ["D000004", "D000004"] {
+        ledger
+            .record_scan(
+                &sup,
+                batch.batch_id,
+                &ballot_intake::ledger::ScanInput {
+                    raw: code.as_bytes(),
+                    source: "test",
+                    symbology: None,
+                    at: chrono::Utc::now(),
+                },
+            )
+            .unwrap();
+    }
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup.clone(), Some(batch)))));
+    let _ = app.update(Message::Shortcut(Named::F5));
+    assert!(matches!(app.screen(), Screen::Review { .. }));
+    // The ledger's answers, fed back as the tasks would.
+    let found = ledger.find_ballots("D000004").unwrap();
+    let _ = app.update(Message::Review(review::Message::Found(Ok(found.clone()))));
+    let history = ledger.ballot_history(found[0].ballot_pk).unwrap();
+    let _ = app.update(Message::Review(review::Message::History(Ok(
+        history.clone()
+    ))));
+    let Screen::Review { state, .. } = app.screen() else {
+        panic!()
+    };
+    {
+        let mut ui = simulator(state.view(chrono_tz::America::Denver));
+        // D000004's voter is confidential in the demo file: masked.
+        ui.find(format!(
+            "▶ Ctrl+1  D000004  V0000004  {}  {}  ACTIVE",
+            ballot_intake::ledger::MASKED,
+            ballot_intake::ledger::MASKED
+        ))
+        .unwrap();
+        ui.find(format!(
+            "History of ballot D000004 ({})",
+            ballot_intake::ledger::MASKED
+        ))
+        .unwrap();
+    }
+    // Reverse the duplicate: event number, reason, Enter.
+    let dup = history[1].seq;
+    let _ = app.update(Message::Review(review::Message::Seq(dup.to_string())));
+    let _ = app.update(Message::Review(review::Message::Reason("fed twice".into())));
+    let _ = app.update(Message::Review(review::Message::Reverse));
+    let started = Instant::now();
+    loop {
+        let h = ledger.ballot_history(found[0].ballot_pk).unwrap();
+        if h.len() == 3 {
+            assert_eq!(h[1].reversed_by, Some(h[2].seq));
+            assert_eq!(h[2].user, "demo-supervisor");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not reversed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // An event not in this ballot's history is refused before the ledger is asked.
+    let _ = app.update(Message::Review(review::Message::Seq("99999".into())));
+    let _ = app.update(Message::Review(review::Message::Reason("x".into())));
+    let _ = app.update(Message::Review(review::Message::Reverse));
+    let Screen::Review { state, .. } = app.screen() else {
+        panic!()
+    };
+    let mut ui = simulator(state.view(chrono_tz::America::Denver));
+    ui.find("Event #99999 is not in this ballot's history.")
+        .unwrap();
+}
