@@ -14,7 +14,7 @@ use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, 
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
 use crate::screen::{
-    close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
+    batches, close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
 };
 use crate::theme;
 use crate::worker::LedgerWorker;
@@ -54,6 +54,13 @@ pub enum Screen {
         scan: Box<scan::State>,
         /// The screen.
         state: review::State,
+    },
+    /// Batches and discrepancies (supervisors); the scan screen is kept to go back to.
+    Batches {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The screen.
+        state: batches::State,
     },
     /// Closing the batch; the scan screen is kept to go back to.
     CloseBatch {
@@ -96,6 +103,8 @@ pub enum Message {
     NeedsAttention(needs_attention::Message),
     /// Review and corrections.
     Review(review::Message),
+    /// Batches.
+    Batches(batches::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -253,6 +262,38 @@ impl App {
         )
     }
 
+    /// Carries out what the batches screen asked for.
+    fn batches_action(&mut self, action: batches::Action) -> Task<Message> {
+        let Screen::Batches { state, .. } = &self.screen else {
+            return Task::none();
+        };
+        match action {
+            batches::Action::None => Task::none(),
+            batches::Action::Load => Task::perform(
+                ask(&self.worker, |l| l.batches().map_err(|e| e.to_string())),
+                |r| {
+                    Message::Batches(batches::Message::Loaded(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            batches::Action::Resolve { batch, note } => {
+                let user = state.user.clone();
+                Task::perform(
+                    ask(&self.worker, move |l| {
+                        l.resolve_batch(batch, &user, &note)
+                            .map_err(|e| e.to_string())
+                    }),
+                    |r| {
+                        Message::Batches(batches::Message::Resolved(Box::new(
+                            r.unwrap_or_else(|| Err(GONE.into())),
+                        )))
+                    },
+                )
+            }
+        }
+    }
+
     /// Carries out what the review screen asked for.
     fn review_action(&mut self, action: review::Action) -> Task<Message> {
         let Screen::Review { state, .. } = &self.screen else {
@@ -374,6 +415,13 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Batches(m) => {
+                let Screen::Batches { state, .. } = &mut self.screen else {
+                    return Task::none();
+                };
+                let action = state.update(m);
+                self.batches_action(action)
+            }
             Message::Review(m) => {
                 let Screen::Review { state, .. } = &mut self.screen else {
                     return Task::none();
@@ -430,6 +478,30 @@ impl App {
                     let state = review::State::new(scan.user.clone());
                     self.screen = Screen::Review { scan, state };
                     operation::focus(review::State::focus_id())
+                }
+                (Screen::Scan(s), keyboard::key::Named::F6) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    let (state, action) = batches::State::new(scan.user.clone());
+                    self.screen = Screen::Batches { scan, state };
+                    Task::batch([
+                        self.batches_action(action),
+                        operation::focus(batches::State::focus_id()),
+                    ])
+                }
+                (Screen::Batches { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::Batches { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
                 }
                 (Screen::Review { .. }, keyboard::key::Named::Escape) => {
                     let Screen::Review { scan, .. } = std::mem::replace(
@@ -726,7 +798,8 @@ impl App {
                         Screen::Scan(_)
                         | Screen::Undeliverable { .. }
                         | Screen::NeedsAttention { .. }
-                        | Screen::Review { .. } => {}
+                        | Screen::Review { .. }
+                        | Screen::Batches { .. } => {}
                     }
                     return Task::none();
                 };
@@ -766,6 +839,7 @@ impl App {
             Screen::Undeliverable { state, .. } => state.view().map(Message::Undeliverable),
             Screen::NeedsAttention { state, .. } => state.view().map(Message::NeedsAttention),
             Screen::Review { state, .. } => state.view(self.header.timezone).map(Message::Review),
+            Screen::Batches { state, .. } => state.view().map(Message::Batches),
         };
         if !self.header.demo {
             return screen;
@@ -814,6 +888,7 @@ impl App {
                         | keyboard::key::Named::F3
                         | keyboard::key::Named::F4
                         | keyboard::key::Named::F5
+                        | keyboard::key::Named::F6
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

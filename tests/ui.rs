@@ -495,3 +495,54 @@ fn review_screen_finds_shows_history_and_reverses_by_keyboard() {
     ui.find("Event #99999 is not in this ballot's history.")
         .unwrap();
 }
+
+#[test]
+fn batches_screen_lists_and_resolves_a_discrepancy() {
+    use ballot_intake::screen::batches;
+    let (dir, mut ledger) = demo_ledger();
+    let clerk = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let b = ledger.open_or_current_batch(&clerk).unwrap();
+    ledger.close_batch(b.batch_id, &clerk, &sup, 3).unwrap();
+    let sup_batch = ledger.open_or_current_batch(&sup).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(sup_batch)))));
+    let _ = app.update(Message::Shortcut(Named::F6));
+    let _ = app.update(Message::Batches(batches::Message::Loaded(Ok(ledger
+        .batches()
+        .unwrap()))));
+    let Screen::Batches { state, .. } = app.screen() else {
+        panic!("batches")
+    };
+    {
+        let mut ui = simulator(state.view());
+        ui.find(format!(
+            "#{}  DISCREPANCY  opened by demo-clerk: 0 accepted, 3 counted, verified by demo-supervisor",
+            b.batch_id
+        ))
+        .unwrap();
+    }
+    for m in [
+        batches::Message::Number(b.batch_id.to_string()),
+        batches::Message::Note("three envelopes were for another county".into()),
+        batches::Message::Resolve,
+    ] {
+        let _ = app.update(Message::Batches(m));
+    }
+    let started = Instant::now();
+    loop {
+        if ledger.batch(b.batch_id).unwrap().status == ballot_intake::ledger::BatchStatus::Resolved
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not resolved");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+}

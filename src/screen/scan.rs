@@ -227,7 +227,9 @@ impl State {
             top = top.push(text(format!("recording {}...", self.pending)).size(22));
         }
         if self.user.role.can_supervise() {
-            top = top.push(text("Undeliverable: F3  Needs attention: F4  Review: F5").size(18));
+            top = top.push(
+                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6").size(18),
+            );
         }
         // Wraps onto a second line rather than clipping on a narrow window.
         let bar = container(
