@@ -14,7 +14,7 @@ use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, 
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
 use crate::screen::{
-    batches, close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
+    audit, batches, close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
 };
 use crate::theme;
 use crate::worker::LedgerWorker;
@@ -62,6 +62,13 @@ pub enum Screen {
         /// The screen.
         state: batches::State,
     },
+    /// The audit log (supervisors); the scan screen is kept to go back to.
+    Audit {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The screen.
+        state: audit::State,
+    },
     /// Closing the batch; the scan screen is kept to go back to.
     CloseBatch {
         /// The scan screen left.
@@ -105,6 +112,8 @@ pub enum Message {
     Review(review::Message),
     /// Batches.
     Batches(batches::Message),
+    /// The audit log.
+    Audit(audit::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -262,6 +271,31 @@ impl App {
         )
     }
 
+    /// Carries out what the audit screen asked for.
+    fn audit_action(&mut self, action: audit::Action) -> Task<Message> {
+        match action {
+            audit::Action::None => Task::none(),
+            audit::Action::Load => Task::perform(
+                ask(&self.worker, |l| {
+                    l.recent_audit(audit::SHOWN).map_err(|e| e.to_string())
+                }),
+                |r| {
+                    Message::Audit(audit::Message::Loaded(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            audit::Action::Verify => Task::perform(
+                ask(&self.worker, |l| l.verify().map_err(|e| e.to_string())),
+                |r| {
+                    Message::Audit(audit::Message::Verified(Box::new(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    )))
+                },
+            ),
+        }
+    }
+
     /// Carries out what the batches screen asked for.
     fn batches_action(&mut self, action: batches::Action) -> Task<Message> {
         let Screen::Batches { state, .. } = &self.screen else {
@@ -415,6 +449,13 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Audit(m) => {
+                let Screen::Audit { state, .. } = &mut self.screen else {
+                    return Task::none();
+                };
+                let action = state.update(m);
+                self.audit_action(action)
+            }
             Message::Batches(m) => {
                 let Screen::Batches { state, .. } = &mut self.screen else {
                     return Task::none();
@@ -492,6 +533,30 @@ impl App {
                         self.batches_action(action),
                         operation::focus(batches::State::focus_id()),
                     ])
+                }
+                (Screen::Scan(s), keyboard::key::Named::F7) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    let (state, action) = audit::State::new();
+                    self.screen = Screen::Audit { scan, state };
+                    Task::batch([
+                        self.audit_action(action),
+                        operation::focus(audit::State::focus_id()),
+                    ])
+                }
+                (Screen::Audit { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::Audit { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
                 }
                 (Screen::Batches { .. }, keyboard::key::Named::Escape) => {
                     let Screen::Batches { scan, .. } = std::mem::replace(
@@ -799,7 +864,8 @@ impl App {
                         | Screen::Undeliverable { .. }
                         | Screen::NeedsAttention { .. }
                         | Screen::Review { .. }
-                        | Screen::Batches { .. } => {}
+                        | Screen::Batches { .. }
+                        | Screen::Audit { .. } => {}
                     }
                     return Task::none();
                 };
@@ -840,6 +906,7 @@ impl App {
             Screen::NeedsAttention { state, .. } => state.view().map(Message::NeedsAttention),
             Screen::Review { state, .. } => state.view(self.header.timezone).map(Message::Review),
             Screen::Batches { state, .. } => state.view().map(Message::Batches),
+            Screen::Audit { state, .. } => state.view(self.header.timezone).map(Message::Audit),
         };
         if !self.header.demo {
             return screen;
@@ -889,6 +956,7 @@ impl App {
                         | keyboard::key::Named::F4
                         | keyboard::key::Named::F5
                         | keyboard::key::Named::F6
+                        | keyboard::key::Named::F7
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

@@ -2,6 +2,7 @@
 //! returns an `Action` for `app.rs` to carry out (ledger calls, changing screens), so
 //! screens never touch the ledger themselves.
 
+pub mod audit;
 pub mod batches;
 pub mod close_batch;
 pub mod needs_attention;

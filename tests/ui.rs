@@ -546,3 +546,37 @@ fn batches_screen_lists_and_resolves_a_discrepancy() {
     let _ = app.update(Message::Shortcut(Named::Escape));
     assert!(matches!(app.screen(), Screen::Scan(_)));
 }
+
+#[test]
+fn audit_viewer_filters_and_verifies_the_chain() {
+    use ballot_intake::screen::audit;
+    let (dir, mut ledger) = demo_ledger();
+    let _ = ledger.sign_in("demo-clerk", "000000", chrono::Utc::now());
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&sup).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(batch)))));
+    let _ = app.update(Message::Shortcut(Named::F7));
+    let rows = ledger.recent_audit(500).unwrap();
+    let total = rows.len();
+    let _ = app.update(Message::Audit(audit::Message::Loaded(Ok(rows))));
+    let _ = app.update(Message::Audit(audit::Message::Filter("failed".into())));
+    let report = ledger.verify().unwrap();
+    let _ = app.update(Message::Audit(audit::Message::Verified(Box::new(Ok(
+        report.clone(),
+    )))));
+    let Screen::Audit { state, .. } = app.screen() else {
+        panic!("audit")
+    };
+    let mut ui = simulator(state.view(chrono_tz::America::Denver));
+    ui.find(format!(
+        "Chain intact: {} entries, {} events; head {}",
+        report.audit_rows, report.events, report.head_hash
+    ))
+    .unwrap();
+    // The filter leaves only the failed sign-in.
+    ui.find(format!("1 of the newest {total} entries")).unwrap();
+}

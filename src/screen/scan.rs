@@ -228,7 +228,8 @@ impl State {
         }
         if self.user.role.can_supervise() {
             top = top.push(
-                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6").size(18),
+                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7")
+                    .size(18),
             );
         }
         // Wraps onto a second line rather than clipping on a narrow window.
