@@ -14,7 +14,8 @@ use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, 
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
 use crate::screen::{
-    audit, batches, close_batch, needs_attention, open_batch, review, scan, sign_in, undeliverable,
+    audit, batches, close_batch, dashboard, needs_attention, open_batch, review, scan, sign_in,
+    undeliverable,
 };
 use crate::theme;
 use crate::worker::LedgerWorker;
@@ -61,6 +62,13 @@ pub enum Screen {
         scan: Box<scan::State>,
         /// The screen.
         state: batches::State,
+    },
+    /// The dashboard (supervisors); the scan screen is kept to go back to.
+    Dashboard {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The screen.
+        state: dashboard::State,
     },
     /// The audit log (supervisors); the scan screen is kept to go back to.
     Audit {
@@ -114,6 +122,8 @@ pub enum Message {
     Batches(batches::Message),
     /// The audit log.
     Audit(audit::Message),
+    /// The dashboard.
+    Dashboard(dashboard::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -265,6 +275,20 @@ impl App {
             }),
             |r| {
                 Message::NeedsAttention(needs_attention::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    /// Loads the dashboard's numbers.
+    fn load_dashboard(&self) -> Task<Message> {
+        Task::perform(
+            ask(&self.worker, |l| {
+                l.dashboard(Utc::now()).map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Dashboard(dashboard::Message::Loaded(Box::new(
                     r.unwrap_or_else(|| Err(GONE.into())),
                 )))
             },
@@ -429,7 +453,10 @@ impl App {
                     }
                     return task;
                 }
-                // The sync's counts every five seconds, for the header.
+                // The dashboard and the sync's counts every five seconds.
+                if self.ticks % 5 == 1 && matches!(self.screen, Screen::Dashboard { .. }) {
+                    return self.load_dashboard();
+                }
                 if self.ticks % 5 == 1 {
                     return Task::perform(ask(&self.worker, |l| l.sync_counts().ok()), |c| {
                         Message::SyncStatus(c.flatten())
@@ -445,6 +472,12 @@ impl App {
             }
             Message::NeedsAttention(m) => {
                 if let Screen::NeedsAttention { state, .. } = &mut self.screen {
+                    state.update(m);
+                }
+                Task::none()
+            }
+            Message::Dashboard(m) => {
+                if let Screen::Dashboard { state, .. } = &mut self.screen {
                     state.update(m);
                 }
                 Task::none()
@@ -547,6 +580,29 @@ impl App {
                         self.audit_action(action),
                         operation::focus(audit::State::focus_id()),
                     ])
+                }
+                (Screen::Scan(s), keyboard::key::Named::F8) if s.user.role.can_supervise() => {
+                    let Screen::Scan(scan) = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Dashboard {
+                        scan,
+                        state: dashboard::State::default(),
+                    };
+                    self.load_dashboard()
+                }
+                (Screen::Dashboard { .. }, keyboard::key::Named::Escape) => {
+                    let Screen::Dashboard { scan, .. } = std::mem::replace(
+                        &mut self.screen,
+                        Screen::SignIn(sign_in::State::default()),
+                    ) else {
+                        return Task::none();
+                    };
+                    self.screen = Screen::Scan(scan);
+                    operation::focus(scan::State::focus_id())
                 }
                 (Screen::Audit { .. }, keyboard::key::Named::Escape) => {
                     let Screen::Audit { scan, .. } = std::mem::replace(
@@ -865,7 +921,8 @@ impl App {
                         | Screen::NeedsAttention { .. }
                         | Screen::Review { .. }
                         | Screen::Batches { .. }
-                        | Screen::Audit { .. } => {}
+                        | Screen::Audit { .. }
+                        | Screen::Dashboard { .. } => {}
                     }
                     return Task::none();
                 };
@@ -907,6 +964,7 @@ impl App {
             Screen::Review { state, .. } => state.view(self.header.timezone).map(Message::Review),
             Screen::Batches { state, .. } => state.view().map(Message::Batches),
             Screen::Audit { state, .. } => state.view(self.header.timezone).map(Message::Audit),
+            Screen::Dashboard { state, .. } => state.view().map(Message::Dashboard),
         };
         if !self.header.demo {
             return screen;
@@ -957,6 +1015,7 @@ impl App {
                         | keyboard::key::Named::F5
                         | keyboard::key::Named::F6
                         | keyboard::key::Named::F7
+                        | keyboard::key::Named::F8
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

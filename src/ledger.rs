@@ -7,6 +7,7 @@
 mod audit_log;
 mod batches;
 mod checkpoint;
+mod dashboard;
 mod elections;
 mod events;
 mod export;
@@ -26,6 +27,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 pub use batches::{Batch, BatchClose, BatchStatus, NewBatch};
+pub use dashboard::Dashboard;
 pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use export::DayEvent;

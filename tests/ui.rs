@@ -580,3 +580,50 @@ fn audit_viewer_filters_and_verifies_the_chain() {
     // The filter leaves only the failed sign-in.
     ui.find(format!("1 of the newest {total} entries")).unwrap();
 }
+
+#[test]
+fn dashboard_counts_today_the_election_hours_batches_and_users() {
+    use ballot_intake::screen::dashboard;
+    let (dir, mut ledger) = demo_ledger();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&sup).unwrap();
+    for code in ["D000001", "D000001", "D000003", "NOPE"] {
+        ledger
+            .record_scan(
+                &sup,
+                batch.batch_id,
+                &ballot_intake::ledger::ScanInput {
+                    raw: code.as_bytes(),
+                    source: "test",
+                    symbology: None,
+                    at: chrono::Utc::now(),
+                },
+            )
+            .unwrap();
+    }
+    let d = ledger.dashboard(chrono::Utc::now()).unwrap();
+    assert_eq!(d.today["accepted"], 1);
+    assert_eq!(d.election["duplicate"], 1);
+    assert_eq!(d.election["voided"], 1);
+    assert_eq!(d.election["unknown"], 1);
+    assert_eq!(d.per_hour.iter().map(|h| h.1).sum::<i64>(), 4);
+    assert_eq!(d.per_batch, [(batch.batch_id, 4, 1)]);
+    assert_eq!(d.per_user, [("demo-supervisor".to_string(), 4, 1)]);
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(batch.clone())))));
+    let _ = app.update(Message::Shortcut(Named::F8));
+    let _ = app.update(Message::Dashboard(dashboard::Message::Loaded(Box::new(
+        Ok(d),
+    ))));
+    let Screen::Dashboard { state, .. } = app.screen() else {
+        panic!("dashboard")
+    };
+    let mut ui = simulator(state.view());
+    ui.find(format!("batch {:<5} {:>6} {:>6}", batch.batch_id, 4, 1))
+        .unwrap();
+    ui.find(format!("{:<16} {:>6} {:>6}", "demo-supervisor", 4, 1))
+        .unwrap();
+}

@@ -228,7 +228,7 @@ impl State {
         }
         if self.user.role.can_supervise() {
             top = top.push(
-                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7")
+                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7  Dashboard: F8")
                     .size(18),
             );
         }

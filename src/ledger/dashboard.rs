@@ -1,0 +1,103 @@
+//! The numbers a supervisor watches: outcomes today and for the election, scans per
+//! hour, per batch and per user.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::elections::active_election;
+use super::{Ledger, Result, format_time};
+use crate::intake::Outcome;
+
+/// What the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Dashboard {
+    /// Scans per outcome since local midnight.
+    pub today: BTreeMap<String, i64>,
+    /// Scans per outcome for the whole election.
+    pub election: BTreeMap<String, i64>,
+    /// Today's scans per local hour ("07:00" ...), hours with scans only.
+    pub per_hour: Vec<(String, i64)>,
+    /// Per batch: number, scans, accepted.
+    pub per_batch: Vec<(i64, i64, i64)>,
+    /// Per user: name, scans, accepted.
+    pub per_user: Vec<(String, i64, i64)>,
+}
+
+fn outcomes(rows: Vec<(String, i64)>) -> BTreeMap<String, i64> {
+    let mut map: BTreeMap<String, i64> = Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str().to_string(), 0))
+        .collect();
+    for (o, n) in rows {
+        map.insert(o, n);
+    }
+    map
+}
+
+impl Ledger {
+    /// The dashboard's numbers at `now` for the active election.
+    pub fn dashboard(&self, now: DateTime<Utc>) -> Result<Dashboard> {
+        let election = active_election(&self.conn)?;
+        let e = &election.election_id;
+        let tz = self.station.timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let (start, end) = crate::export::day_bounds(today, tz).unwrap_or((now, now));
+        let (start, end) = (format_time(start), format_time(end));
+        let pairs = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<(String, i64)>> {
+            let mut stmt = self.conn.prepare(sql)?;
+            let rows = stmt
+                .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        };
+        let today_rows = pairs(
+            "SELECT outcome, count(*) FROM events WHERE election_id = ?1 AND kind = 'scan'
+             AND occurred_at >= ?2 AND occurred_at < ?3 GROUP BY outcome",
+            &[e, &start, &end],
+        )?;
+        let all_rows = pairs(
+            "SELECT outcome, count(*) FROM events WHERE election_id = ?1 AND kind = 'scan' GROUP BY outcome",
+            &[e],
+        )?;
+        // Hours are grouped in UTC (stored form) and labelled in local time.
+        let hours = pairs(
+            "SELECT substr(occurred_at, 1, 13), count(*) FROM events WHERE election_id = ?1
+             AND kind = 'scan' AND occurred_at >= ?2 AND occurred_at < ?3
+             GROUP BY 1 ORDER BY 1",
+            &[e, &start, &end],
+        )?;
+        let per_hour = hours
+            .into_iter()
+            .map(|(h, n)| {
+                let label = DateTime::parse_from_rfc3339(&format!("{h}:00:00Z"))
+                    .map(|t| t.with_timezone(&tz).format("%H:00").to_string())
+                    .unwrap_or(h);
+                (label, n)
+            })
+            .collect();
+        let mut stmt = self.conn.prepare(
+            "SELECT batch_id, count(*), sum(outcome = 'accepted') FROM events
+             WHERE election_id = ?1 AND kind = 'scan' AND batch_id IS NOT NULL
+             GROUP BY batch_id ORDER BY batch_id DESC LIMIT 50",
+        )?;
+        let per_batch = stmt
+            .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT u.name, count(*), sum(e.outcome = 'accepted') FROM events e
+             JOIN users u ON u.user_id = e.user_id
+             WHERE e.election_id = ?1 AND e.kind = 'scan' GROUP BY u.name ORDER BY 2 DESC",
+        )?;
+        let per_user = stmt
+            .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Dashboard {
+            today: outcomes(today_rows),
+            election: outcomes(all_rows),
+            per_hour,
+            per_batch,
+            per_user,
+        })
+    }
+}
