@@ -2,7 +2,7 @@
 //! as a bar chart, and per batch and per user.
 
 use iced::widget::{column, row, scrollable, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Font};
 
 use crate::ledger::Dashboard;
 use crate::{theme, widget};
@@ -41,7 +41,11 @@ impl State {
                 let counts = |label: &'static str, m: &std::collections::BTreeMap<String, i64>| {
                     m.iter()
                         .fold(column![text(label).size(24)].spacing(4), |c, (o, n)| {
-                            c.push(text(format!("{o:<15} {n:>8}")).size(20))
+                            c.push(
+                                text(format!("{o:<15} {n:>8}"))
+                                    .size(20)
+                                    .font(Font::MONOSPACE),
+                            )
                         })
                 };
                 let max = d.per_hour.iter().map(|h| h.1).max().unwrap_or(1).max(1);
@@ -49,16 +53,32 @@ impl State {
                     column![text("Scans per hour today").size(24)].spacing(2),
                     |c, (h, n)| {
                         let bar = "█".repeat(usize::try_from(n * 40 / max).unwrap_or(0).max(1));
-                        c.push(text(format!("{h}  {bar} {n}")).size(18))
+                        c.push(
+                            text(format!("{h}  {bar} {n}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
                     },
                 );
                 let batches = d.per_batch.iter().fold(
                     column![text("Per batch: scans / accepted").size(24)].spacing(2),
-                    |c, (b, s, a)| c.push(text(format!("batch {b:<5} {s:>6} {a:>6}")).size(18)),
+                    |c, (b, s, a)| {
+                        c.push(
+                            text(format!("batch {b:<5} {s:>6} {a:>6}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
+                    },
                 );
                 let users = d.per_user.iter().fold(
                     column![text("Per user: scans / accepted").size(24)].spacing(2),
-                    |c, (u, s, a)| c.push(text(format!("{u:<16} {s:>6} {a:>6}")).size(18)),
+                    |c, (u, s, a)| {
+                        c.push(
+                            text(format!("{u:<16} {s:>6} {a:>6}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
+                    },
                 );
                 scrollable(
                     column![
