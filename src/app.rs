@@ -426,6 +426,94 @@ impl App {
         )
     }
 
+    /// The scan screen, taken back from whichever screen was opened over it.
+    fn take_scan(&mut self) -> Option<Box<scan::State>> {
+        match std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default())) {
+            Screen::Scan(scan)
+            | Screen::CloseBatch { scan, .. }
+            | Screen::Undeliverable { scan, .. }
+            | Screen::NeedsAttention { scan, .. }
+            | Screen::Review { scan, .. }
+            | Screen::Batches { scan, .. }
+            | Screen::Audit { scan, .. }
+            | Screen::Dashboard { scan, .. } => Some(scan),
+            other => {
+                self.screen = other;
+                None
+            }
+        }
+    }
+
+    /// The function keys: F2 closes the batch; a supervisor's F3..F8 open the
+    /// supervisor screens; Esc goes back to scanning.
+    fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
+        use keyboard::key::Named as K;
+        let (on_scan, supervisor) = match &self.screen {
+            Screen::Scan(s) => (true, s.user.role.can_supervise()),
+            _ => (false, false),
+        };
+        match key {
+            K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
+            K::Escape if !on_scan => {
+                let Some(scan) = self.take_scan() else {
+                    return Task::none();
+                };
+                self.screen = Screen::Scan(scan);
+                return operation::focus(scan::State::focus_id());
+            }
+            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 if on_scan && supervisor => {}
+            _ => return Task::none(),
+        }
+        let Some(scan) = self.take_scan() else {
+            return Task::none();
+        };
+        let user = scan.user.clone();
+        match key {
+            K::F3 => {
+                let state = undeliverable::State::new(user);
+                self.screen = Screen::Undeliverable { scan, state };
+                Task::none()
+            }
+            K::F4 => {
+                let state = needs_attention::State::new(user);
+                self.screen = Screen::NeedsAttention { scan, state };
+                Task::none()
+            }
+            K::F5 => {
+                let state = review::State::new(user);
+                self.screen = Screen::Review { scan, state };
+                operation::focus(review::State::focus_id())
+            }
+            K::F6 => {
+                let (state, action) = batches::State::new(user);
+                self.screen = Screen::Batches { scan, state };
+                Task::batch([
+                    self.batches_action(action),
+                    operation::focus(batches::State::focus_id()),
+                ])
+            }
+            K::F7 => {
+                let (state, action) = audit::State::new();
+                self.screen = Screen::Audit { scan, state };
+                Task::batch([
+                    self.audit_action(action),
+                    operation::focus(audit::State::focus_id()),
+                ])
+            }
+            K::F8 => {
+                self.screen = Screen::Dashboard {
+                    scan,
+                    state: dashboard::State::default(),
+                };
+                self.load_dashboard()
+            }
+            _ => {
+                self.screen = Screen::Scan(scan);
+                Task::none()
+            }
+        }
+    }
+
     /// Handles a message.
     pub fn update(&mut self, message: Message) -> Task<Message> {
         if !matches!(
@@ -519,165 +607,14 @@ impl App {
                 }
                 Task::none()
             }
-            Message::Shortcut(key) => match (&self.screen, key) {
-                (Screen::Scan(s), keyboard::key::Named::F3) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    let state = undeliverable::State::new(scan.user.clone());
-                    self.screen = Screen::Undeliverable { scan, state };
-                    Task::none()
-                }
-                (Screen::Scan(s), keyboard::key::Named::F4) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    let state = needs_attention::State::new(scan.user.clone());
-                    self.screen = Screen::NeedsAttention { scan, state };
-                    Task::none()
-                }
-                (Screen::Scan(s), keyboard::key::Named::F5) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    let state = review::State::new(scan.user.clone());
-                    self.screen = Screen::Review { scan, state };
-                    operation::focus(review::State::focus_id())
-                }
-                (Screen::Scan(s), keyboard::key::Named::F6) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    let (state, action) = batches::State::new(scan.user.clone());
-                    self.screen = Screen::Batches { scan, state };
-                    Task::batch([
-                        self.batches_action(action),
-                        operation::focus(batches::State::focus_id()),
-                    ])
-                }
-                (Screen::Scan(s), keyboard::key::Named::F7) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    let (state, action) = audit::State::new();
-                    self.screen = Screen::Audit { scan, state };
-                    Task::batch([
-                        self.audit_action(action),
-                        operation::focus(audit::State::focus_id()),
-                    ])
-                }
-                (Screen::Scan(s), keyboard::key::Named::F8) if s.user.role.can_supervise() => {
-                    let Screen::Scan(scan) = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Dashboard {
-                        scan,
-                        state: dashboard::State::default(),
-                    };
-                    self.load_dashboard()
-                }
-                (Screen::Dashboard { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::Dashboard { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::Audit { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::Audit { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::Batches { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::Batches { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::Review { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::Review { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::NeedsAttention { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::NeedsAttention { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::Undeliverable { .. }, keyboard::key::Named::Escape) => {
-                    let Screen::Undeliverable { scan, .. } = std::mem::replace(
-                        &mut self.screen,
-                        Screen::SignIn(sign_in::State::default()),
-                    ) else {
-                        return Task::none();
-                    };
-                    self.screen = Screen::Scan(scan);
-                    operation::focus(scan::State::focus_id())
-                }
-                (Screen::Scan(_), keyboard::key::Named::F2) => {
-                    self.update(Message::Scan(scan::Message::CloseBatch))
-                }
-                (Screen::CloseBatch { .. }, keyboard::key::Named::Escape) => {
-                    self.update(Message::CloseBatch(close_batch::Message::Cancel))
-                }
-                _ => Task::none(),
-            },
+            Message::Shortcut(key) => self.shortcut(key),
             Message::CloseBatch(m) => {
                 let Screen::CloseBatch { scan, state } = &mut self.screen else {
                     return Task::none();
                 };
                 match state.update(m) {
                     close_batch::Action::None => Task::none(),
-                    close_batch::Action::Cancel => {
-                        let Screen::CloseBatch { scan, .. } = std::mem::replace(
-                            &mut self.screen,
-                            Screen::SignIn(sign_in::State::default()),
-                        ) else {
-                            return Task::none();
-                        };
-                        self.screen = Screen::Scan(scan);
-                        operation::focus(scan::State::focus_id())
-                    }
+                    close_batch::Action::Cancel => self.shortcut(keyboard::key::Named::Escape),
                     close_batch::Action::Close {
                         declared,
                         verifier,
@@ -878,10 +815,7 @@ impl App {
                     scan::Action::SignOut => self.sign_out(),
                     scan::Action::Keyed(code) => self.record_keyboard(code, "keyed"),
                     scan::Action::CloseBatch => {
-                        let Screen::Scan(scan) = std::mem::replace(
-                            &mut self.screen,
-                            Screen::SignIn(sign_in::State::default()),
-                        ) else {
+                        let Some(scan) = self.take_scan() else {
                             return Task::none();
                         };
                         let state = close_batch::State::new(scan.batch.batch_id, scan.accepted);
