@@ -2,25 +2,27 @@
 //! ledger thread. Screens own their state and view; this module turns their actions
 //! into ledger jobs (never on the UI thread) and their answers back into messages.
 
+mod boot;
+mod jobs;
+
+pub use boot::{Boot, boot, run};
+use boot::{scanner_stream, ticks};
+
 use chrono::Utc;
 use iced::futures::channel::oneshot;
 use iced::widget::{column, container, operation, text};
 use iced::{Element, Event, Fill, Subscription, Task, keyboard};
 use std::time::{Duration, Instant};
 
-use crate::config::ScannerConfig;
-use crate::environment::Environment;
-use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, ScanInput, SyncCounts, User};
+use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, SyncCounts, User};
+use crate::scanner::DeviceMessage;
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
-use crate::scanner::{DeviceMessage, ScannerSpec, serial, usb};
 use crate::screen::{
     audit, batches, close_batch, dashboard, needs_attention, open_batch, review, scan, sign_in,
     undeliverable,
 };
 use crate::theme;
 use crate::worker::LedgerWorker;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where the application is.
 pub enum Screen {
@@ -209,221 +211,6 @@ impl App {
     fn sign_out(&mut self) -> Task<Message> {
         self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
         operation::focus(sign_in::State::focus_id())
-    }
-
-    /// A code typed on the keyboard (wedge burst or manual entry): the same code again
-    /// within the double-read window is one envelope.
-    fn record_keyboard(&mut self, raw: String, source: &'static str) -> Task<Message> {
-        let now = Instant::now();
-        if let Some((last, at)) = &self.last_keyboard_code
-            && *last == raw
-            && now.duration_since(*at) < crate::scanner::debounce::DEFAULT_WINDOW
-        {
-            log::info!("keyboard double read of {raw:?} suppressed");
-            if let Screen::Scan(state) = &mut self.screen {
-                state.pending = state.pending.saturating_sub(1);
-            }
-            return Task::none();
-        }
-        self.last_keyboard_code = Some((raw.clone(), now));
-        self.record(raw.into_bytes(), source.to_string(), None)
-    }
-
-    /// Flags a returned outbound packet undeliverable with the chosen endorsement.
-    fn flag(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
-        let Screen::Undeliverable { state, .. } = &mut self.screen else {
-            return Task::none();
-        };
-        state.pending += 1;
-        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
-        Task::perform(
-            ask(&self.worker, move |l| {
-                let input = ScanInput {
-                    raw: &raw,
-                    source: &source,
-                    symbology: symbology.as_deref(),
-                    at,
-                };
-                l.flag_undeliverable(&user, &input, reason)
-                    .map_err(|e| e.to_string())
-            }),
-            |r| {
-                Message::Undeliverable(undeliverable::Message::Recorded(Box::new(
-                    r.unwrap_or_else(|| Err(GONE.into())),
-                )))
-            },
-        )
-    }
-
-    /// Flags a return envelope as needing the voter's attention.
-    fn flag_attention(&mut self, raw: Vec<u8>, source: String) -> Task<Message> {
-        let Screen::NeedsAttention { state, .. } = &mut self.screen else {
-            return Task::none();
-        };
-        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
-        let note = Some(state.note.clone()).filter(|n| !n.trim().is_empty());
-        Task::perform(
-            ask(&self.worker, move |l| {
-                let input = ScanInput {
-                    raw: &raw,
-                    source: &source,
-                    symbology: None,
-                    at,
-                };
-                l.flag_needs_attention(&user, &input, reason, note.as_deref())
-                    .map_err(|e| e.to_string())
-            }),
-            |r| {
-                Message::NeedsAttention(needs_attention::Message::Recorded(Box::new(
-                    r.unwrap_or_else(|| Err(GONE.into())),
-                )))
-            },
-        )
-    }
-
-    /// Loads the dashboard's numbers.
-    fn load_dashboard(&self) -> Task<Message> {
-        Task::perform(
-            ask(&self.worker, |l| {
-                l.dashboard(Utc::now()).map_err(|e| e.to_string())
-            }),
-            |r| {
-                Message::Dashboard(dashboard::Message::Loaded(Box::new(
-                    r.unwrap_or_else(|| Err(GONE.into())),
-                )))
-            },
-        )
-    }
-
-    /// Carries out what the audit screen asked for.
-    fn audit_action(&mut self, action: audit::Action) -> Task<Message> {
-        match action {
-            audit::Action::None => Task::none(),
-            audit::Action::Load => Task::perform(
-                ask(&self.worker, |l| {
-                    l.recent_audit(audit::SHOWN).map_err(|e| e.to_string())
-                }),
-                |r| {
-                    Message::Audit(audit::Message::Loaded(
-                        r.unwrap_or_else(|| Err(GONE.into())),
-                    ))
-                },
-            ),
-            audit::Action::Verify => Task::perform(
-                ask(&self.worker, |l| l.verify().map_err(|e| e.to_string())),
-                |r| {
-                    Message::Audit(audit::Message::Verified(Box::new(
-                        r.unwrap_or_else(|| Err(GONE.into())),
-                    )))
-                },
-            ),
-        }
-    }
-
-    /// Carries out what the batches screen asked for.
-    fn batches_action(&mut self, action: batches::Action) -> Task<Message> {
-        let Screen::Batches { state, .. } = &self.screen else {
-            return Task::none();
-        };
-        match action {
-            batches::Action::None => Task::none(),
-            batches::Action::Load => Task::perform(
-                ask(&self.worker, |l| l.batches().map_err(|e| e.to_string())),
-                |r| {
-                    Message::Batches(batches::Message::Loaded(
-                        r.unwrap_or_else(|| Err(GONE.into())),
-                    ))
-                },
-            ),
-            batches::Action::Resolve { batch, note } => {
-                let user = state.user.clone();
-                Task::perform(
-                    ask(&self.worker, move |l| {
-                        l.resolve_batch(batch, &user, &note)
-                            .map_err(|e| e.to_string())
-                    }),
-                    |r| {
-                        Message::Batches(batches::Message::Resolved(Box::new(
-                            r.unwrap_or_else(|| Err(GONE.into())),
-                        )))
-                    },
-                )
-            }
-        }
-    }
-
-    /// Carries out what the review screen asked for.
-    fn review_action(&mut self, action: review::Action) -> Task<Message> {
-        let Screen::Review { state, .. } = &self.screen else {
-            return Task::none();
-        };
-        let wrap = |m: review::Message| Message::Review(m);
-        match action {
-            review::Action::None => Task::none(),
-            review::Action::Search(q) => Task::perform(
-                ask(&self.worker, move |l| {
-                    l.find_ballots(&q).map_err(|e| e.to_string())
-                }),
-                move |r| {
-                    wrap(review::Message::Found(
-                        r.unwrap_or_else(|| Err(GONE.into())),
-                    ))
-                },
-            ),
-            review::Action::History(pk) => Task::perform(
-                ask(&self.worker, move |l| {
-                    l.ballot_history(pk).map_err(|e| e.to_string())
-                }),
-                move |r| {
-                    wrap(review::Message::History(
-                        r.unwrap_or_else(|| Err(GONE.into())),
-                    ))
-                },
-            ),
-            review::Action::Reverse { seq, reason } => {
-                let user = state.user.clone();
-                Task::perform(
-                    ask(&self.worker, move |l| {
-                        l.reverse_event(&user, seq, &reason)
-                            .map_err(|e| e.to_string())
-                    }),
-                    move |r| {
-                        wrap(review::Message::Reversed(
-                            r.unwrap_or_else(|| Err(GONE.into())),
-                        ))
-                    },
-                )
-            }
-        }
-    }
-
-    /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
-    fn record(&mut self, raw: Vec<u8>, source: String, symbology: Option<String>) -> Task<Message> {
-        let Screen::Scan(state) = &self.screen else {
-            return Task::none();
-        };
-        let (user, batch) = (state.user.clone(), state.batch.batch_id);
-        let at = Utc::now();
-        Task::perform(
-            ask(&self.worker, move |l| {
-                l.record_scan(
-                    &user,
-                    batch,
-                    &ScanInput {
-                        raw: &raw,
-                        source: &source,
-                        symbology: symbology.as_deref(),
-                        at,
-                    },
-                )
-                .map_err(|e| e.to_string())
-            }),
-            |r| {
-                Message::Scan(scan::Message::Recorded(Box::new(
-                    r.unwrap_or_else(|| Err(GONE.into())),
-                )))
-            },
-        )
     }
 
     /// The scan screen, taken back from whichever screen was opened over it.
@@ -827,65 +614,6 @@ impl App {
         }
     }
 
-    fn device(&mut self, m: DeviceMessage) -> Task<Message> {
-        match m {
-            DeviceMessage::Scan(e) => {
-                if let Screen::Undeliverable { .. } = self.screen {
-                    return self.flag(e.raw, e.source.to_string(), e.symbology);
-                }
-                if let Screen::NeedsAttention { .. } = self.screen {
-                    return self.flag_attention(e.raw, e.source.to_string());
-                }
-                if let Screen::Review { state, .. } = &mut self.screen {
-                    let action = state.scanned(String::from_utf8_lossy(&e.raw).into_owned());
-                    return self.review_action(action);
-                }
-                let Screen::Scan(state) = &mut self.screen else {
-                    // The scanner beeped, but nothing can be recorded without an open batch.
-                    let note = format!(
-                        "A scan from {} was NOT recorded: sign in and open a batch first.",
-                        e.source
-                    );
-                    match &mut self.screen {
-                        Screen::SignIn(s) => s.error = Some(note),
-                        Screen::OpenBatch { state, .. } => state.error = Some(note),
-                        Screen::CloseBatch { state, .. } => state.error = Some(note),
-                        Screen::Scan(_)
-                        | Screen::Undeliverable { .. }
-                        | Screen::NeedsAttention { .. }
-                        | Screen::Review { .. }
-                        | Screen::Batches { .. }
-                        | Screen::Audit { .. }
-                        | Screen::Dashboard { .. } => {}
-                    }
-                    return Task::none();
-                };
-                state.sent();
-                self.record(e.raw, e.source.to_string(), e.symbology)
-            }
-            DeviceMessage::Connected(s) => {
-                self.live.set_scanner(&s.to_string(), true);
-                Task::none()
-            }
-            DeviceMessage::Disconnected { source, reason } => {
-                log::warn!("{source}: disconnected: {reason}");
-                self.live.set_scanner(&source.to_string(), false);
-                Task::none()
-            }
-            DeviceMessage::DoubleRead { source, raw } => {
-                log::info!(
-                    "{source}: double read of {:?} suppressed",
-                    String::from_utf8_lossy(&raw)
-                );
-                Task::none()
-            }
-            DeviceMessage::Garbled { source, what } => {
-                log::warn!("{source}: {what}");
-                Task::none()
-            }
-        }
-    }
-
     /// Draws the current screen, under the DEMO banner on a demo station.
     pub fn view(&self) -> Element<'_, Message> {
         let screen = match &self.screen {
@@ -979,147 +707,4 @@ impl App {
             _ => None,
         })
     }
-}
-
-/// A configured scanner (its configuration as JSON, which is what identifies the
-/// subscription) as a stream of device messages: the reader thread of
-/// `scanner::serial` or `scanner::usb`, bridged by a named thread. Dropping the
-/// stream (the scanner left the configuration) stops both threads.
-#[allow(clippy::ptr_arg)] // Subscription::run_with passes its data by reference
-fn scanner_stream(config: &String) -> impl iced::futures::Stream<Item = Message> + use<> {
-    use iced::futures::SinkExt;
-    let (mut tx, rx) = iced::futures::channel::mpsc::channel(256);
-    let parsed = serde_json::from_str::<ScannerConfig>(config)
-        .ok()
-        .and_then(|c| c.spec.parse::<ScannerSpec>().ok().map(|s| (c, s)));
-    let _ = std::thread::Builder::new()
-        .name("scanner-bridge".into())
-        .spawn(move || {
-            let Some((cfg, spec)) = parsed else { return };
-            let (dtx, drx) = std::sync::mpsc::channel();
-            let stop = Arc::new(AtomicBool::new(false));
-            let reader = match &spec {
-                ScannerSpec::Serial { path, baud } => {
-                    serial::spawn(cfg.serial_settings(path, *baud), dtx, stop.clone())
-                }
-                ScannerSpec::Usb { vid, pid } => usb::spawn(
-                    *vid,
-                    *pid,
-                    cfg.usb_layout(*vid, *pid),
-                    Duration::from_millis(cfg.serial.double_read_ms),
-                    dtx,
-                    stop.clone(),
-                ),
-            };
-            let Ok(reader) = reader else { return };
-            for m in drx {
-                if iced::futures::executor::block_on(tx.send(Message::Device(m))).is_err() {
-                    break;
-                }
-            }
-            stop.store(true, Ordering::Relaxed);
-            let _ = reader.join();
-        });
-    rx
-}
-
-/// A tick a second from a small named thread (the thread-pool executor has no timer).
-fn ticks() -> impl iced::futures::Stream<Item = Message> {
-    let (mut tx, rx) = iced::futures::channel::mpsc::channel(1);
-    let _ = std::thread::Builder::new()
-        .name("ui-clock".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(Duration::from_secs(1));
-                if let Err(e) = tx.try_send(Message::Tick)
-                    && e.is_disconnected()
-                {
-                    break;
-                }
-            }
-        });
-    rx
-}
-
-/// Everything `run` needs, found before the window opens.
-pub struct Boot {
-    /// The ledger thread.
-    pub worker: LedgerWorker,
-    /// The station facts for the header.
-    pub header: scan::Header,
-    /// The demo users' PINs, on a demo station.
-    pub demo_hint: Option<String>,
-    /// The idle sign-out time.
-    pub idle: Option<Duration>,
-    /// The configured scanners, as JSON.
-    pub scanners: Vec<String>,
-}
-
-/// Finds everything `run` needs.
-pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
-    let (env, demo) = if env.ledger_path().exists() {
-        (env.clone(), false)
-    } else {
-        // Nothing configured here: the demo station, clearly marked.
-        let demo = env.demo();
-        drop(crate::demo::open_or_create(&demo)?);
-        (demo, true)
-    };
-    let ledger = Ledger::open(&env.ledger_path())?;
-    let election = ledger.active_election()?;
-    let header = scan::Header {
-        station: ledger.station().station_id.clone(),
-        election: format!("{} ({})", election.name, election.election_id),
-        demo: demo || ledger.station().demo,
-        timezone: ledger.station().timezone,
-    };
-    drop(ledger);
-    let hint = header.demo.then(|| {
-        format!(
-            "Demo users: {} (PIN {}), {} (PIN {})",
-            crate::demo::DEMO_CLERK.0,
-            crate::demo::DEMO_CLERK.1,
-            crate::demo::DEMO_SUPERVISOR.0,
-            crate::demo::DEMO_SUPERVISOR.1
-        )
-    });
-    let config = crate::config::Config::load(&env);
-    let idle = config.ui.idle_minutes;
-    let idle = (idle > 0).then(|| Duration::from_secs(idle.saturating_mul(60)));
-    let scanners = config
-        .scanners
-        .iter()
-        .filter_map(|s| serde_json::to_string(s).ok())
-        .collect();
-    Ok(Boot {
-        worker: LedgerWorker::open(&env.ledger_path())?,
-        header,
-        demo_hint: hint,
-        idle,
-        scanners,
-    })
-}
-
-/// Opens the window.
-pub fn run(env: &Environment) -> anyhow::Result<()> {
-    let b = boot(env)?;
-    iced::application(
-        move || {
-            let (mut app, task) = App::new(
-                b.worker.clone(),
-                b.header.clone(),
-                b.demo_hint.clone(),
-                b.idle,
-            );
-            app.scanners.clone_from(&b.scanners);
-            (app, task)
-        },
-        App::update,
-        App::view,
-    )
-    .title(App::title)
-    .subscription(App::subscription)
-    .window_size((1280.0, 800.0))
-    .run()
-    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
 }

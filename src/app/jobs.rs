@@ -1,0 +1,297 @@
+//! The ledger jobs behind the screens: every call runs on the ledger thread, and its
+//! answer comes back as a message. Nothing here blocks the window.
+
+use chrono::Utc;
+use iced::Task;
+use std::time::Instant;
+
+use super::{App, GONE, Message, Screen, ask};
+use crate::ledger::ScanInput;
+use crate::scanner::DeviceMessage;
+use crate::screen::{audit, batches, dashboard, needs_attention, review, scan, undeliverable};
+
+impl App {
+    /// A code typed on the keyboard (wedge burst or manual entry): the same code again
+    /// within the double-read window is one envelope.
+    pub(super) fn record_keyboard(&mut self, raw: String, source: &'static str) -> Task<Message> {
+        let now = Instant::now();
+        if let Some((last, at)) = &self.last_keyboard_code
+            && *last == raw
+            && now.duration_since(*at) < crate::scanner::debounce::DEFAULT_WINDOW
+        {
+            log::info!("keyboard double read of {raw:?} suppressed");
+            if let Screen::Scan(state) = &mut self.screen {
+                state.pending = state.pending.saturating_sub(1);
+            }
+            return Task::none();
+        }
+        self.last_keyboard_code = Some((raw.clone(), now));
+        self.record(raw.into_bytes(), source.to_string(), None)
+    }
+
+    /// Flags a returned outbound packet undeliverable with the chosen endorsement.
+    pub(super) fn flag(
+        &mut self,
+        raw: Vec<u8>,
+        source: String,
+        symbology: Option<String>,
+    ) -> Task<Message> {
+        let Screen::Undeliverable { state, .. } = &mut self.screen else {
+            return Task::none();
+        };
+        state.pending += 1;
+        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
+        Task::perform(
+            ask(&self.worker, move |l| {
+                let input = ScanInput {
+                    raw: &raw,
+                    source: &source,
+                    symbology: symbology.as_deref(),
+                    at,
+                };
+                l.flag_undeliverable(&user, &input, reason)
+                    .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Undeliverable(undeliverable::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    /// Flags a return envelope as needing the voter's attention.
+    pub(super) fn flag_attention(&mut self, raw: Vec<u8>, source: String) -> Task<Message> {
+        let Screen::NeedsAttention { state, .. } = &mut self.screen else {
+            return Task::none();
+        };
+        let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
+        let note = Some(state.note.clone()).filter(|n| !n.trim().is_empty());
+        Task::perform(
+            ask(&self.worker, move |l| {
+                let input = ScanInput {
+                    raw: &raw,
+                    source: &source,
+                    symbology: None,
+                    at,
+                };
+                l.flag_needs_attention(&user, &input, reason, note.as_deref())
+                    .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::NeedsAttention(needs_attention::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    /// Loads the dashboard's numbers.
+    pub(super) fn load_dashboard(&self) -> Task<Message> {
+        Task::perform(
+            ask(&self.worker, |l| {
+                l.dashboard(Utc::now()).map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Dashboard(dashboard::Message::Loaded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    /// Carries out what the audit screen asked for.
+    pub(super) fn audit_action(&mut self, action: audit::Action) -> Task<Message> {
+        match action {
+            audit::Action::None => Task::none(),
+            audit::Action::Load => Task::perform(
+                ask(&self.worker, |l| {
+                    l.recent_audit(audit::SHOWN).map_err(|e| e.to_string())
+                }),
+                |r| {
+                    Message::Audit(audit::Message::Loaded(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            audit::Action::Verify => Task::perform(
+                ask(&self.worker, |l| l.verify().map_err(|e| e.to_string())),
+                |r| {
+                    Message::Audit(audit::Message::Verified(Box::new(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    )))
+                },
+            ),
+        }
+    }
+
+    /// Carries out what the batches screen asked for.
+    pub(super) fn batches_action(&mut self, action: batches::Action) -> Task<Message> {
+        let Screen::Batches { state, .. } = &self.screen else {
+            return Task::none();
+        };
+        match action {
+            batches::Action::None => Task::none(),
+            batches::Action::Load => Task::perform(
+                ask(&self.worker, |l| l.batches().map_err(|e| e.to_string())),
+                |r| {
+                    Message::Batches(batches::Message::Loaded(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            batches::Action::Resolve { batch, note } => {
+                let user = state.user.clone();
+                Task::perform(
+                    ask(&self.worker, move |l| {
+                        l.resolve_batch(batch, &user, &note)
+                            .map_err(|e| e.to_string())
+                    }),
+                    |r| {
+                        Message::Batches(batches::Message::Resolved(Box::new(
+                            r.unwrap_or_else(|| Err(GONE.into())),
+                        )))
+                    },
+                )
+            }
+        }
+    }
+
+    /// Carries out what the review screen asked for.
+    pub(super) fn review_action(&mut self, action: review::Action) -> Task<Message> {
+        let Screen::Review { state, .. } = &self.screen else {
+            return Task::none();
+        };
+        let wrap = |m: review::Message| Message::Review(m);
+        match action {
+            review::Action::None => Task::none(),
+            review::Action::Search(q) => Task::perform(
+                ask(&self.worker, move |l| {
+                    l.find_ballots(&q).map_err(|e| e.to_string())
+                }),
+                move |r| {
+                    wrap(review::Message::Found(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            review::Action::History(pk) => Task::perform(
+                ask(&self.worker, move |l| {
+                    l.ballot_history(pk).map_err(|e| e.to_string())
+                }),
+                move |r| {
+                    wrap(review::Message::History(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    ))
+                },
+            ),
+            review::Action::Reverse { seq, reason } => {
+                let user = state.user.clone();
+                Task::perform(
+                    ask(&self.worker, move |l| {
+                        l.reverse_event(&user, seq, &reason)
+                            .map_err(|e| e.to_string())
+                    }),
+                    move |r| {
+                        wrap(review::Message::Reversed(
+                            r.unwrap_or_else(|| Err(GONE.into())),
+                        ))
+                    },
+                )
+            }
+        }
+    }
+
+    /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
+    pub(super) fn record(
+        &mut self,
+        raw: Vec<u8>,
+        source: String,
+        symbology: Option<String>,
+    ) -> Task<Message> {
+        let Screen::Scan(state) = &self.screen else {
+            return Task::none();
+        };
+        let (user, batch) = (state.user.clone(), state.batch.batch_id);
+        let at = Utc::now();
+        Task::perform(
+            ask(&self.worker, move |l| {
+                l.record_scan(
+                    &user,
+                    batch,
+                    &ScanInput {
+                        raw: &raw,
+                        source: &source,
+                        symbology: symbology.as_deref(),
+                        at,
+                    },
+                )
+                .map_err(|e| e.to_string())
+            }),
+            |r| {
+                Message::Scan(scan::Message::Recorded(Box::new(
+                    r.unwrap_or_else(|| Err(GONE.into())),
+                )))
+            },
+        )
+    }
+
+    pub(super) fn device(&mut self, m: DeviceMessage) -> Task<Message> {
+        match m {
+            DeviceMessage::Scan(e) => {
+                if let Screen::Undeliverable { .. } = self.screen {
+                    return self.flag(e.raw, e.source.to_string(), e.symbology);
+                }
+                if let Screen::NeedsAttention { .. } = self.screen {
+                    return self.flag_attention(e.raw, e.source.to_string());
+                }
+                if let Screen::Review { state, .. } = &mut self.screen {
+                    let action = state.scanned(String::from_utf8_lossy(&e.raw).into_owned());
+                    return self.review_action(action);
+                }
+                let Screen::Scan(state) = &mut self.screen else {
+                    // The scanner beeped, but nothing can be recorded without an open batch.
+                    let note = format!(
+                        "A scan from {} was NOT recorded: sign in and open a batch first.",
+                        e.source
+                    );
+                    match &mut self.screen {
+                        Screen::SignIn(s) => s.error = Some(note),
+                        Screen::OpenBatch { state, .. } => state.error = Some(note),
+                        Screen::CloseBatch { state, .. } => state.error = Some(note),
+                        Screen::Scan(_)
+                        | Screen::Undeliverable { .. }
+                        | Screen::NeedsAttention { .. }
+                        | Screen::Review { .. }
+                        | Screen::Batches { .. }
+                        | Screen::Audit { .. }
+                        | Screen::Dashboard { .. } => {}
+                    }
+                    return Task::none();
+                };
+                state.sent();
+                self.record(e.raw, e.source.to_string(), e.symbology)
+            }
+            DeviceMessage::Connected(s) => {
+                self.live.set_scanner(&s.to_string(), true);
+                Task::none()
+            }
+            DeviceMessage::Disconnected { source, reason } => {
+                log::warn!("{source}: disconnected: {reason}");
+                self.live.set_scanner(&source.to_string(), false);
+                Task::none()
+            }
+            DeviceMessage::DoubleRead { source, raw } => {
+                log::info!(
+                    "{source}: double read of {:?} suppressed",
+                    String::from_utf8_lossy(&raw)
+                );
+                Task::none()
+            }
+            DeviceMessage::Garbled { source, what } => {
+                log::warn!("{source}: {what}");
+                Task::none()
+            }
+        }
+    }
+}
