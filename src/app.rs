@@ -18,8 +18,8 @@ use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, SyncCounts, User};
 use crate::scanner::DeviceMessage;
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::screen::{
-    audit, batches, close_batch, dashboard, needs_attention, open_batch, review, scan, sign_in,
-    undeliverable,
+    audit, batches, close_batch, dashboard, import, needs_attention, open_batch, review, scan,
+    sign_in, undeliverable,
 };
 use crate::theme;
 use crate::worker::LedgerWorker;
@@ -71,6 +71,13 @@ pub enum Screen {
         scan: Box<scan::State>,
         /// The screen.
         state: dashboard::State,
+    },
+    /// Importing a mail ballot file (supervisors); the scan screen is kept to go back to.
+    Import {
+        /// The scan screen left.
+        scan: Box<scan::State>,
+        /// The screen.
+        state: import::State,
     },
     /// The audit log (supervisors); the scan screen is kept to go back to.
     Audit {
@@ -126,6 +133,8 @@ pub enum Message {
     Audit(audit::Message),
     /// The dashboard.
     Dashboard(dashboard::Message),
+    /// The import screen.
+    Import(import::Message),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -223,7 +232,8 @@ impl App {
             | Screen::Review { scan, .. }
             | Screen::Batches { scan, .. }
             | Screen::Audit { scan, .. }
-            | Screen::Dashboard { scan, .. } => Some(scan),
+            | Screen::Dashboard { scan, .. }
+            | Screen::Import { scan, .. } => Some(scan),
             other => {
                 self.screen = other;
                 None
@@ -241,6 +251,10 @@ impl App {
         };
         match key {
             K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
+            // An import in progress finishes before the screen can be left.
+            K::Escape if matches!(&self.screen, Screen::Import { state, .. } if state.busy()) => {
+                return Task::none();
+            }
             K::Escape if !on_scan => {
                 let Some(scan) = self.take_scan() else {
                     return Task::none();
@@ -248,7 +262,7 @@ impl App {
                 self.screen = Screen::Scan(scan);
                 return operation::focus(scan::State::focus_id());
             }
-            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 if on_scan && supervisor => {}
+            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
             _ => return Task::none(),
         }
         let Some(scan) = self.take_scan() else {
@@ -293,6 +307,13 @@ impl App {
                     state: dashboard::State::default(),
                 };
                 self.load_dashboard()
+            }
+            K::F9 => {
+                self.screen = Screen::Import {
+                    scan,
+                    state: import::State::default(),
+                };
+                operation::focus(import::State::focus_id())
             }
             _ => {
                 self.screen = Screen::Scan(scan);
@@ -350,6 +371,15 @@ impl App {
                     state.update(m);
                 }
                 Task::none()
+            }
+            Message::Import(m) => {
+                let Screen::Import { state, .. } = &mut self.screen else {
+                    return Task::none();
+                };
+                match state.update(m) {
+                    Some(path) => self.start_import(path),
+                    None => Task::none(),
+                }
             }
             Message::Dashboard(m) => {
                 if let Screen::Dashboard { state, .. } = &mut self.screen {
@@ -627,6 +657,7 @@ impl App {
             Screen::Batches { state, .. } => state.view().map(Message::Batches),
             Screen::Audit { state, .. } => state.view(self.header.timezone).map(Message::Audit),
             Screen::Dashboard { state, .. } => state.view().map(Message::Dashboard),
+            Screen::Import { state, .. } => state.view().map(Message::Import),
         };
         if !self.header.demo {
             return screen;
@@ -678,6 +709,7 @@ impl App {
                         | keyboard::key::Named::F6
                         | keyboard::key::Named::F7
                         | keyboard::key::Named::F8
+                        | keyboard::key::Named::F9
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

@@ -627,3 +627,61 @@ fn dashboard_counts_today_the_election_hours_batches_and_users() {
     ui.find(format!("{:<16} {:>6} {:>6}", "demo-supervisor", 4, 1))
         .unwrap();
 }
+
+#[test]
+fn import_screen_runs_the_import_on_the_ledger_thread_and_lists_errors() {
+    use ballot_intake::screen::import;
+    let (dir, mut ledger) = demo_ledger();
+    let sup = ledger
+        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&sup).unwrap();
+    let before: i64 = ledger.status().unwrap().ballots;
+    let good = dir.path().join("more.csv");
+    std::fs::write(
+        &good,
+        "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n\
+         DEMO,D900001,V9000001,Added,Ann,80202,101,S1,ACTIVE,N\n",
+    )
+    .unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    let _ = app.update(Message::SignedIn(Ok((sup, Some(batch)))));
+    let _ = app.update(Message::Shortcut(Named::F9));
+    let _ = app.update(Message::Import(import::Message::Path(
+        good.display().to_string(),
+    )));
+    let _ = app.update(Message::Import(import::Message::Import));
+    let Screen::Import { state, .. } = app.screen() else {
+        panic!("import")
+    };
+    assert!(state.busy());
+    // Esc does not leave a running import.
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Import { .. }));
+    let started = Instant::now();
+    while ledger.status().unwrap().ballots == before {
+        assert!(started.elapsed() < Duration::from_secs(10), "not imported");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(ledger.status().unwrap().ballots, before + 1);
+    // A rejected file's errors are listed with their lines and columns.
+    let rejected = ballot_intake::mail_ballot::import_file(
+        &mut ledger,
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/mail-ballots/bad-flag.csv"
+        )),
+        |_, _| {},
+    )
+    .unwrap_err();
+    let _ = app.update(Message::Import(import::Message::Progress(
+        import::Progress::Done(Box::new(Err(rejected))),
+    )));
+    let Screen::Import { state, .. } = app.screen() else {
+        panic!()
+    };
+    assert!(!state.busy());
+    let mut ui = simulator(state.view());
+    ui.find("line 2, column election_id: ballot of election \"2026-GEN\", but the active election is \"DEMO\"; refusing the whole file").unwrap();
+}

@@ -8,7 +8,9 @@ use std::time::Instant;
 use super::{App, GONE, Message, Screen, ask};
 use crate::ledger::ScanInput;
 use crate::scanner::DeviceMessage;
-use crate::screen::{audit, batches, dashboard, needs_attention, review, scan, undeliverable};
+use crate::screen::{
+    audit, batches, dashboard, import, needs_attention, review, scan, undeliverable,
+};
 
 impl App {
     /// A code typed on the keyboard (wedge burst or manual entry): the same code again
@@ -265,7 +267,8 @@ impl App {
                         | Screen::Review { .. }
                         | Screen::Batches { .. }
                         | Screen::Audit { .. }
-                        | Screen::Dashboard { .. } => {}
+                        | Screen::Dashboard { .. }
+                        | Screen::Import { .. } => {}
                     }
                     return Task::none();
                 };
@@ -293,5 +296,32 @@ impl App {
                 Task::none()
             }
         }
+    }
+
+    /// Imports a mail ballot file on the ledger thread; progress and the result come
+    /// back as a stream of messages while the window stays responsive.
+    pub(super) fn start_import(&mut self, path: String) -> Task<Message> {
+        use iced::futures::channel::mpsc;
+        let (tx, rx) = mpsc::unbounded();
+        let progress = tx.clone();
+        let sent = self.worker.run(
+            move |l| {
+                crate::mail_ballot::import_file(l, std::path::Path::new(&path), |done, total| {
+                    let _ = progress.unbounded_send(import::Progress::Read(done, total));
+                })
+            },
+            move |result| {
+                let _ = tx.unbounded_send(import::Progress::Done(Box::new(result)));
+            },
+        );
+        if !sent {
+            return Task::done(Message::Import(import::Message::Progress(
+                import::Progress::Done(Box::new(Err(crate::mail_ballot::ImportError::Io {
+                    file: String::new(),
+                    message: GONE.into(),
+                }))),
+            )));
+        }
+        Task::run(rx, |p| Message::Import(import::Message::Progress(p)))
     }
 }
