@@ -16,7 +16,7 @@ const fn rgb(r: u8, g: u8, b: u8) -> Color {
 }
 
 /// Background of an outcome's banner. White text on each has a contrast ratio above
-/// 4.5:1 (WCAG AA): dark green 7.9, dark red 6.6, dark amber-brown 7.0, indigo 12.6.
+/// 4.5:1 (WCAG AA): dark green 7.9, dark red 6.6, dark amber-brown 8.3, indigo 12.3.
 pub fn outcome_color(outcome: Outcome) -> Color {
     match outcome {
         Outcome::Accepted => rgb(0x1b, 0x5e, 0x20),
@@ -67,9 +67,93 @@ pub const DEMO: Color = rgb(0x6a, 0x1b, 0x9a);
 pub const HEADER: Color = rgb(0x26, 0x32, 0x38);
 /// Error text.
 pub const ERROR: Color = rgb(0xb7, 0x1c, 0x1c);
-/// Undeliverable mode's colour, unlike any receiving banner (white on it: 9.4:1).
+/// Undeliverable mode's colour, unlike any receiving banner (white on it: 11.3:1).
 pub const UNDELIVERABLE: Color = rgb(0x4e, 0x34, 0x2e);
-/// Needs-attention mode's colour (white on it: 8.6:1).
+/// Needs-attention mode's colour (white on it: 9.4:1).
 pub const ATTENTION: Color = rgb(0x00, 0x4d, 0x61);
 /// "All is well" text (on white, 7.9:1).
 pub const OK: Color = rgb(0x1b, 0x5e, 0x20);
+
+/// WCAG 2.x contrast checks of every colour pair the screens use, so a later colour
+/// change cannot quietly drop a banner below what a clerk can read at a glance.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::pedantic)]
+
+    use super::*;
+
+    /// Relative luminance as WCAG 2.x defines it, from sRGB channels.
+    fn luminance(c: Color) -> f32 {
+        let lin = |v: f32| {
+            if v <= 0.040_45 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b)
+    }
+
+    fn contrast(a: Color, b: Color) -> f32 {
+        let (la, lb) = (luminance(a), luminance(b));
+        let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+        (hi + 0.05) / (lo + 0.05)
+    }
+
+    #[test]
+    fn the_formula_matches_wcags_own_extremes() {
+        assert!((contrast(Color::BLACK, Color::WHITE) - 21.0).abs() < 0.01);
+        assert!((contrast(Color::WHITE, Color::WHITE) - 1.0).abs() < 0.01);
+        // #777777 on white is the well-known just-below-AA grey (4.48:1).
+        assert!(contrast(rgb(0x77, 0x77, 0x77), Color::WHITE) < 4.5);
+    }
+
+    #[test]
+    fn white_text_on_every_banner_meets_aa() {
+        for outcome in Outcome::ALL {
+            let ratio = contrast(Color::WHITE, outcome_color(outcome));
+            assert!(ratio >= 4.5, "{outcome:?}: {ratio:.2}:1");
+        }
+        for (name, color) in [
+            ("demo", DEMO),
+            ("header", HEADER),
+            ("undeliverable", UNDELIVERABLE),
+            ("attention", ATTENTION),
+        ] {
+            let ratio = contrast(Color::WHITE, color);
+            assert!(ratio >= 4.5, "{name}: {ratio:.2}:1");
+        }
+    }
+
+    #[test]
+    fn coloured_text_on_the_white_page_meets_aa() {
+        for (name, color) in [("error", ERROR), ("ok", OK)] {
+            let ratio = contrast(color, Color::WHITE);
+            assert!(ratio >= 4.5, "{name}: {ratio:.2}:1");
+        }
+    }
+
+    #[test]
+    fn the_documented_ratios_are_the_real_ones() {
+        let white_on = |c| contrast(Color::WHITE, c);
+        for (color, said) in [
+            (outcome_color(Outcome::Accepted), 7.9),
+            (outcome_color(Outcome::Duplicate), 6.6),
+            (outcome_color(Outcome::Unknown), 8.3),
+            (outcome_color(Outcome::Invalid), 12.3),
+            (UNDELIVERABLE, 11.3),
+            (ATTENTION, 9.4),
+        ] {
+            let real = white_on(color);
+            assert!((real - said).abs() < 0.15, "said {said}, is {real:.2}");
+        }
+    }
+
+    #[test]
+    fn every_outcome_has_its_own_word_so_colour_is_never_alone() {
+        let mut words: Vec<_> = Outcome::ALL.iter().map(|o| outcome_word(*o)).collect();
+        words.sort_unstable();
+        words.dedup();
+        assert_eq!(words.len(), Outcome::ALL.len());
+    }
+}
