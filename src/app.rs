@@ -37,62 +37,33 @@ pub enum Screen {
     },
     /// Scanning (boxed: by far the largest screen).
     Scan(Box<scan::State>),
-    /// Undeliverable mode (supervisors); the scan screen is kept to go back to.
-    Undeliverable {
+    /// A screen opened over the scan screen, which is kept to go back to (Esc).
+    Over {
         /// The scan screen left.
         scan: Box<scan::State>,
-        /// The mode.
-        state: undeliverable::State,
+        /// What is shown instead.
+        over: Over,
     },
-    /// Needs-attention mode (supervisors); the scan screen is kept to go back to.
-    NeedsAttention {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The mode.
-        state: needs_attention::State,
-    },
-    /// Review and corrections (supervisors); the scan screen is kept to go back to.
-    Review {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The screen.
-        state: review::State,
-    },
-    /// Batches and discrepancies (supervisors); the scan screen is kept to go back to.
-    Batches {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The screen.
-        state: batches::State,
-    },
-    /// The dashboard (supervisors); the scan screen is kept to go back to.
-    Dashboard {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The screen.
-        state: dashboard::State,
-    },
-    /// Importing a mail ballot file (supervisors); the scan screen is kept to go back to.
-    Import {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The screen.
-        state: import::State,
-    },
-    /// The audit log (supervisors); the scan screen is kept to go back to.
-    Audit {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The screen.
-        state: audit::State,
-    },
-    /// Closing the batch; the scan screen is kept to go back to.
-    CloseBatch {
-        /// The scan screen left.
-        scan: Box<scan::State>,
-        /// The form.
-        state: close_batch::State,
-    },
+}
+
+/// The screens opened over the scan screen: closing the batch, and the supervisors'.
+pub enum Over {
+    /// Closing the batch.
+    CloseBatch(close_batch::State),
+    /// Undeliverable mode (supervisors).
+    Undeliverable(undeliverable::State),
+    /// Needs-attention mode (supervisors).
+    NeedsAttention(needs_attention::State),
+    /// Review and corrections (supervisors).
+    Review(review::State),
+    /// Batches and discrepancies (supervisors).
+    Batches(batches::State),
+    /// The dashboard (supervisors).
+    Dashboard(dashboard::State),
+    /// Importing a mail ballot file (supervisors).
+    Import(import::State),
+    /// The audit log (supervisors).
+    Audit(audit::State),
 }
 
 /// Everything the application reacts to.
@@ -162,6 +133,10 @@ pub struct App {
     live: scan::Live,
     scanners: Vec<String>,
     ticks: u64,
+    /// A scan that arrived where it cannot be recorded (signed out, or a supervisor
+    /// screen that does not take scans): said on a red strip over any screen until
+    /// the screen changes, so a scanner's beep is never taken for a recorded envelope.
+    notice: Option<String>,
 }
 
 /// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
@@ -199,6 +174,7 @@ impl App {
             live: scan::Live::default(),
             scanners: Vec::new(),
             ticks: 0,
+            notice: None,
         };
         (app, operation::focus(sign_in::State::focus_id()))
     }
@@ -218,22 +194,28 @@ impl App {
     }
 
     fn sign_out(&mut self) -> Task<Message> {
+        self.notice = None;
         self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
         operation::focus(sign_in::State::focus_id())
+    }
+
+    /// What the strip says of a scan that arrived where it cannot be recorded, and
+    /// what to do about it on this screen.
+    fn not_recorded(&self, what: &str) -> String {
+        let todo = match self.screen {
+            Screen::SignIn(_) => "Sign in and open a batch, then scan it again.",
+            Screen::OpenBatch { .. } => "Open the batch, then scan it again.",
+            Screen::Scan(_) | Screen::Over { .. } => {
+                "Press Esc to go back to scanning, then scan it again."
+            }
+        };
+        format!("NOT RECORDED: {what}. {todo}")
     }
 
     /// The scan screen, taken back from whichever screen was opened over it.
     fn take_scan(&mut self) -> Option<Box<scan::State>> {
         match std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default())) {
-            Screen::Scan(scan)
-            | Screen::CloseBatch { scan, .. }
-            | Screen::Undeliverable { scan, .. }
-            | Screen::NeedsAttention { scan, .. }
-            | Screen::Review { scan, .. }
-            | Screen::Batches { scan, .. }
-            | Screen::Audit { scan, .. }
-            | Screen::Dashboard { scan, .. }
-            | Screen::Import { scan, .. } => Some(scan),
+            Screen::Scan(scan) | Screen::Over { scan, .. } => Some(scan),
             other => {
                 self.screen = other;
                 None
@@ -245,6 +227,7 @@ impl App {
     /// supervisor screens; Esc goes back to scanning.
     fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
         use keyboard::key::Named as K;
+        self.notice = None;
         let (on_scan, supervisor) = match &self.screen {
             Screen::Scan(s) => (true, s.user.role.can_supervise()),
             _ => (false, false),
@@ -252,7 +235,8 @@ impl App {
         match key {
             K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
             // An import in progress finishes before the screen can be left.
-            K::Escape if matches!(&self.screen, Screen::Import { state, .. } if state.busy()) => {
+            K::Escape if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy()) =>
+            {
                 return Task::none();
             }
             K::Escape if !on_scan => {
@@ -272,22 +256,34 @@ impl App {
         match key {
             K::F3 => {
                 let state = undeliverable::State::new(user);
-                self.screen = Screen::Undeliverable { scan, state };
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Undeliverable(state),
+                };
                 Task::none()
             }
             K::F4 => {
                 let state = needs_attention::State::new(user);
-                self.screen = Screen::NeedsAttention { scan, state };
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::NeedsAttention(state),
+                };
                 Task::none()
             }
             K::F5 => {
                 let state = review::State::new(user);
-                self.screen = Screen::Review { scan, state };
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Review(state),
+                };
                 operation::focus(review::State::focus_id())
             }
             K::F6 => {
                 let (state, action) = batches::State::new(user);
-                self.screen = Screen::Batches { scan, state };
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Batches(state),
+                };
                 Task::batch([
                     self.batches_action(action),
                     operation::focus(batches::State::focus_id()),
@@ -295,23 +291,26 @@ impl App {
             }
             K::F7 => {
                 let (state, action) = audit::State::new();
-                self.screen = Screen::Audit { scan, state };
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Audit(state),
+                };
                 Task::batch([
                     self.audit_action(action),
                     operation::focus(audit::State::focus_id()),
                 ])
             }
             K::F8 => {
-                self.screen = Screen::Dashboard {
+                self.screen = Screen::Over {
                     scan,
-                    state: dashboard::State::default(),
+                    over: Over::Dashboard(dashboard::State::default()),
                 };
                 self.load_dashboard()
             }
             K::F9 => {
-                self.screen = Screen::Import {
+                self.screen = Screen::Over {
                     scan,
-                    state: import::State::default(),
+                    over: Over::Import(import::State::default()),
                 };
                 operation::focus(import::State::focus_id())
             }
@@ -350,7 +349,15 @@ impl App {
                     return task;
                 }
                 // The dashboard and the sync's counts every five seconds.
-                if self.ticks % 5 == 1 && matches!(self.screen, Screen::Dashboard { .. }) {
+                if self.ticks % 5 == 1
+                    && matches!(
+                        self.screen,
+                        Screen::Over {
+                            over: Over::Dashboard(_),
+                            ..
+                        }
+                    )
+                {
                     return self.load_dashboard();
                 }
                 if self.ticks % 5 == 1 {
@@ -361,19 +368,31 @@ impl App {
                 Task::none()
             }
             Message::Undeliverable(m) => {
-                if let Screen::Undeliverable { state, .. } = &mut self.screen {
+                if let Screen::Over {
+                    over: Over::Undeliverable(state),
+                    ..
+                } = &mut self.screen
+                {
                     state.update(m);
                 }
                 Task::none()
             }
             Message::NeedsAttention(m) => {
-                if let Screen::NeedsAttention { state, .. } = &mut self.screen {
+                if let Screen::Over {
+                    over: Over::NeedsAttention(state),
+                    ..
+                } = &mut self.screen
+                {
                     state.update(m);
                 }
                 Task::none()
             }
             Message::Import(m) => {
-                let Screen::Import { state, .. } = &mut self.screen else {
+                let Screen::Over {
+                    over: Over::Import(state),
+                    ..
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 match state.update(m) {
@@ -382,27 +401,43 @@ impl App {
                 }
             }
             Message::Dashboard(m) => {
-                if let Screen::Dashboard { state, .. } = &mut self.screen {
+                if let Screen::Over {
+                    over: Over::Dashboard(state),
+                    ..
+                } = &mut self.screen
+                {
                     state.update(m);
                 }
                 Task::none()
             }
             Message::Audit(m) => {
-                let Screen::Audit { state, .. } = &mut self.screen else {
+                let Screen::Over {
+                    over: Over::Audit(state),
+                    ..
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 let action = state.update(m);
                 self.audit_action(action)
             }
             Message::Batches(m) => {
-                let Screen::Batches { state, .. } = &mut self.screen else {
+                let Screen::Over {
+                    over: Over::Batches(state),
+                    ..
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 let action = state.update(m);
                 self.batches_action(action)
             }
             Message::Review(m) => {
-                let Screen::Review { state, .. } = &mut self.screen else {
+                let Screen::Over {
+                    over: Over::Review(state),
+                    ..
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 let action = state.update(m);
@@ -410,13 +445,22 @@ impl App {
             }
             Message::CtrlDigit(n) => {
                 match &mut self.screen {
-                    Screen::Undeliverable { state, .. } => {
+                    Screen::Over {
+                        over: Over::Undeliverable(state),
+                        ..
+                    } => {
                         state.update(undeliverable::Message::Shortcut(n));
                     }
-                    Screen::NeedsAttention { state, .. } => {
+                    Screen::Over {
+                        over: Over::NeedsAttention(state),
+                        ..
+                    } => {
                         state.update(needs_attention::Message::Shortcut(n));
                     }
-                    Screen::Review { state, .. } => {
+                    Screen::Over {
+                        over: Over::Review(state),
+                        ..
+                    } => {
                         let action = state.update(review::Message::Select(n));
                         return self.review_action(action);
                     }
@@ -426,7 +470,11 @@ impl App {
             }
             Message::Shortcut(key) => self.shortcut(key),
             Message::CloseBatch(m) => {
-                let Screen::CloseBatch { scan, state } = &mut self.screen else {
+                let Screen::Over {
+                    scan,
+                    over: Over::CloseBatch(state),
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 match state.update(m) {
@@ -452,7 +500,11 @@ impl App {
                 }
             }
             Message::BatchClosed(result) => {
-                let Screen::CloseBatch { scan, state } = &mut self.screen else {
+                let Screen::Over {
+                    scan,
+                    over: Over::CloseBatch(state),
+                } = &mut self.screen
+                else {
                     return Task::none();
                 };
                 match result {
@@ -487,16 +539,26 @@ impl App {
             Message::Key(key, at) => {
                 let mut task = Task::none();
                 for event in self.wedge.key(key, at) {
-                    if let (Screen::Review { state, .. }, WedgeEvent::Scan(code)) =
-                        (&mut self.screen, &event)
+                    if let (
+                        Screen::Over {
+                            over: Over::Review(state),
+                            ..
+                        },
+                        WedgeEvent::Scan(code),
+                    ) = (&mut self.screen, &event)
                     {
                         // Scanning an envelope looks it up.
                         let action = state.scanned(code.clone());
                         task = Task::batch([task, self.review_action(action)]);
                         continue;
                     }
-                    if let (Screen::NeedsAttention { state, .. }, WedgeEvent::Scan(code)) =
-                        (&mut self.screen, &event)
+                    if let (
+                        Screen::Over {
+                            over: Over::NeedsAttention(state),
+                            ..
+                        },
+                        WedgeEvent::Scan(code),
+                    ) = (&mut self.screen, &event)
                     {
                         state.take_wedge_keys(code);
                         let code = code.clone().into_bytes();
@@ -504,8 +566,13 @@ impl App {
                             Task::batch([task, self.flag_attention(code, "wedge:keyboard".into())]);
                         continue;
                     }
-                    if let (Screen::Undeliverable { .. }, WedgeEvent::Scan(code)) =
-                        (&self.screen, &event)
+                    if let (
+                        Screen::Over {
+                            over: Over::Undeliverable(_),
+                            ..
+                        },
+                        WedgeEvent::Scan(code),
+                    ) = (&self.screen, &event)
                     {
                         task = Task::batch([
                             task,
@@ -514,8 +581,12 @@ impl App {
                         continue;
                     }
                     let Screen::Scan(state) = &mut self.screen else {
-                        // Before a batch is open there is nowhere to record a scan; its
-                        // keys went into the focused field like typing.
+                        // Nowhere to record a scan here (no open batch, or a screen
+                        // that does not take them): its keys went into the focused
+                        // field like typing, and the strip says it was not recorded.
+                        if let WedgeEvent::Scan(code) = &event {
+                            self.notice = Some(self.not_recorded(&format!("barcode {code}")));
+                        }
                         continue;
                     };
                     match event {
@@ -636,7 +707,10 @@ impl App {
                             return Task::none();
                         };
                         let state = close_batch::State::new(scan.batch.batch_id, scan.accepted);
-                        self.screen = Screen::CloseBatch { scan, state };
+                        self.screen = Screen::Over {
+                            scan,
+                            over: Over::CloseBatch(state),
+                        };
                         operation::focus(close_batch::State::focus_id())
                     }
                 }
@@ -650,25 +724,52 @@ impl App {
             Screen::SignIn(s) => s.view().map(Message::SignIn),
             Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
             Screen::Scan(s) => s.view(&self.header, &self.live).map(Message::Scan),
-            Screen::CloseBatch { state, .. } => state.view().map(Message::CloseBatch),
-            Screen::Undeliverable { state, .. } => state.view().map(Message::Undeliverable),
-            Screen::NeedsAttention { state, .. } => state.view().map(Message::NeedsAttention),
-            Screen::Review { state, .. } => state.view(self.header.timezone).map(Message::Review),
-            Screen::Batches { state, .. } => state.view().map(Message::Batches),
-            Screen::Audit { state, .. } => state.view(self.header.timezone).map(Message::Audit),
-            Screen::Dashboard { state, .. } => state.view().map(Message::Dashboard),
-            Screen::Import { state, .. } => state.view().map(Message::Import),
+            Screen::Over {
+                over: Over::CloseBatch(state),
+                ..
+            } => state.view().map(Message::CloseBatch),
+            Screen::Over {
+                over: Over::Undeliverable(state),
+                ..
+            } => state.view().map(Message::Undeliverable),
+            Screen::Over {
+                over: Over::NeedsAttention(state),
+                ..
+            } => state.view().map(Message::NeedsAttention),
+            Screen::Over {
+                over: Over::Review(state),
+                ..
+            } => state.view(self.header.timezone).map(Message::Review),
+            Screen::Over {
+                over: Over::Batches(state),
+                ..
+            } => state.view().map(Message::Batches),
+            Screen::Over {
+                over: Over::Audit(state),
+                ..
+            } => state.view(self.header.timezone).map(Message::Audit),
+            Screen::Over {
+                over: Over::Dashboard(state),
+                ..
+            } => state.view().map(Message::Dashboard),
+            Screen::Over {
+                over: Over::Import(state),
+                ..
+            } => state.view().map(Message::Import),
         };
-        if !self.header.demo {
-            return screen;
-        }
-        let banner = container(
-            text("DEMO STATION: not a real election; nothing here is ever sent").size(24),
-        )
-        .center_x(Fill)
-        .padding(8)
-        .style(theme::panel(theme::DEMO));
-        column![banner, screen].into()
+        let demo = self.header.demo.then(|| {
+            container(text("DEMO STATION: not a real election; nothing here is ever sent").size(24))
+                .center_x(Fill)
+                .padding(8)
+                .style(theme::panel(theme::DEMO))
+        });
+        let notice = self.notice.as_ref().map(|n| {
+            container(text(n.as_str()).size(24))
+                .center_x(Fill)
+                .padding(8)
+                .style(theme::panel(theme::ERROR))
+        });
+        column![].push(demo).push(notice).push(screen).into()
     }
 
     /// Every key pressed in the window, captured by a field or not: a wedge scanner

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
-use ballot_intake::app::{App, Message, Screen};
+use ballot_intake::app::{App, Message, Over, Screen};
 use ballot_intake::intake::{Outcome, Receipt};
 use ballot_intake::ledger::{Ledger, ScanResult};
 use ballot_intake::scanner::wedge::Key;
@@ -238,7 +238,13 @@ fn close_batch_by_two_people_from_the_keyboard_and_idle_sign_out() {
     let _ = app.update(Message::SignedIn(Ok((user, Some(batch.clone())))));
     // F2 opens the form; Escape goes back; F2 again.
     let _ = app.update(Message::Shortcut(Named::F2));
-    assert!(matches!(app.screen(), Screen::CloseBatch { .. }));
+    assert!(matches!(
+        app.screen(),
+        Screen::Over {
+            over: Over::CloseBatch(_),
+            ..
+        }
+    ));
     let _ = app.update(Message::Shortcut(Named::Escape));
     assert!(matches!(app.screen(), Screen::Scan(_)));
     let _ = app.update(Message::Shortcut(Named::F2));
@@ -316,7 +322,11 @@ fn undeliverable_mode_is_for_supervisors_and_flags_with_the_chosen_endorsement()
     let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
     let _ = app.update(Message::SignedIn(Ok((sup, Some(sup_batch)))));
     let _ = app.update(Message::Shortcut(Named::F3));
-    let Screen::Undeliverable { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Undeliverable(state),
+        ..
+    } = app.screen()
+    else {
         panic!("undeliverable mode")
     };
     {
@@ -325,7 +335,11 @@ fn undeliverable_mode_is_for_supervisors_and_flags_with_the_chosen_endorsement()
             .unwrap();
     }
     let _ = app.update(Message::CtrlDigit(3));
-    let Screen::Undeliverable { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Undeliverable(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     assert_eq!(state.reason, ballot_intake::ledger::UspsReason::Vacant);
@@ -359,7 +373,11 @@ fn undeliverable_mode_is_for_supervisors_and_flags_with_the_chosen_endorsement()
     let _ = app.update(Message::Undeliverable(undeliverable::Message::Recorded(
         Box::new(Ok(result)),
     )));
-    let Screen::Undeliverable { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Undeliverable(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     {
@@ -382,7 +400,13 @@ fn needs_attention_mode_flags_with_reason_and_note() {
     let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
     let _ = app.update(Message::SignedIn(Ok((sup, Some(batch)))));
     let _ = app.update(Message::Shortcut(Named::F4));
-    assert!(matches!(app.screen(), Screen::NeedsAttention { .. }));
+    assert!(matches!(
+        app.screen(),
+        Screen::Over {
+            over: Over::NeedsAttention(_),
+            ..
+        }
+    ));
     // Ctrl+5: "Other"; the note field holds the note and, as a wedge types into the
     // focused field, the scanned code too, which is taken back out.
     let _ = app.update(Message::CtrlDigit(5));
@@ -404,7 +428,11 @@ fn needs_attention_mode_flags_with_reason_and_note() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(reason, "other: torn flap");
-    let Screen::NeedsAttention { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::NeedsAttention(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     assert_eq!(state.note, "torn flap");
@@ -442,7 +470,13 @@ fn review_screen_finds_shows_history_and_reverses_by_keyboard() {
     let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
     let _ = app.update(Message::SignedIn(Ok((sup.clone(), Some(batch)))));
     let _ = app.update(Message::Shortcut(Named::F5));
-    assert!(matches!(app.screen(), Screen::Review { .. }));
+    assert!(matches!(
+        app.screen(),
+        Screen::Over {
+            over: Over::Review(_),
+            ..
+        }
+    ));
     // The ledger's answers, fed back as the tasks would.
     let found = ledger.find_ballots("D000004").unwrap();
     let _ = app.update(Message::Review(review::Message::Found(Ok(found.clone()))));
@@ -450,7 +484,11 @@ fn review_screen_finds_shows_history_and_reverses_by_keyboard() {
     let _ = app.update(Message::Review(review::Message::History(Ok(
         history.clone()
     ))));
-    let Screen::Review { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Review(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     {
@@ -488,7 +526,11 @@ fn review_screen_finds_shows_history_and_reverses_by_keyboard() {
     let _ = app.update(Message::Review(review::Message::Seq("99999".into())));
     let _ = app.update(Message::Review(review::Message::Reason("x".into())));
     let _ = app.update(Message::Review(review::Message::Reverse));
-    let Screen::Review { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Review(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     let mut ui = simulator(state.view(chrono_tz::America::Denver));
@@ -516,7 +558,11 @@ fn batches_screen_lists_and_resolves_a_discrepancy() {
     let _ = app.update(Message::Batches(batches::Message::Loaded(Ok(ledger
         .batches()
         .unwrap()))));
-    let Screen::Batches { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Batches(state),
+        ..
+    } = app.screen()
+    else {
         panic!("batches")
     };
     {
@@ -568,7 +614,11 @@ fn audit_viewer_filters_and_verifies_the_chain() {
     let _ = app.update(Message::Audit(audit::Message::Verified(Box::new(Ok(
         report.clone(),
     )))));
-    let Screen::Audit { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Audit(state),
+        ..
+    } = app.screen()
+    else {
         panic!("audit")
     };
     let mut ui = simulator(state.view(chrono_tz::America::Denver));
@@ -618,7 +668,11 @@ fn dashboard_counts_today_the_election_hours_batches_and_users() {
     let _ = app.update(Message::Dashboard(dashboard::Message::Loaded(Box::new(
         Ok(d),
     ))));
-    let Screen::Dashboard { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Dashboard(state),
+        ..
+    } = app.screen()
+    else {
         panic!("dashboard")
     };
     let mut ui = simulator(state.view());
@@ -626,6 +680,15 @@ fn dashboard_counts_today_the_election_hours_batches_and_users() {
         .unwrap();
     ui.find(format!("{:<16} {:>6} {:>6}", "demo-supervisor", 4, 1))
         .unwrap();
+    drop(ui);
+    // A scanner read here (the dashboard takes no scans) is said not to be recorded,
+    // over the screen, until the clerk goes back.
+    keys(&mut app, "D000005\n", Instant::now(), 2);
+    let note =
+        "NOT RECORDED: barcode D000005. Press Esc to go back to scanning, then scan it again.";
+    simulator(app.view()).find(note).unwrap();
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(simulator(app.view()).find(note).is_err());
 }
 
 #[test]
@@ -652,13 +715,23 @@ fn import_screen_runs_the_import_on_the_ledger_thread_and_lists_errors() {
         good.display().to_string(),
     )));
     let _ = app.update(Message::Import(import::Message::Import));
-    let Screen::Import { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Import(state),
+        ..
+    } = app.screen()
+    else {
         panic!("import")
     };
     assert!(state.busy());
     // Esc does not leave a running import.
     let _ = app.update(Message::Shortcut(Named::Escape));
-    assert!(matches!(app.screen(), Screen::Import { .. }));
+    assert!(matches!(
+        app.screen(),
+        Screen::Over {
+            over: Over::Import(_),
+            ..
+        }
+    ));
     let started = Instant::now();
     while ledger.status().unwrap().ballots == before {
         assert!(started.elapsed() < Duration::from_secs(10), "not imported");
@@ -678,7 +751,11 @@ fn import_screen_runs_the_import_on_the_ledger_thread_and_lists_errors() {
     let _ = app.update(Message::Import(import::Message::Progress(
         import::Progress::Done(Box::new(Err(rejected))),
     )));
-    let Screen::Import { state, .. } = app.screen() else {
+    let Screen::Over {
+        over: Over::Import(state),
+        ..
+    } = app.screen()
+    else {
         panic!()
     };
     assert!(!state.busy());

@@ -5,7 +5,7 @@ use chrono::Utc;
 use iced::Task;
 use std::time::Instant;
 
-use super::{App, GONE, Message, Screen, ask};
+use super::{App, GONE, Message, Over, Screen, ask};
 use crate::ledger::ScanInput;
 use crate::scanner::DeviceMessage;
 use crate::screen::{
@@ -38,7 +38,11 @@ impl App {
         source: String,
         symbology: Option<String>,
     ) -> Task<Message> {
-        let Screen::Undeliverable { state, .. } = &mut self.screen else {
+        let Screen::Over {
+            over: Over::Undeliverable(state),
+            ..
+        } = &mut self.screen
+        else {
             return Task::none();
         };
         state.pending += 1;
@@ -64,7 +68,11 @@ impl App {
 
     /// Flags a return envelope as needing the voter's attention.
     pub(super) fn flag_attention(&mut self, raw: Vec<u8>, source: String) -> Task<Message> {
-        let Screen::NeedsAttention { state, .. } = &mut self.screen else {
+        let Screen::Over {
+            over: Over::NeedsAttention(state),
+            ..
+        } = &mut self.screen
+        else {
             return Task::none();
         };
         let (user, reason, at) = (state.user.clone(), state.reason, Utc::now());
@@ -129,7 +137,11 @@ impl App {
 
     /// Carries out what the batches screen asked for.
     pub(super) fn batches_action(&mut self, action: batches::Action) -> Task<Message> {
-        let Screen::Batches { state, .. } = &self.screen else {
+        let Screen::Over {
+            over: Over::Batches(state),
+            ..
+        } = &self.screen
+        else {
             return Task::none();
         };
         match action {
@@ -161,7 +173,11 @@ impl App {
 
     /// Carries out what the review screen asked for.
     pub(super) fn review_action(&mut self, action: review::Action) -> Task<Message> {
-        let Screen::Review { state, .. } = &self.screen else {
+        let Screen::Over {
+            over: Over::Review(state),
+            ..
+        } = &self.screen
+        else {
             return Task::none();
         };
         let wrap = |m: review::Message| Message::Review(m);
@@ -241,35 +257,36 @@ impl App {
     pub(super) fn device(&mut self, m: DeviceMessage) -> Task<Message> {
         match m {
             DeviceMessage::Scan(e) => {
-                if let Screen::Undeliverable { .. } = self.screen {
+                if let Screen::Over {
+                    over: Over::Undeliverable(_),
+                    ..
+                } = self.screen
+                {
                     return self.flag(e.raw, e.source.to_string(), e.symbology);
                 }
-                if let Screen::NeedsAttention { .. } = self.screen {
+                if let Screen::Over {
+                    over: Over::NeedsAttention(_),
+                    ..
+                } = self.screen
+                {
                     return self.flag_attention(e.raw, e.source.to_string());
                 }
-                if let Screen::Review { state, .. } = &mut self.screen {
+                if let Screen::Over {
+                    over: Over::Review(state),
+                    ..
+                } = &mut self.screen
+                {
                     let action = state.scanned(String::from_utf8_lossy(&e.raw).into_owned());
                     return self.review_action(action);
                 }
                 let Screen::Scan(state) = &mut self.screen else {
-                    // The scanner beeped, but nothing can be recorded without an open batch.
-                    let note = format!(
-                        "A scan from {} was NOT recorded: sign in and open a batch first.",
+                    // The scanner beeped, but there is nowhere to record the scan here.
+                    let what = format!(
+                        "barcode {} from {}",
+                        String::from_utf8_lossy(&e.raw),
                         e.source
                     );
-                    match &mut self.screen {
-                        Screen::SignIn(s) => s.error = Some(note),
-                        Screen::OpenBatch { state, .. } => state.error = Some(note),
-                        Screen::CloseBatch { state, .. } => state.error = Some(note),
-                        Screen::Scan(_)
-                        | Screen::Undeliverable { .. }
-                        | Screen::NeedsAttention { .. }
-                        | Screen::Review { .. }
-                        | Screen::Batches { .. }
-                        | Screen::Audit { .. }
-                        | Screen::Dashboard { .. }
-                        | Screen::Import { .. } => {}
-                    }
+                    self.notice = Some(self.not_recorded(&what));
                     return Task::none();
                 };
                 state.sent();
