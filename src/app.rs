@@ -4,6 +4,7 @@
 
 mod boot;
 mod jobs;
+mod settings_jobs;
 
 pub use boot::{Boot, boot, run};
 use boot::{scanner_stream, ticks};
@@ -14,13 +15,16 @@ use iced::widget::{column, container, operation, text};
 use iced::{Element, Event, Fill, Subscription, Task, keyboard};
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
+use crate::environment::Environment;
 use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, SyncCounts, User};
 use crate::scanner::DeviceMessage;
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 use crate::screen::{
     audit, batches, close_batch, dashboard, import, needs_attention, open_batch, review, scan,
-    sign_in, undeliverable,
+    settings, sign_in, undeliverable,
 };
+use crate::sound::{Cue, Sounds};
 use crate::theme;
 use crate::worker::LedgerWorker;
 
@@ -64,6 +68,8 @@ pub enum Over {
     Import(import::State),
     /// The audit log (supervisors).
     Audit(audit::State),
+    /// The station's settings (administrators).
+    Settings(settings::State),
 }
 
 /// Everything the application reacts to.
@@ -106,6 +112,12 @@ pub enum Message {
     Dashboard(dashboard::Message),
     /// The import screen.
     Import(import::Message),
+    /// The settings screen.
+    Settings(settings::Message),
+    /// Ctrl+S: save (on the settings screen).
+    CtrlS,
+    /// The settings were written and audited; they take effect.
+    SettingsSaved(Box<Config>),
     /// Ctrl and a digit (the endorsement shortcuts).
     CtrlDigit(usize),
     /// Once a second: the idle sign-out, and now and then the sync status.
@@ -137,6 +149,14 @@ pub struct App {
     /// screen that does not take scans): said on a red strip over any screen until
     /// the screen changes, so a scanner's beep is never taken for a recorded envelope.
     notice: Option<String>,
+    /// Where `config.json` is written from the settings screen (`None`: the settings
+    /// cannot be saved, as in tests that need no files).
+    env: Option<Environment>,
+    /// The settings in force.
+    config: Config,
+    sounds: Sounds,
+    /// The last sound asked for (for tests: the device may be silent).
+    last_cue: Option<Cue>,
 }
 
 /// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
@@ -153,6 +173,27 @@ fn ask<T: Send + 'static>(
 }
 
 const GONE: &str = "the ledger stopped; restart ballot-intake";
+
+/// The sound for a result coming back from the ledger: the scan's outcome, whether a
+/// flag was recorded, and the set-aside sound for anything NOT recorded.
+fn result_cue(message: &Message) -> Option<Cue> {
+    let ok = |recorded: bool| {
+        if recorded {
+            Cue::Accepted
+        } else {
+            Cue::SetAside
+        }
+    };
+    match message {
+        Message::Scan(scan::Message::Recorded(r)) => Some(match r.as_ref() {
+            Ok(result) => Cue::for_outcome(result.outcome),
+            Err(_) => Cue::SetAside,
+        }),
+        Message::Undeliverable(undeliverable::Message::Recorded(r))
+        | Message::NeedsAttention(needs_attention::Message::Recorded(r)) => Some(ok(r.is_ok())),
+        _ => None,
+    }
+}
 
 impl App {
     /// The application on an open ledger.
@@ -175,8 +216,52 @@ impl App {
             scanners: Vec::new(),
             ticks: 0,
             notice: None,
+            env: None,
+            config: Config::default(),
+            sounds: Sounds::silent(),
+            last_cue: None,
         };
         (app, operation::focus(sign_in::State::focus_id()))
+    }
+
+    /// Puts the station's settings in force: the scanners to read, the sounds and the
+    /// idle sign-out; `env` is where the settings screen saves them.
+    pub fn configure(&mut self, env: Option<Environment>, config: Config, sounds: Sounds) {
+        self.apply(config);
+        self.env = env;
+        self.sounds = sounds;
+    }
+
+    /// The settings in `config` take effect: the scanners' subscriptions follow the
+    /// list, the idle limit and sounds change at once.
+    fn apply(&mut self, config: Config) {
+        self.idle_limit = (config.ui.idle_minutes > 0)
+            .then(|| Duration::from_secs(config.ui.idle_minutes.saturating_mul(60)));
+        self.scanners = config
+            .scanners
+            .iter()
+            .filter_map(|s| serde_json::to_string(s).ok())
+            .collect();
+        self.config = config;
+    }
+
+    /// The last sound the application asked for.
+    pub fn last_cue(&self) -> Option<Cue> {
+        self.last_cue
+    }
+
+    /// The scanners read (their configuration as JSON), for tests.
+    pub fn scanners(&self) -> &[String] {
+        &self.scanners
+    }
+
+    /// Plays `cue` if the station has sounds turned on.
+    fn cue(&mut self, cue: Cue) {
+        self.last_cue = Some(cue);
+        if self.config.ui.sounds {
+            self.sounds
+                .play(cue, f32::from(self.config.ui.volume.min(100)) / 100.0);
+        }
     }
 
     /// The current screen (for tests and the title).
@@ -197,6 +282,13 @@ impl App {
         self.notice = None;
         self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
         operation::focus(sign_in::State::focus_id())
+    }
+
+    /// A scan arrived where it cannot be recorded: the strip says so, with the
+    /// set-aside sound, so that the scanner's own beep is not taken for a record.
+    fn refuse_scan(&mut self, what: &str) {
+        self.notice = Some(self.not_recorded(what));
+        self.cue(Cue::SetAside);
     }
 
     /// What the strip says of a scan that arrived where it cannot be recorded, and
@@ -228,9 +320,13 @@ impl App {
     fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
         use keyboard::key::Named as K;
         self.notice = None;
-        let (on_scan, supervisor) = match &self.screen {
-            Screen::Scan(s) => (true, s.user.role.can_supervise()),
-            _ => (false, false),
+        let (on_scan, supervisor, admin) = match &self.screen {
+            Screen::Scan(s) => (
+                true,
+                s.user.role.can_supervise(),
+                s.user.role == crate::auth::Role::Admin,
+            ),
+            _ => (false, false, false),
         };
         match key {
             K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
@@ -247,6 +343,7 @@ impl App {
                 return operation::focus(scan::State::focus_id());
             }
             K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
+            K::F10 if on_scan && admin => {}
             _ => return Task::none(),
         }
         let Some(scan) = self.take_scan() else {
@@ -314,6 +411,18 @@ impl App {
                 };
                 operation::focus(import::State::focus_id())
             }
+            K::F10 => {
+                let (state, action) =
+                    settings::State::new(user, &self.config.ui, &self.config.scanners);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Settings(state),
+                };
+                Task::batch([
+                    self.settings_action(action),
+                    operation::focus(settings::State::focus_id()),
+                ])
+            }
             _ => {
                 self.screen = Screen::Scan(scan);
                 Task::none()
@@ -328,6 +437,9 @@ impl App {
             Message::Tick | Message::SyncStatus(_) | Message::Device(_)
         ) {
             self.last_activity = Instant::now();
+        }
+        if let Some(cue) = result_cue(&message) {
+            self.cue(cue);
         }
         match message {
             Message::SyncStatus(counts) => {
@@ -400,6 +512,19 @@ impl App {
                     None => Task::none(),
                 }
             }
+            Message::Settings(m) => {
+                let Screen::Over {
+                    over: Over::Settings(state),
+                    ..
+                } = &mut self.screen
+                else {
+                    return Task::none();
+                };
+                let action = state.update(m);
+                self.settings_action(action)
+            }
+            Message::CtrlS => self.update(Message::Settings(settings::Message::Save)),
+            Message::SettingsSaved(config) => self.settings_saved(*config),
             Message::Dashboard(m) => {
                 if let Screen::Over {
                     over: Over::Dashboard(state),
@@ -568,6 +693,36 @@ impl App {
                     }
                     if let (
                         Screen::Over {
+                            over: Over::Settings(state),
+                            ..
+                        },
+                        WedgeEvent::Scan(code),
+                    ) = (&mut self.screen, &event)
+                    {
+                        state.take_wedge_keys(code);
+                        state.scanned(settings::TestScan {
+                            source: "wedge:keyboard".into(),
+                            raw: code.clone().into_bytes(),
+                            symbology: None,
+                        });
+                        continue;
+                    }
+                    if let (
+                        Screen::Over {
+                            over: Over::Settings(state),
+                            ..
+                        },
+                        WedgeEvent::Typed(t),
+                    ) = (&mut self.screen, &event)
+                    {
+                        // A person's Enter adds the scanner typed in the field.
+                        if t.ends_with('\n') {
+                            state.update(settings::Message::AddSpec);
+                        }
+                        continue;
+                    }
+                    if let (
+                        Screen::Over {
                             over: Over::Undeliverable(_),
                             ..
                         },
@@ -585,7 +740,7 @@ impl App {
                         // that does not take them): its keys went into the focused
                         // field like typing, and the strip says it was not recorded.
                         if let WedgeEvent::Scan(code) = &event {
-                            self.notice = Some(self.not_recorded(&format!("barcode {code}")));
+                            self.refuse_scan(&format!("barcode {code}"));
                         }
                         continue;
                     };
@@ -756,6 +911,10 @@ impl App {
                 over: Over::Import(state),
                 ..
             } => state.view().map(Message::Import),
+            Screen::Over {
+                over: Over::Settings(state),
+                ..
+            } => state.view(&self.sound_status()).map(Message::Settings),
         };
         let demo = self.header.demo.then(|| {
             container(text("DEMO STATION: not a real election; nothing here is ever sent").size(24))
@@ -811,6 +970,7 @@ impl App {
                         | keyboard::key::Named::F7
                         | keyboard::key::Named::F8
                         | keyboard::key::Named::F9
+                        | keyboard::key::Named::F10
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)
@@ -820,6 +980,9 @@ impl App {
                     }
                     keyboard::Key::Named(keyboard::key::Named::ArrowUp) if modifiers.control() => {
                         Some(Message::Undeliverable(undeliverable::Message::Cycle(false)))
+                    }
+                    keyboard::Key::Character(c) if modifiers.control() && c.as_str() == "s" => {
+                        Some(Message::CtrlS)
                     }
                     keyboard::Key::Character(c) if modifiers.control() => c
                         .chars()

@@ -138,6 +138,8 @@ catalogue! {
     SyncBatchReleased = 1704, "sync-batch-released", UserAction, Success;
     /// A nightly batch file was written.
     ExportWritten = 1801, "export-written", UserAction, Success;
+    /// An administrator changed the station's settings (scanners, sounds, idle time).
+    SettingsChanged = 1901, "settings-changed", UserAction, Success;
 }
 
 /// The hash before the first row.

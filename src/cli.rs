@@ -81,6 +81,15 @@ pub enum Command {
     },
     /// Send the outbox to the notification backend (see also `sync setup`).
     Sync(SyncArgs),
+    /// Play one of the station's sounds (checks the speakers; exit 1 without a device).
+    Sound {
+        /// accepted or set-aside.
+        #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<crate::sound::Cue>()))]
+        cue: crate::sound::Cue,
+        /// Loudness, 0 to 100 (default: the configured volume).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        volume: Option<u8>,
+    },
     /// List the serial ports and USB HID-POS scanners present.
     Scanners {
         /// Print as JSON.

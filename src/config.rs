@@ -110,11 +110,19 @@ impl Default for SyncConfig {
 pub struct UiConfig {
     /// Sign the user out after this many minutes without a key or a scan (0: never).
     pub idle_minutes: u64,
+    /// Play the accepted and set-aside sounds.
+    pub sounds: bool,
+    /// Their loudness, 0 to 100.
+    pub volume: u8,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
-        UiConfig { idle_minutes: 15 }
+        UiConfig {
+            idle_minutes: 15,
+            sounds: true,
+            volume: 80,
+        }
     }
 }
 

@@ -17,12 +17,20 @@ const DEMO_BALLOTS: &str = include_str!("../fixtures/demo/ballots.csv");
 pub const DEMO_CLERK: (&str, &str) = ("demo-clerk", "111111");
 /// The demo supervisor and PIN.
 pub const DEMO_SUPERVISOR: (&str, &str) = ("demo-supervisor", "999999");
+/// The demo administrator and PIN (the settings screen).
+pub const DEMO_ADMIN: (&str, &str) = ("demo-admin", "555555");
 
 /// Creates the demo station in `env` unless it exists; returns it open.
 pub fn open_or_create(env: &Environment) -> Result<Ledger> {
     let path = env.ledger_path();
     if path.exists() {
-        return Ok(Ledger::open(&path)?);
+        let mut ledger = Ledger::open(&path)?;
+        // Demo stations made before the settings screen had no administrator.
+        match ledger.add_user(DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1) {
+            Ok(_) | Err(crate::ledger::LedgerError::UserExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        return Ok(ledger);
     }
     let today = Utc::now().date_naive();
     let mut ledger = Ledger::create(
@@ -47,5 +55,6 @@ pub fn open_or_create(env: &Environment) -> Result<Ledger> {
     crate::mail_ballot::import_file(&mut ledger, &file, |_, _| {})?;
     ledger.add_user(DEMO_CLERK.0, Role::Clerk, DEMO_CLERK.1)?;
     ledger.add_user(DEMO_SUPERVISOR.0, Role::Supervisor, DEMO_SUPERVISOR.1)?;
+    ledger.add_user(DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1)?;
     Ok(ledger)
 }

@@ -16,6 +16,7 @@ mod import;
 mod open;
 mod review;
 mod scans;
+mod settings;
 mod status;
 mod sync;
 mod users;

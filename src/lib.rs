@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod mail_ballot;
 pub mod scanner;
 pub mod screen;
+pub mod sound;
 pub mod sync;
 pub mod theme;
 pub mod widget;

@@ -11,5 +11,6 @@ pub mod needs_attention;
 pub mod open_batch;
 pub mod review;
 pub mod scan;
+pub mod settings;
 pub mod sign_in;
 pub mod undeliverable;

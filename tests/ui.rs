@@ -5,8 +5,7 @@
 
 use ballot_intake::app::{App, Message, Over, Screen};
 use ballot_intake::intake::{Outcome, Receipt};
-use ballot_intake::ledger::{Ledger, ScanResult};
-use ballot_intake::scanner::wedge::Key;
+use ballot_intake::ledger::ScanResult;
 use ballot_intake::screen::{open_batch, scan, sign_in};
 use ballot_intake::worker::LedgerWorker;
 use iced::keyboard::key::Named;
@@ -14,14 +13,9 @@ use iced_test::selector::id;
 use iced_test::simulator;
 use std::time::{Duration, Instant};
 
-fn header() -> scan::Header {
-    scan::Header {
-        station: "S1".into(),
-        election: "2026 General (2026-GEN)".into(),
-        demo: false,
-        timezone: chrono_tz::America::Denver,
-    }
-}
+#[path = "common/ui.rs"]
+mod ui_common;
+use ui_common::{demo_ledger, header, keys};
 
 #[test]
 fn sign_in_by_keyboard_alone() {
@@ -65,28 +59,10 @@ fn open_batch_form_submits_on_enter() {
     );
 }
 
-fn demo_ledger() -> (tempfile::TempDir, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let env = ballot_intake::environment::Environment::resolve(Some(dir.path())).unwrap();
-    let ledger = ballot_intake::demo::open_or_create(&env).unwrap();
-    (dir, ledger)
-}
-
 fn result(outcome: Outcome, instruction: &str) -> ScanResult {
-    ScanResult {
-        barcode: "D000001".into(),
-        outcome,
-        ballot_id: Some("D000001".into()),
-        batch: 1,
-        seq: 7,
-        at: "2026-11-03T17:00:00.000000Z".into(),
-        source: "wedge:keyboard".into(),
-        symbology: None,
-        reason: None,
-        first_receipt: None,
-        instruction: instruction.into(),
-        confidential: false,
-    }
+    let mut r = ui_common::scan_result(outcome);
+    r.instruction = instruction.into();
+    r
 }
 
 #[test]
@@ -151,17 +127,6 @@ fn every_outcome_has_its_own_word_and_instruction_on_the_banner() {
     let mut ui = simulator(state.view(&header(), &scan::Live::default()));
     ui.find("NOT RECORDED: the disk holding the ledger is full. Scan the envelope again.")
         .unwrap();
-}
-
-/// Key events as a scanner types them (2 ms apart) or a person (120 ms apart).
-fn keys(app: &mut App, text: &str, start: Instant, gap_ms: u64) -> Instant {
-    let mut t = start;
-    for c in text.chars() {
-        let key = if c == '\n' { Key::Enter } else { Key::Char(c) };
-        let _ = app.update(Message::Key(key, t));
-        t += Duration::from_millis(gap_ms);
-    }
-    t
 }
 
 #[test]

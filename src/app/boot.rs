@@ -83,10 +83,10 @@ pub struct Boot {
     pub header: scan::Header,
     /// The demo users' PINs, on a demo station.
     pub demo_hint: Option<String>,
-    /// The idle sign-out time.
-    pub idle: Option<Duration>,
-    /// The configured scanners, as JSON.
-    pub scanners: Vec<String>,
+    /// Where the station's files are (the demo's own folder on a demo station).
+    pub env: Environment,
+    /// The settings in force at start-up.
+    pub config: crate::config::Config,
 }
 
 /// Finds everything `run` needs.
@@ -110,42 +110,38 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
     drop(ledger);
     let hint = header.demo.then(|| {
         format!(
-            "Demo users: {} (PIN {}), {} (PIN {})",
+            "Demo users: {} (PIN {}), {} (PIN {}), {} (PIN {})",
             crate::demo::DEMO_CLERK.0,
             crate::demo::DEMO_CLERK.1,
             crate::demo::DEMO_SUPERVISOR.0,
-            crate::demo::DEMO_SUPERVISOR.1
+            crate::demo::DEMO_SUPERVISOR.1,
+            crate::demo::DEMO_ADMIN.0,
+            crate::demo::DEMO_ADMIN.1
         )
     });
     let config = crate::config::Config::load(&env);
-    let idle = config.ui.idle_minutes;
-    let idle = (idle > 0).then(|| Duration::from_secs(idle.saturating_mul(60)));
-    let scanners = config
-        .scanners
-        .iter()
-        .filter_map(|s| serde_json::to_string(s).ok())
-        .collect();
     Ok(Boot {
         worker: LedgerWorker::open(&env.ledger_path())?,
         header,
         demo_hint: hint,
-        idle,
-        scanners,
+        config,
+        env,
     })
 }
 
 /// Opens the window.
 pub fn run(env: &Environment) -> anyhow::Result<()> {
     let b = boot(env)?;
+    let sounds = crate::sound::Sounds::start();
     iced::application(
         move || {
             let (mut app, task) = App::new(
                 b.worker.clone(),
                 b.header.clone(),
                 b.demo_hint.clone(),
-                b.idle,
+                None,
             );
-            app.scanners.clone_from(&b.scanners);
+            app.configure(Some(b.env.clone()), b.config.clone(), sounds.clone());
             (app, task)
         },
         App::update,

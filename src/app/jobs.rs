@@ -9,7 +9,7 @@ use super::{App, GONE, Message, Over, Screen, ask};
 use crate::ledger::ScanInput;
 use crate::scanner::DeviceMessage;
 use crate::screen::{
-    audit, batches, dashboard, import, needs_attention, review, scan, undeliverable,
+    audit, batches, dashboard, import, needs_attention, review, scan, settings, undeliverable,
 };
 
 impl App {
@@ -272,6 +272,18 @@ impl App {
                     return self.flag_attention(e.raw, e.source.to_string());
                 }
                 if let Screen::Over {
+                    over: Over::Settings(state),
+                    ..
+                } = &mut self.screen
+                {
+                    state.scanned(settings::TestScan {
+                        source: e.source.to_string(),
+                        raw: e.raw,
+                        symbology: e.symbology,
+                    });
+                    return Task::none();
+                }
+                if let Screen::Over {
                     over: Over::Review(state),
                     ..
                 } = &mut self.screen
@@ -286,7 +298,7 @@ impl App {
                         String::from_utf8_lossy(&e.raw),
                         e.source
                     );
-                    self.notice = Some(self.not_recorded(&what));
+                    self.refuse_scan(&what);
                     return Task::none();
                 };
                 state.sent();

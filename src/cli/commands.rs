@@ -54,6 +54,12 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             json,
         } => return super::listen::run(env, &user, &scanners, json),
         Command::Scanners { json } => super::listen::list(json)?,
+        Command::Sound { cue, volume } => {
+            let volume = volume.unwrap_or(crate::config::Config::load(env).ui.volume.min(100));
+            crate::sound::play_and_wait(cue, f32::from(volume) / 100.0)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("played the {} sound at volume {volume}", cue.as_str());
+        }
         Command::Sync(args) => return super::sync::run(env, args),
         Command::Flag(cmd) => flag(env, cmd)?,
         Command::Export { date, out, json } => {

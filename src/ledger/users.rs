@@ -26,7 +26,16 @@ pub struct User {
 impl User {
     /// Fails with [`LedgerError::NotAllowed`] unless the user may supervise.
     pub fn require_supervisor(&self, action: &str) -> Result<()> {
-        if self.role.can_supervise() {
+        self.require(self.role.can_supervise(), action)
+    }
+
+    /// Fails with [`LedgerError::NotAllowed`] unless the user is an administrator.
+    pub fn require_admin(&self, action: &str) -> Result<()> {
+        self.require(self.role == crate::auth::Role::Admin, action)
+    }
+
+    fn require(&self, allowed: bool, action: &str) -> Result<()> {
+        if allowed {
             Ok(())
         } else {
             Err(LedgerError::NotAllowed {

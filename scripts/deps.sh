@@ -1,0 +1,25 @@
+# Sourced by scripts/run and scripts/test: installs the Debian packages the build
+# (and, with "window-test", the window test) needs when they are missing and this
+# script may (root with apt-get); otherwise says which to install.
+#   ALSA headers: the station's sounds play through ALSA (cpal links libasound).
+#   Xvfb, xauth, xdotool, ImageMagick: the real-window test and its screenshot.
+#   zenity: the file dialog's fallback when no desktop portal runs (the test uses it).
+ensure_packages() {
+    local want=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || want+=("$pkg")
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing ${want[*]}"
+        [ -n "${apt_updated:-}" ] || apt-get update -qq
+        apt_updated=yes
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
+    else
+        echo "missing Debian packages; run: sudo apt-get install -y ${want[*]}" >&2
+        return 1
+    fi
+}
+
+build_packages=(pkg-config libasound2-dev)
+window_test_packages=(xvfb xauth xdotool imagemagick zenity)
