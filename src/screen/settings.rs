@@ -347,22 +347,18 @@ impl State {
                 text("NOT recorded (settings screen).").size(18),
             ],
         };
-        let mut page = column![
-            widget::mode_title(
-                "SETTINGS (Ctrl+S saves; Esc: back to receiving)",
-                theme::HEADER
-            ),
+        let body = column![
             heading("Scanners"),
             list,
             row![
                 widget::field(
-                    "serial:/dev/ttyACM0@9600 or usb:0c2e:0b61",
+                    "serial:/dev/ttyACM0 or usb:0c2e:0b61",
                     &self.spec,
                     SPEC_FIELD,
                     Message::Spec,
                     Message::Submit
                 )
-                .width(520),
+                .width(640),
                 widget::action("Add", Some(Message::AddSpec)),
             ]
             .spacing(12)
@@ -400,16 +396,29 @@ impl State {
             ]
             .spacing(12)
             .align_y(iced::Center),
-            widget::action("Save (Ctrl+S)", Some(Message::Save)),
         ]
-        .spacing(12)
-        .padding(16);
+        .spacing(10)
+        .padding([0, 16]);
+        // Save and what became of it stay in view however far the form scrolls.
+        let mut footer = row![widget::action("Save (Ctrl+S)", Some(Message::Save))]
+            .spacing(16)
+            .align_y(iced::Center);
         if let Some(n) = &self.notice {
-            page = page.push(text(n.as_str()).size(22).color(theme::OK));
+            footer = footer.push(text(n.as_str()).size(22).color(theme::OK));
         }
         if let Some(e) = &self.error {
-            page = page.push(text(e.as_str()).size(22).color(theme::ERROR));
+            footer = footer.push(text(e.as_str()).size(22).color(theme::ERROR));
         }
-        scrollable(page).height(Fill).into()
+        column![
+            widget::mode_title(
+                "SETTINGS (Ctrl+S saves; Esc: back to receiving)",
+                theme::HEADER
+            ),
+            scrollable(body).height(Fill),
+            footer.padding([8, 16]),
+        ]
+        .spacing(8)
+        .padding([8, 0])
+        .into()
     }
 }
