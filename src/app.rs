@@ -114,8 +114,8 @@ pub enum Message {
     Import(import::Message),
     /// The settings screen.
     Settings(settings::Message),
-    /// Ctrl+S: save (on the settings screen).
-    CtrlS,
+    /// Ctrl and a letter: S saves the settings, O opens the import's file dialog.
+    Ctrl(char),
     /// The settings were written and audited; they take effect.
     SettingsSaved(Box<Config>),
     /// Ctrl and a digit (the endorsement shortcuts).
@@ -508,8 +508,19 @@ impl App {
                     return Task::none();
                 };
                 match state.update(m) {
-                    Some(path) => self.start_import(path),
-                    None => Task::none(),
+                    import::Action::Import(path) => self.start_import(path),
+                    import::Action::Browse => Task::perform(
+                        rfd::AsyncFileDialog::new()
+                            .set_title("Choose a mail ballot file")
+                            .add_filter("Mail ballot file (CSV)", &["csv", "CSV", "txt"])
+                            .pick_file(),
+                        |file| {
+                            Message::Import(import::Message::Chosen(
+                                file.map(|f| f.path().display().to_string()),
+                            ))
+                        },
+                    ),
+                    import::Action::None => Task::none(),
                 }
             }
             Message::Settings(m) => {
@@ -523,7 +534,9 @@ impl App {
                 let action = state.update(m);
                 self.settings_action(action)
             }
-            Message::CtrlS => self.update(Message::Settings(settings::Message::Save)),
+            Message::Ctrl('s') => self.update(Message::Settings(settings::Message::Save)),
+            Message::Ctrl('o') => self.update(Message::Import(import::Message::Browse)),
+            Message::Ctrl(_) => Task::none(),
             Message::SettingsSaved(config) => self.settings_saved(*config),
             Message::Dashboard(m) => {
                 if let Screen::Over {
@@ -981,8 +994,10 @@ impl App {
                     keyboard::Key::Named(keyboard::key::Named::ArrowUp) if modifiers.control() => {
                         Some(Message::Undeliverable(undeliverable::Message::Cycle(false)))
                     }
-                    keyboard::Key::Character(c) if modifiers.control() && c.as_str() == "s" => {
-                        Some(Message::CtrlS)
+                    keyboard::Key::Character(c)
+                        if modifiers.control() && matches!(c.as_str(), "s" | "o") =>
+                    {
+                        c.chars().next().map(Message::Ctrl)
                     }
                     keyboard::Key::Character(c) if modifiers.control() => c
                         .chars()

@@ -3,8 +3,11 @@
 //! them recorded with the right outcomes. A screenshot is saved to
 //! `target/gui-smoke.png`.
 //!
-//! Needs Xvfb, xdotool and ImageMagick's `import` (Debian: xvfb xauth xdotool
-//! imagemagick); `scripts/test` installs them.
+//! A second window imports a mail ballot file chosen in the desktop's file dialog
+//! (zenity, as on a desktop without a portal), driven the same way.
+//!
+//! Needs Xvfb, xdotool, ImageMagick's `import` and zenity (Debian: xvfb xauth xdotool
+//! imagemagick zenity); `scripts/test` installs them.
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
@@ -39,83 +42,159 @@ fn xdotool(display: &str, args: &[&str]) {
     assert!(ok, "xdotool {args:?} failed");
 }
 
-#[test]
-fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
-    for tool in ["Xvfb", "xdotool", "import"] {
-        assert!(
-            have(tool),
-            "{tool} is missing: apt-get install -y xvfb xauth xdotool imagemagick (scripts/test does this)"
+/// A virtual display with the application's window on it.
+struct Desktop {
+    // Dropped in this order: the application, then the display, then its folder.
+    _app: Killed,
+    _xvfb: Killed,
+    display: String,
+    data: tempfile::TempDir,
+    window: String,
+}
+
+impl Desktop {
+    /// Starts Xvfb (display `:N`, N unique to this process and `slot`) and the
+    /// application on a new data folder, after `prepare` has set that folder up.
+    fn start(slot: u32, prepare: impl FnOnce(&std::path::Path)) -> Desktop {
+        for tool in ["Xvfb", "xdotool", "import", "zenity"] {
+            assert!(
+                have(tool),
+                "{tool} is missing: apt-get install -y xvfb xauth xdotool imagemagick zenity (scripts/test does this)"
+            );
+        }
+        let display = format!(":{}", 90 + (std::process::id() % 400) * 2 + slot);
+        let xvfb = Killed(
+            Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
         );
+        std::thread::sleep(Duration::from_millis(500));
+        let data = tempfile::tempdir().unwrap();
+        prepare(data.path());
+        let app = Killed(
+            Command::new(common::BIN)
+                .args(["--data-dir", data.path().to_str().unwrap()])
+                .env("DISPLAY", &display)
+                .env_remove("WAYLAND_DISPLAY")
+                // No desktop portal here: the file dialog falls back to zenity.
+                .env_remove("DBUS_SESSION_BUS_ADDRESS")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // Wait for the window (the first start also creates the demo station).
+        let window = wait_for_window(&display, &["--name", "ballot-intake"]);
+        std::thread::sleep(Duration::from_millis(800));
+        xdotool(&display, &["windowfocus", "--sync", &window]);
+        Desktop {
+            display,
+            data,
+            window,
+            _app: app,
+            _xvfb: xvfb,
+        }
     }
-    // A display number of our own, so parallel runs do not collide.
-    let display = format!(":{}", 90 + std::process::id() % 800);
-    let _xvfb = Killed(
-        Command::new("Xvfb")
+
+    fn xdotool(&self, args: &[&str]) {
+        xdotool(&self.display, args);
+    }
+
+    /// Signs in by keyboard: name, Tab, PIN, Enter (typed at a person's pace).
+    fn sign_in(&self, user: &str, pin: &str) {
+        self.xdotool(&["type", "--delay", "80", user]);
+        self.xdotool(&["key", "Tab"]);
+        self.xdotool(&["type", "--delay", "80", pin]);
+        self.xdotool(&["key", "Return"]);
+        std::thread::sleep(Duration::from_secs(2));
+    }
+
+    /// The demo station's folder.
+    fn demo(&self) -> std::path::PathBuf {
+        self.data.path().join("demo")
+    }
+
+    /// `ballot-intake status --json` on the demo station.
+    fn status(&self) -> serde_json::Value {
+        let out = Command::new(common::BIN)
             .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
+                "--data-dir",
+                self.demo().to_str().unwrap(),
+                "status",
+                "--json",
             ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let data = tempfile::tempdir().unwrap();
-    // A serial scanner too: a pseudo-terminal configured for the demo station.
-    let link = data.path().join("scanner0");
-    let mut serial_scanner = common::pty_at(&link);
-    let config_dir = data.path().join("demo").join("config");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    std::fs::write(
-        config_dir.join("config.json"),
-        serde_json::json!({"scanners": [{"spec": format!("serial:{}@9600", link.display())}]})
-            .to_string(),
-    )
-    .unwrap();
-    let _app = Killed(
-        Command::new(common::BIN)
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    // Wait for the window (the first start also creates the demo station).
-    let started = Instant::now();
-    let window = loop {
-        let out = Command::new("xdotool")
-            .args(["search", "--name", "ballot-intake"])
-            .env("DISPLAY", &display)
             .output()
             .unwrap();
-        let id = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .map(str::to_string);
-        if let Some(id) = id {
-            break id;
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Saves a screenshot of the whole display to `target/NAME`.
+    fn screenshot(&self, name: &str) {
+        let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(name);
+        let _ = std::fs::create_dir_all(shot.parent().unwrap());
+        let ok = Command::new("import")
+            .args(["-window", "root", shot.to_str().unwrap()])
+            .env("DISPLAY", &self.display)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "screenshot failed");
+    }
+}
+
+/// The first window `xdotool search ARGS` finds, waiting up to 60 s for it.
+fn wait_for_window(display: &str, search: &[&str]) -> String {
+    let started = Instant::now();
+    loop {
+        let out = Command::new("xdotool")
+            .arg("search")
+            .args(search)
+            .env("DISPLAY", display)
+            .output()
+            .unwrap();
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().last() {
+            return id.to_string();
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "no window within 60 s"
+            "no window {search:?} within 60 s"
         );
         std::thread::sleep(Duration::from_millis(200));
-    };
-    std::thread::sleep(Duration::from_millis(800));
-    xdotool(&display, &["windowfocus", "--sync", &window]);
-    // Sign in: name, Tab, PIN, Enter (typed at a person's pace).
-    xdotool(&display, &["type", "--delay", "80", "demo-clerk"]);
-    xdotool(&display, &["key", "Tab"]);
-    xdotool(&display, &["type", "--delay", "80", "111111"]);
-    xdotool(&display, &["key", "Return"]);
-    std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
+    // A serial scanner too: a pseudo-terminal configured for the demo station.
+    let mut link = std::path::PathBuf::new();
+    let mut serial_scanner = None;
+    let desk = Desktop::start(0, |data| {
+        link = data.join("scanner0");
+        serial_scanner = Some(common::pty_at(&link));
+        let config_dir = data.join("demo").join("config");
+        std::fs::create_dir_all(&config_dir).unwrap();
+        std::fs::write(
+            config_dir.join("config.json"),
+            serde_json::json!({"scanners": [{"spec": format!("serial:{}@9600", link.display())}]})
+                .to_string(),
+        )
+        .unwrap();
+    });
+    let mut serial_scanner = serial_scanner.unwrap();
+    let display = desk.display.clone();
+    desk.sign_in("demo-clerk", "111111");
     // Open the batch: container, Enter.
     xdotool(&display, &["type", "--delay", "80", "TRAY-1"]);
     xdotool(&display, &["key", "Return"]);
@@ -132,21 +211,9 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         serial_scanner.write_all(b"D000005\r").unwrap();
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/gui-smoke.png");
-    let _ = std::fs::create_dir_all(shot.parent().unwrap());
-    let ok = Command::new("import")
-        .args(["-window", "root", shot.to_str().unwrap()])
-        .env("DISPLAY", &display)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "screenshot failed");
-    let demo = data.path().join("demo");
-    let out = Command::new(common::BIN)
-        .args(["--data-dir", demo.to_str().unwrap(), "status", "--json"])
-        .output()
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    desk.screenshot("gui-smoke.png");
+    let demo = desk.demo();
+    let status = desk.status();
     let o = &status["outcomes"];
     assert_eq!(
         (
@@ -201,4 +268,46 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
         ],
         "wedge keys read as a scanner, not typed text; the serial scanner named"
     );
+}
+
+#[test]
+fn import_a_file_chosen_in_the_desktop_file_dialog() {
+    let desk = Desktop::start(1, |_| {});
+    let file = desk.data.path().join("more-ballots.csv");
+    std::fs::write(
+        &file,
+        "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n\
+         DEMO,D900001,V9000001,Added,Ann,80202,101,S1,ACTIVE,N\n\
+         DEMO,D900002,V9000002,Added,Bo,80202,101,S1,ACTIVE,N\n",
+    )
+    .unwrap();
+    let before = desk.status()["ballots"].as_i64().unwrap();
+    desk.sign_in("demo-supervisor", "999999");
+    desk.xdotool(&["key", "Return"]); // the open-batch form: no container
+    std::thread::sleep(Duration::from_secs(2));
+    desk.xdotool(&["key", "F9"]);
+    std::thread::sleep(Duration::from_millis(800));
+    desk.xdotool(&["key", "ctrl+o"]);
+    // The dialog is its own window: type the path into it (GTK's chooser opens its
+    // location field at the first "/"), Enter chooses it.
+    let dialog = wait_for_window(&desk.display, &["--class", "zenity"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    desk.xdotool(&["windowfocus", "--sync", &dialog]);
+    desk.xdotool(&["type", "--delay", "40", file.to_str().unwrap()]);
+    std::thread::sleep(Duration::from_millis(500));
+    desk.xdotool(&["key", "Return"]);
+    std::thread::sleep(Duration::from_secs(2));
+    // Back in the window, the path is filled in; Enter imports it.
+    desk.xdotool(&["windowfocus", "--sync", &desk.window]);
+    desk.xdotool(&["key", "Return"]);
+    let started = Instant::now();
+    while desk.status()["ballots"].as_i64().unwrap() != before + 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the chosen file was not imported: {}",
+            desk.status()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    desk.screenshot("gui-import-dialog.png");
 }

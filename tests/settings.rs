@@ -113,7 +113,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
 
     // The idle time must be whole minutes; nothing is saved until it is.
     set(&mut app, settings::Message::Idle("ten".into()));
-    let task = app.update(Message::CtrlS);
+    let task = app.update(Message::Ctrl('s'));
     drive(&mut app, task);
     assert!(
         settings(&app)
@@ -127,7 +127,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     set(&mut app, settings::Message::Idle("5".into()));
     set(&mut app, settings::Message::Sounds(false));
     set(&mut app, settings::Message::Volume(40));
-    let task = app.update(Message::CtrlS);
+    let task = app.update(Message::Ctrl('s'));
     drive(&mut app, task);
     simulator(app.view())
         .find("Saved. The scanners and settings are in force.")
@@ -164,7 +164,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     assert!(ledger.verify().unwrap().ok());
 
     // Saving again with nothing changed writes nothing more.
-    let task = app.update(Message::CtrlS);
+    let task = app.update(Message::Ctrl('s'));
     drive(&mut app, task);
     simulator(app.view()).find("Nothing changed.").unwrap();
 

@@ -1,4 +1,5 @@
-//! Importing a mail ballot file (supervisors): the file's path, a progress bar while
+//! Importing a mail ballot file (supervisors): the file, chosen in the desktop's own
+//! file dialog (Ctrl+O) or typed, a progress bar while
 //! the ledger thread reads it, then the summary or every error with its line and
 //! column. The window stays responsive: the import runs on the ledger thread.
 
@@ -28,6 +29,19 @@ pub struct State {
     busy: bool,
     read: Option<(u64, u64)>,
     result: Option<Result<ImportSummary, ImportError>>,
+    /// A line about the file dialog (cancelled, or none could be shown).
+    note: Option<String>,
+}
+
+/// What `app.rs` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Import the file at this path.
+    Import(String),
+    /// Show the desktop's file dialog.
+    Browse,
 }
 
 /// What happened on the screen.
@@ -37,6 +51,10 @@ pub enum Message {
     Path(String),
     /// Enter: import.
     Import,
+    /// Ctrl+O: choose the file in the desktop's file dialog.
+    Browse,
+    /// The dialog closed: the file chosen, or `None` if it was cancelled.
+    Chosen(Option<String>),
     /// The import's progress or end.
     Progress(Progress),
 }
@@ -52,24 +70,36 @@ impl State {
         self.busy
     }
 
-    /// Handles a message; returns the path to import when one should start.
-    pub fn update(&mut self, message: Message) -> Option<String> {
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        self.note = None;
         match message {
             Message::Path(p) => self.path = p,
             Message::Import if !self.busy && !self.path.trim().is_empty() => {
                 self.busy = true;
                 self.read = Some((0, 0));
                 self.result = None;
-                return Some(self.path.trim().to_string());
+                return Action::Import(self.path.trim().to_string());
             }
-            Message::Import => {}
+            Message::Browse if !self.busy => return Action::Browse,
+            // One import at a time.
+            Message::Import | Message::Browse => {}
+            Message::Chosen(Some(path)) => {
+                self.path = path;
+                self.note = Some("Enter imports this file.".into());
+            }
+            Message::Chosen(None) => {
+                self.note = Some(
+                    "No file chosen. (If no dialog appeared, type the file's path above.)".into(),
+                );
+            }
             Message::Progress(Progress::Read(done, total)) => self.read = Some((done, total)),
             Message::Progress(Progress::Done(r)) => {
                 self.busy = false;
                 self.result = Some(*r);
             }
         }
-        None
+        Action::None
     }
 
     /// Draws the screen.
@@ -88,11 +118,20 @@ impl State {
                     Message::Path,
                     Message::Import
                 )
-                .width(820),
+                .width(700),
+                widget::action(
+                    "Choose... (Ctrl+O)",
+                    (!self.busy).then_some(Message::Browse)
+                ),
             ]
             .spacing(12)
             .align_y(iced::Center),
-            text("Enter imports it into the active election, all or nothing.").size(18),
+            text(
+                self.note
+                    .as_deref()
+                    .unwrap_or("Enter imports it into the active election, all or nothing.")
+            )
+            .size(18),
         ]
         .spacing(14)
         .padding(16);
