@@ -3,23 +3,24 @@
 //! into ledger jobs (never on the UI thread) and their answers back into messages.
 
 mod boot;
+mod clerk;
 mod jobs;
+mod keys;
 mod settings_jobs;
 
 pub use boot::{Boot, boot, run};
 use boot::{scanner_stream, ticks};
 
-use chrono::Utc;
 use iced::futures::channel::oneshot;
 use iced::widget::{column, container, operation, text};
-use iced::{Element, Event, Fill, Subscription, Task, keyboard};
+use iced::{Element, Fill, Subscription, Task, keyboard};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::environment::Environment;
-use crate::ledger::{Batch, BatchClose, Ledger, NewBatch, SyncCounts, User};
+use crate::ledger::{Batch, BatchClose, Ledger, SyncCounts, User};
 use crate::scanner::DeviceMessage;
-use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
+use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder};
 use crate::screen::{
     audit, batches, close_batch, dashboard, import, needs_attention, open_batch, review, scan,
     settings, sign_in, undeliverable,
@@ -315,121 +316,6 @@ impl App {
         }
     }
 
-    /// The function keys: F2 closes the batch; a supervisor's F3..F8 open the
-    /// supervisor screens; Esc goes back to scanning.
-    fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
-        use keyboard::key::Named as K;
-        self.notice = None;
-        let (on_scan, supervisor, admin) = match &self.screen {
-            Screen::Scan(s) => (
-                true,
-                s.user.role.can_supervise(),
-                s.user.role == crate::auth::Role::Admin,
-            ),
-            _ => (false, false, false),
-        };
-        match key {
-            K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
-            // An import in progress finishes before the screen can be left.
-            K::Escape if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy()) =>
-            {
-                return Task::none();
-            }
-            K::Escape if !on_scan => {
-                let Some(scan) = self.take_scan() else {
-                    return Task::none();
-                };
-                self.screen = Screen::Scan(scan);
-                return operation::focus(scan::State::focus_id());
-            }
-            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
-            K::F10 if on_scan && admin => {}
-            _ => return Task::none(),
-        }
-        let Some(scan) = self.take_scan() else {
-            return Task::none();
-        };
-        let user = scan.user.clone();
-        match key {
-            K::F3 => {
-                let state = undeliverable::State::new(user);
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Undeliverable(state),
-                };
-                Task::none()
-            }
-            K::F4 => {
-                let state = needs_attention::State::new(user);
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::NeedsAttention(state),
-                };
-                Task::none()
-            }
-            K::F5 => {
-                let state = review::State::new(user);
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Review(state),
-                };
-                operation::focus(review::State::focus_id())
-            }
-            K::F6 => {
-                let (state, action) = batches::State::new(user);
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Batches(state),
-                };
-                Task::batch([
-                    self.batches_action(action),
-                    operation::focus(batches::State::focus_id()),
-                ])
-            }
-            K::F7 => {
-                let (state, action) = audit::State::new();
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Audit(state),
-                };
-                Task::batch([
-                    self.audit_action(action),
-                    operation::focus(audit::State::focus_id()),
-                ])
-            }
-            K::F8 => {
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Dashboard(dashboard::State::default()),
-                };
-                self.load_dashboard()
-            }
-            K::F9 => {
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Import(import::State::default()),
-                };
-                operation::focus(import::State::focus_id())
-            }
-            K::F10 => {
-                let (state, action) =
-                    settings::State::new(user, &self.config.ui, &self.config.scanners);
-                self.screen = Screen::Over {
-                    scan,
-                    over: Over::Settings(state),
-                };
-                Task::batch([
-                    self.settings_action(action),
-                    operation::focus(settings::State::focus_id()),
-                ])
-            }
-            _ => {
-                self.screen = Screen::Scan(scan);
-                Task::none()
-            }
-        }
-    }
-
     /// Handles a message.
     pub fn update(&mut self, message: Message) -> Task<Message> {
         if !matches!(
@@ -607,202 +493,12 @@ impl App {
                 Task::none()
             }
             Message::Shortcut(key) => self.shortcut(key),
-            Message::CloseBatch(m) => {
-                let Screen::Over {
-                    scan,
-                    over: Over::CloseBatch(state),
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                match state.update(m) {
-                    close_batch::Action::None => Task::none(),
-                    close_batch::Action::Cancel => self.shortcut(keyboard::key::Named::Escape),
-                    close_batch::Action::Close {
-                        declared,
-                        verifier,
-                        pin,
-                    } => {
-                        let (closer, batch) = (scan.user.clone(), scan.batch.batch_id);
-                        Task::perform(
-                            ask(&self.worker, move |l| {
-                                let second = l
-                                    .sign_in(&verifier, &pin, Utc::now())
-                                    .map_err(|e| e.to_string())?;
-                                l.close_batch(batch, &closer, &second, declared)
-                                    .map_err(|e| e.to_string())
-                            }),
-                            |r| Message::BatchClosed(r.unwrap_or_else(|| Err(GONE.into()))),
-                        )
-                    }
-                }
-            }
-            Message::BatchClosed(result) => {
-                let Screen::Over {
-                    scan,
-                    over: Over::CloseBatch(state),
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                match result {
-                    Err(e) => {
-                        state.failed(e);
-                        Task::none()
-                    }
-                    Ok(closed) => {
-                        let b = &closed.batch;
-                        let notice = if closed.discrepancy {
-                            format!(
-                                "Batch {} closed with a DISCREPANCY: {} counted, {} accepted. It goes to a supervisor.",
-                                b.batch_id,
-                                b.declared_count.unwrap_or_default(),
-                                b.accepted_count
-                            )
-                        } else {
-                            format!(
-                                "Batch {} closed: {} envelopes.",
-                                b.batch_id, b.accepted_count
-                            )
-                        };
-                        self.screen = Screen::OpenBatch {
-                            user: scan.user.clone(),
-                            state: open_batch::State::with_notice(notice),
-                        };
-                        operation::focus(open_batch::State::focus_id())
-                    }
-                }
-            }
+            Message::CloseBatch(m) => self.close_batch_message(m),
+            Message::BatchClosed(result) => self.batch_closed(result),
 
-            Message::Key(key, at) => {
-                let mut task = Task::none();
-                for event in self.wedge.key(key, at) {
-                    if let (
-                        Screen::Over {
-                            over: Over::Review(state),
-                            ..
-                        },
-                        WedgeEvent::Scan(code),
-                    ) = (&mut self.screen, &event)
-                    {
-                        // Scanning an envelope looks it up.
-                        let action = state.scanned(code.clone());
-                        task = Task::batch([task, self.review_action(action)]);
-                        continue;
-                    }
-                    if let (
-                        Screen::Over {
-                            over: Over::NeedsAttention(state),
-                            ..
-                        },
-                        WedgeEvent::Scan(code),
-                    ) = (&mut self.screen, &event)
-                    {
-                        state.take_wedge_keys(code);
-                        let code = code.clone().into_bytes();
-                        task =
-                            Task::batch([task, self.flag_attention(code, "wedge:keyboard".into())]);
-                        continue;
-                    }
-                    if let (
-                        Screen::Over {
-                            over: Over::Settings(state),
-                            ..
-                        },
-                        WedgeEvent::Scan(code),
-                    ) = (&mut self.screen, &event)
-                    {
-                        state.take_wedge_keys(code);
-                        state.scanned(settings::TestScan {
-                            source: "wedge:keyboard".into(),
-                            raw: code.clone().into_bytes(),
-                            symbology: None,
-                        });
-                        continue;
-                    }
-                    if let (
-                        Screen::Over {
-                            over: Over::Settings(state),
-                            ..
-                        },
-                        WedgeEvent::Typed(t),
-                    ) = (&mut self.screen, &event)
-                    {
-                        // A person's Enter adds the scanner typed in the field.
-                        if t.ends_with('\n') {
-                            state.update(settings::Message::AddSpec);
-                        }
-                        continue;
-                    }
-                    if let (
-                        Screen::Over {
-                            over: Over::Undeliverable(_),
-                            ..
-                        },
-                        WedgeEvent::Scan(code),
-                    ) = (&self.screen, &event)
-                    {
-                        task = Task::batch([
-                            task,
-                            self.flag(code.clone().into_bytes(), "wedge:keyboard".into(), None),
-                        ]);
-                        continue;
-                    }
-                    let Screen::Scan(state) = &mut self.screen else {
-                        // Nowhere to record a scan here (no open batch, or a screen
-                        // that does not take them): its keys went into the focused
-                        // field like typing, and the strip says it was not recorded.
-                        if let WedgeEvent::Scan(code) = &event {
-                            self.refuse_scan(&format!("barcode {code}"));
-                        }
-                        continue;
-                    };
-                    match event {
-                        WedgeEvent::Scan(code) => {
-                            state.take_wedge_keys(&code);
-                            state.sent();
-                            task =
-                                Task::batch([task, self.record_keyboard(code, "wedge:keyboard")]);
-                        }
-                        // A person's Enter: what they typed into the manual field.
-                        WedgeEvent::Typed(t) if t.ends_with('\n') => {
-                            if let scan::Action::Keyed(code) =
-                                state.update(scan::Message::ManualSubmit)
-                            {
-                                task = Task::batch([task, self.record_keyboard(code, "keyed")]);
-                            }
-                        }
-                        WedgeEvent::Typed(_) => {}
-                    }
-                }
-                task
-            }
-            Message::Tab { back } => {
-                let _ = self.wedge.key(Key::Other, Instant::now());
-                if back {
-                    operation::focus_previous()
-                } else {
-                    operation::focus_next()
-                }
-            }
-            Message::SignIn(m) => {
-                let Screen::SignIn(state) = &mut self.screen else {
-                    return Task::none();
-                };
-                match state.update(m) {
-                    sign_in::Action::None => Task::none(),
-                    sign_in::Action::SignIn { user, pin } => Task::perform(
-                        ask(&self.worker, move |l| {
-                            let u = l
-                                .sign_in(&user, &pin, Utc::now())
-                                .map_err(|e| e.to_string())?;
-                            let batch = l.current_batch(&u).map_err(|e| e.to_string())?;
-                            Ok((u, batch))
-                        }),
-                        |r| Message::SignedIn(r.unwrap_or_else(|| Err(GONE.into()))),
-                    ),
-                }
-            }
+            Message::Key(key, at) => self.key(key, at),
+            Message::Tab { back } => self.tab(back),
+            Message::SignIn(m) => self.sign_in_message(m),
             Message::SignedIn(result) => match (result, &mut self.screen) {
                 (Ok((user, Some(batch))), _) => {
                     self.screen = Screen::Scan(Box::new(scan::State::new(user, batch)));
@@ -821,68 +517,9 @@ impl App {
                 }
                 (Err(_), _) => Task::none(),
             },
-            Message::OpenBatch(m) => {
-                let Screen::OpenBatch { user, state } = &mut self.screen else {
-                    return Task::none();
-                };
-                match state.update(m) {
-                    open_batch::Action::None => Task::none(),
-                    open_batch::Action::SignOut => self.sign_out(),
-                    open_batch::Action::Open { container, seals } => {
-                        let user = user.clone();
-                        Task::perform(
-                            ask(&self.worker, move |l| {
-                                l.open_batch(
-                                    &user,
-                                    &NewBatch {
-                                        container,
-                                        seals,
-                                        received_at: None,
-                                    },
-                                )
-                                .map_err(|e| e.to_string())
-                            }),
-                            |r| Message::BatchOpened(r.unwrap_or_else(|| Err(GONE.into()))),
-                        )
-                    }
-                }
-            }
-            Message::BatchOpened(result) => {
-                let Screen::OpenBatch { user, state } = &mut self.screen else {
-                    return Task::none();
-                };
-                match result {
-                    Ok(batch) => {
-                        self.screen = Screen::Scan(Box::new(scan::State::new(user.clone(), batch)));
-                        operation::focus(scan::State::focus_id())
-                    }
-                    Err(e) => {
-                        state.failed(e);
-                        Task::none()
-                    }
-                }
-            }
-            Message::Scan(m) => {
-                let Screen::Scan(state) = &mut self.screen else {
-                    return Task::none();
-                };
-                match state.update(m) {
-                    scan::Action::None => Task::none(),
-                    scan::Action::SignOut => self.sign_out(),
-                    scan::Action::Keyed(code) => self.record_keyboard(code, "keyed"),
-                    scan::Action::CloseBatch => {
-                        let Some(scan) = self.take_scan() else {
-                            return Task::none();
-                        };
-                        let state = close_batch::State::new(scan.batch.batch_id, scan.accepted);
-                        self.screen = Screen::Over {
-                            scan,
-                            over: Over::CloseBatch(state),
-                        };
-                        operation::focus(close_batch::State::focus_id())
-                    }
-                }
-            }
+            Message::OpenBatch(m) => self.open_batch_message(m),
+            Message::BatchOpened(result) => self.batch_opened(result),
+            Message::Scan(m) => self.scan_message(m),
         }
     }
 
@@ -956,66 +593,5 @@ impl App {
                 .into_iter()
                 .chain(devices),
         )
-    }
-
-    fn keys() -> Subscription<Message> {
-        iced::event::listen_with(|event, _status, _window| match event {
-            Event::Keyboard(keyboard::Event::KeyPressed {
-                key,
-                text,
-                modifiers,
-                ..
-            }) => {
-                let at = Instant::now();
-                match key {
-                    keyboard::Key::Named(keyboard::key::Named::Enter) => {
-                        Some(Message::Key(Key::Enter, at))
-                    }
-                    keyboard::Key::Named(keyboard::key::Named::Tab) => Some(Message::Tab {
-                        back: modifiers.shift(),
-                    }),
-                    keyboard::Key::Named(
-                        named @ (keyboard::key::Named::F2
-                        | keyboard::key::Named::F3
-                        | keyboard::key::Named::F4
-                        | keyboard::key::Named::F5
-                        | keyboard::key::Named::F6
-                        | keyboard::key::Named::F7
-                        | keyboard::key::Named::F8
-                        | keyboard::key::Named::F9
-                        | keyboard::key::Named::F10
-                        | keyboard::key::Named::Escape),
-                    ) => Some(Message::Shortcut(named)),
-                    keyboard::Key::Named(keyboard::key::Named::ArrowDown)
-                        if modifiers.control() =>
-                    {
-                        Some(Message::Undeliverable(undeliverable::Message::Cycle(true)))
-                    }
-                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) if modifiers.control() => {
-                        Some(Message::Undeliverable(undeliverable::Message::Cycle(false)))
-                    }
-                    keyboard::Key::Character(c)
-                        if modifiers.control() && matches!(c.as_str(), "s" | "o") =>
-                    {
-                        c.chars().next().map(Message::Ctrl)
-                    }
-                    keyboard::Key::Character(c) if modifiers.control() => c
-                        .chars()
-                        .next()
-                        .and_then(|c| c.to_digit(10))
-                        .and_then(|d| usize::try_from(d).ok())
-                        .map(Message::CtrlDigit),
-                    _ => match text.as_deref().and_then(|t| {
-                        let mut chars = t.chars();
-                        let c = chars.next()?;
-                        chars.next().is_none().then_some(c)
-                    }) {
-                        Some(c) if !c.is_control() => Some(Message::Key(Key::Char(c), at)),
-                        _ => Some(Message::Key(Key::Other, at)),
-                    },
-                }
-            }
-            _ => None,
-        })
     }
 }

@@ -1,0 +1,304 @@
+//! The keyboard: every key the window sees goes through the keyboard-wedge decoder
+//! (a scanner types into whatever has focus), and the function keys move between
+//! screens.
+
+use iced::widget::operation;
+use iced::{Event, Subscription, Task, keyboard};
+use std::time::Instant;
+
+use super::{App, Message, Over, Screen};
+use crate::scanner::wedge::{Key, WedgeEvent};
+use crate::screen::{
+    audit, batches, dashboard, import, needs_attention, review, scan, settings, undeliverable,
+};
+
+impl App {
+    /// Tab and Shift-Tab move between fields; to the wedge decoder Tab is a key that
+    /// is not part of a barcode.
+    pub(super) fn tab(&mut self, back: bool) -> Task<Message> {
+        let _ = self.wedge.key(Key::Other, Instant::now());
+        if back {
+            operation::focus_previous()
+        } else {
+            operation::focus_next()
+        }
+    }
+
+    /// The function keys: F2 closes the batch; a supervisor's F3..F8 open the
+    /// supervisor screens; Esc goes back to scanning.
+    pub(super) fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
+        use keyboard::key::Named as K;
+        self.notice = None;
+        let (on_scan, supervisor, admin) = match &self.screen {
+            Screen::Scan(s) => (
+                true,
+                s.user.role.can_supervise(),
+                s.user.role == crate::auth::Role::Admin,
+            ),
+            _ => (false, false, false),
+        };
+        match key {
+            K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
+            // An import in progress finishes before the screen can be left.
+            K::Escape if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy()) =>
+            {
+                return Task::none();
+            }
+            K::Escape if !on_scan => {
+                let Some(scan) = self.take_scan() else {
+                    return Task::none();
+                };
+                self.screen = Screen::Scan(scan);
+                return operation::focus(scan::State::focus_id());
+            }
+            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
+            K::F10 if on_scan && admin => {}
+            _ => return Task::none(),
+        }
+        let Some(scan) = self.take_scan() else {
+            return Task::none();
+        };
+        let user = scan.user.clone();
+        match key {
+            K::F3 => {
+                let state = undeliverable::State::new(user);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Undeliverable(state),
+                };
+                Task::none()
+            }
+            K::F4 => {
+                let state = needs_attention::State::new(user);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::NeedsAttention(state),
+                };
+                Task::none()
+            }
+            K::F5 => {
+                let state = review::State::new(user);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Review(state),
+                };
+                operation::focus(review::State::focus_id())
+            }
+            K::F6 => {
+                let (state, action) = batches::State::new(user);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Batches(state),
+                };
+                Task::batch([
+                    self.batches_action(action),
+                    operation::focus(batches::State::focus_id()),
+                ])
+            }
+            K::F7 => {
+                let (state, action) = audit::State::new();
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Audit(state),
+                };
+                Task::batch([
+                    self.audit_action(action),
+                    operation::focus(audit::State::focus_id()),
+                ])
+            }
+            K::F8 => {
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Dashboard(dashboard::State::default()),
+                };
+                self.load_dashboard()
+            }
+            K::F9 => {
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Import(import::State::default()),
+                };
+                operation::focus(import::State::focus_id())
+            }
+            K::F10 => {
+                let (state, action) =
+                    settings::State::new(user, &self.config.ui, &self.config.scanners);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Settings(state),
+                };
+                Task::batch([
+                    self.settings_action(action),
+                    operation::focus(settings::State::focus_id()),
+                ])
+            }
+            _ => {
+                self.screen = Screen::Scan(scan);
+                Task::none()
+            }
+        }
+    }
+
+    /// A key from the window: fed to the wedge decoder; a scan goes where this screen
+    /// sends scans, a person's Enter submits what they typed.
+    pub(super) fn key(&mut self, key: Key, at: Instant) -> Task<Message> {
+        let mut task = Task::none();
+        for event in self.wedge.key(key, at) {
+            if let (
+                Screen::Over {
+                    over: Over::Review(state),
+                    ..
+                },
+                WedgeEvent::Scan(code),
+            ) = (&mut self.screen, &event)
+            {
+                // Scanning an envelope looks it up.
+                let action = state.scanned(code.clone());
+                task = Task::batch([task, self.review_action(action)]);
+                continue;
+            }
+            if let (
+                Screen::Over {
+                    over: Over::NeedsAttention(state),
+                    ..
+                },
+                WedgeEvent::Scan(code),
+            ) = (&mut self.screen, &event)
+            {
+                state.take_wedge_keys(code);
+                let code = code.clone().into_bytes();
+                task = Task::batch([task, self.flag_attention(code, "wedge:keyboard".into())]);
+                continue;
+            }
+            if let (
+                Screen::Over {
+                    over: Over::Settings(state),
+                    ..
+                },
+                WedgeEvent::Scan(code),
+            ) = (&mut self.screen, &event)
+            {
+                state.take_wedge_keys(code);
+                state.scanned(settings::TestScan {
+                    source: "wedge:keyboard".into(),
+                    raw: code.clone().into_bytes(),
+                    symbology: None,
+                });
+                continue;
+            }
+            if let (
+                Screen::Over {
+                    over: Over::Settings(state),
+                    ..
+                },
+                WedgeEvent::Typed(t),
+            ) = (&mut self.screen, &event)
+            {
+                // A person's Enter adds the scanner typed in the field.
+                if t.ends_with('\n') {
+                    state.update(settings::Message::AddSpec);
+                }
+                continue;
+            }
+            if let (
+                Screen::Over {
+                    over: Over::Undeliverable(_),
+                    ..
+                },
+                WedgeEvent::Scan(code),
+            ) = (&self.screen, &event)
+            {
+                task = Task::batch([
+                    task,
+                    self.flag(code.clone().into_bytes(), "wedge:keyboard".into(), None),
+                ]);
+                continue;
+            }
+            let Screen::Scan(state) = &mut self.screen else {
+                // Nowhere to record a scan here (no open batch, or a screen
+                // that does not take them): its keys went into the focused
+                // field like typing, and the strip says it was not recorded.
+                if let WedgeEvent::Scan(code) = &event {
+                    self.refuse_scan(&format!("barcode {code}"));
+                }
+                continue;
+            };
+            match event {
+                WedgeEvent::Scan(code) => {
+                    state.take_wedge_keys(&code);
+                    state.sent();
+                    task = Task::batch([task, self.record_keyboard(code, "wedge:keyboard")]);
+                }
+                // A person's Enter: what they typed into the manual field.
+                WedgeEvent::Typed(t) if t.ends_with('\n') => {
+                    if let scan::Action::Keyed(code) = state.update(scan::Message::ManualSubmit) {
+                        task = Task::batch([task, self.record_keyboard(code, "keyed")]);
+                    }
+                }
+                WedgeEvent::Typed(_) => {}
+            }
+        }
+        task
+    }
+
+    pub(super) fn keys() -> Subscription<Message> {
+        iced::event::listen_with(|event, _status, _window| match event {
+            Event::Keyboard(keyboard::Event::KeyPressed {
+                key,
+                text,
+                modifiers,
+                ..
+            }) => {
+                let at = Instant::now();
+                match key {
+                    keyboard::Key::Named(keyboard::key::Named::Enter) => {
+                        Some(Message::Key(Key::Enter, at))
+                    }
+                    keyboard::Key::Named(keyboard::key::Named::Tab) => Some(Message::Tab {
+                        back: modifiers.shift(),
+                    }),
+                    keyboard::Key::Named(
+                        named @ (keyboard::key::Named::F2
+                        | keyboard::key::Named::F3
+                        | keyboard::key::Named::F4
+                        | keyboard::key::Named::F5
+                        | keyboard::key::Named::F6
+                        | keyboard::key::Named::F7
+                        | keyboard::key::Named::F8
+                        | keyboard::key::Named::F9
+                        | keyboard::key::Named::F10
+                        | keyboard::key::Named::Escape),
+                    ) => Some(Message::Shortcut(named)),
+                    keyboard::Key::Named(keyboard::key::Named::ArrowDown)
+                        if modifiers.control() =>
+                    {
+                        Some(Message::Undeliverable(undeliverable::Message::Cycle(true)))
+                    }
+                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) if modifiers.control() => {
+                        Some(Message::Undeliverable(undeliverable::Message::Cycle(false)))
+                    }
+                    keyboard::Key::Character(c)
+                        if modifiers.control() && matches!(c.as_str(), "s" | "o") =>
+                    {
+                        c.chars().next().map(Message::Ctrl)
+                    }
+                    keyboard::Key::Character(c) if modifiers.control() => c
+                        .chars()
+                        .next()
+                        .and_then(|c| c.to_digit(10))
+                        .and_then(|d| usize::try_from(d).ok())
+                        .map(Message::CtrlDigit),
+                    _ => match text.as_deref().and_then(|t| {
+                        let mut chars = t.chars();
+                        let c = chars.next()?;
+                        chars.next().is_none().then_some(c)
+                    }) {
+                        Some(c) if !c.is_control() => Some(Message::Key(Key::Char(c), at)),
+                        _ => Some(Message::Key(Key::Other, at)),
+                    },
+                }
+            }
+            _ => None,
+        })
+    }
+}
