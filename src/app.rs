@@ -270,6 +270,13 @@ impl App {
         &self.screen
     }
 
+    /// Always the light theme, whatever the desktop prefers: every colour's contrast
+    /// is checked against its white page (`theme.rs`), and every station in an
+    /// office should look the same to the clerks moving between them.
+    pub fn theme(&self) -> iced::Theme {
+        theme::THEME
+    }
+
     /// The window title.
     pub fn title(&self) -> String {
         format!(

@@ -63,7 +63,9 @@ pub fn panel(color: Color) -> impl Fn(&Theme) -> container::Style {
 
 /// The demo banner's colour (a demo station must be impossible to mistake).
 pub const DEMO: Color = rgb(0x6a, 0x1b, 0x9a);
-/// The header bar.
+/// The theme the window uses; the contrast tests below assume its white page.
+pub const THEME: Theme = Theme::Light;
+/// Dark slate: title bars, and headings on the white page.
 pub const HEADER: Color = rgb(0x26, 0x32, 0x38);
 /// Error text.
 pub const ERROR: Color = rgb(0xb7, 0x1c, 0x1c);
@@ -127,7 +129,12 @@ mod tests {
 
     #[test]
     fn coloured_text_on_the_white_page_meets_aa() {
-        for (name, color) in [("error", ERROR), ("ok", OK)] {
+        assert_eq!(
+            THEME.palette().background,
+            Color::WHITE,
+            "the page is white"
+        );
+        for (name, color) in [("error", ERROR), ("ok", OK), ("header", HEADER)] {
             let ratio = contrast(color, Color::WHITE);
             assert!(ratio >= 4.5, "{name}: {ratio:.2}:1");
         }

@@ -148,6 +148,7 @@ pub fn run(env: &Environment) -> anyhow::Result<()> {
         App::view,
     )
     .title(App::title)
+    .theme(App::theme)
     .subscription(App::subscription)
     .window_size((1280.0, 800.0))
     .run()
