@@ -94,7 +94,8 @@ impl Desktop {
                 .unwrap(),
         );
         // Wait for the window (the first start also creates the demo station).
-        let window = wait_for_window(&display, &["--name", "ballot-intake"]);
+        // By its X11 class, the one packaging/ballot-intake.desktop names.
+        let window = wait_for_window(&display, &["--class", "^ballot-intake$"]);
         std::thread::sleep(Duration::from_millis(800));
         xdotool(&display, &["windowfocus", "--sync", &window]);
         Desktop {

@@ -129,6 +129,23 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
     })
 }
 
+/// The station's window: 1280x800 (the smallest screen it is laid out for), and the
+/// application id that is also its X11 class, so that the desktop matches the window
+/// to `packaging/ballot-intake.desktop` (`StartupWMClass`).
+fn window_settings() -> iced::window::Settings {
+    iced::window::Settings {
+        size: iced::Size::new(1280.0, 800.0),
+        platform_specific: iced::window::settings::PlatformSpecific {
+            application_id: APP_ID.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The window's application id and X11 class.
+pub const APP_ID: &str = "ballot-intake";
+
 /// Opens the window.
 pub fn run(env: &Environment) -> anyhow::Result<()> {
     let b = boot(env)?;
@@ -150,7 +167,21 @@ pub fn run(env: &Environment) -> anyhow::Result<()> {
     .title(App::title)
     .theme(App::theme)
     .subscription(App::subscription)
-    .window_size((1280.0, 800.0))
+    .window(window_settings())
     .run()
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_desktop_file_names_the_windows_class() {
+        let desktop = include_str!("../../packaging/ballot-intake.desktop");
+        assert!(
+            desktop
+                .lines()
+                .any(|l| l == format!("StartupWMClass={}", super::APP_ID)),
+            "packaging/ballot-intake.desktop must name the window's class"
+        );
+    }
 }
