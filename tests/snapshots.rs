@@ -5,7 +5,8 @@
 //!
 //! On a mismatch the new drawing is written to `target/snapshots/NAME.png`; if the
 //! change is intended, run with `UPDATE_SNAPSHOTS=1` to record it, and commit the new
-//! `.sha256` files with the change that caused them.
+//! `.sha256` files with the change that caused them. `SAVE_SNAPSHOTS=1` writes every
+//! drawing to `target/snapshots/` to look at.
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
@@ -37,10 +38,16 @@ fn snapshot<M: Clone>(name: &str, element: Element<'_, M>) {
         "{} is missing: run with UPDATE_SNAPSHOTS=1 (and ICED_TEST_BACKEND=tiny-skia) to record it",
         recorded.display()
     );
-    if !snap.matches_hash(&expected).unwrap() {
-        let out: PathBuf = dir.join("target/snapshots").join(name);
+    let out: PathBuf = dir.join("target/snapshots").join(name);
+    let save = || {
         let _ = std::fs::remove_file(out.with_file_name(format!("{name}-tiny-skia.png")));
         snap.matches_image(&out).unwrap();
+    };
+    if std::env::var_os("SAVE_SNAPSHOTS").is_some() {
+        save();
+    }
+    if !snap.matches_hash(&expected).unwrap() {
+        save();
         panic!(
             "the {name} screen looks different: see target/snapshots/{name}-tiny-skia.png; \
              if that is intended, rerun with UPDATE_SNAPSHOTS=1"

@@ -110,7 +110,8 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
     drop(ledger);
     let hint = header.demo.then(|| {
         format!(
-            "Demo users: {} (PIN {}), {} (PIN {}), {} (PIN {})",
+            // One a line: a wrapped line split "demo-supervisor" in two.
+            "Demo users:\n{}  PIN {}\n{}  PIN {}\n{}  PIN {}",
             crate::demo::DEMO_CLERK.0,
             crate::demo::DEMO_CLERK.1,
             crate::demo::DEMO_SUPERVISOR.0,

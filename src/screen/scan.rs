@@ -228,9 +228,12 @@ impl State {
         }
         if self.user.role.can_supervise() {
             top = top.push(
-                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7  Dashboard: F8")
+                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7  Dashboard: F8  Import: F9")
                     .size(18),
             );
+        }
+        if self.user.role == crate::auth::Role::Admin {
+            top = top.push(text("Settings: F10").size(18));
         }
         // Wraps onto a second line rather than clipping on a narrow window.
         let bar = container(
@@ -263,6 +266,8 @@ impl State {
                     r.outcome.as_str(),
                     r.barcode
                 ))
+                // Monospaced, so that the columns line up.
+                .font(iced::Font::MONOSPACE)
                 .size(18),
             )
         });
