@@ -22,8 +22,8 @@ use crate::ledger::{Batch, BatchClose, Ledger, SyncCounts, User};
 use crate::scanner::DeviceMessage;
 use crate::scanner::wedge::{Key, WedgeConfig, WedgeDecoder};
 use crate::screen::{
-    audit, batches, close_batch, dashboard, import, needs_attention, open_batch, review, scan,
-    settings, sign_in, undeliverable,
+    audit, batches, close_batch, dashboard, export, import, needs_attention, open_batch, review,
+    scan, settings, sign_in, undeliverable,
 };
 use crate::sound::{Cue, Sounds};
 use crate::theme;
@@ -71,6 +71,8 @@ pub enum Over {
     Audit(audit::State),
     /// The station's settings (administrators).
     Settings(settings::State),
+    /// The nightly batch file.
+    Export(export::State),
 }
 
 /// Everything the application reacts to.
@@ -115,6 +117,8 @@ pub enum Message {
     Import(import::Message),
     /// The settings screen.
     Settings(settings::Message),
+    /// The nightly batch file screen.
+    Export(export::Message),
     /// Ctrl and a letter: S saves the settings, O opens the import's file dialog.
     Ctrl(char),
     /// The settings were written and audited; they take effect.
@@ -428,7 +432,21 @@ impl App {
                 self.settings_action(action)
             }
             Message::Ctrl('s') => self.update(Message::Settings(settings::Message::Save)),
-            Message::Ctrl('o') => self.update(Message::Import(import::Message::Browse)),
+            Message::Ctrl('o') => {
+                let task = self.update(Message::Import(import::Message::Browse));
+                Task::batch([task, self.update(Message::Export(export::Message::Browse))])
+            }
+            Message::Export(m) => {
+                let Screen::Over {
+                    over: Over::Export(state),
+                    ..
+                } = &mut self.screen
+                else {
+                    return Task::none();
+                };
+                let action = state.update(m);
+                self.export_action(action)
+            }
             Message::Ctrl(_) => Task::none(),
             Message::SettingsSaved(config) => self.settings_saved(*config),
             Message::Dashboard(m) => {
@@ -572,6 +590,10 @@ impl App {
                 over: Over::Settings(state),
                 ..
             } => state.view(&self.sound_status()).map(Message::Settings),
+            Screen::Over {
+                over: Over::Export(state),
+                ..
+            } => state.view().map(Message::Export),
         };
         let demo = self.header.demo.then(|| {
             container(text("DEMO STATION: not a real election; nothing here is ever sent").size(24))

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod batches;
 pub mod close_batch;
 pub mod dashboard;
+pub mod export;
 pub mod import;
 pub mod needs_attention;
 pub mod open_batch;

@@ -23,6 +23,26 @@ pub fn field<'a, M: Clone + 'a>(
         .padding(12)
 }
 
+/// A labelled path field and its "Choose... (Ctrl+O)" button, which opens the
+/// desktop's own dialog; the button is disabled while `browse` is `None`.
+pub fn path_field<'a, M: Clone + 'a>(
+    label: &'a str,
+    (placeholder, value): (&str, &str),
+    id: &'static str,
+    on_input: impl Fn(String) -> M + 'a,
+    on_submit: M,
+    browse: Option<M>,
+) -> Element<'a, M> {
+    iced::widget::row![
+        text(label).size(22).width(140),
+        field(placeholder, value, id, on_input, on_submit).width(640),
+        action("Choose... (Ctrl+O)", browse),
+    ]
+    .spacing(12)
+    .align_y(iced::Center)
+    .into()
+}
+
 /// A large button; disabled when `message` is `None`.
 pub fn action<'a, M: Clone + 'a>(label: &'a str, message: Option<M>) -> Button<'a, M> {
     button(text(label).size(24))

@@ -9,7 +9,8 @@ use super::{App, GONE, Message, Over, Screen, ask};
 use crate::ledger::ScanInput;
 use crate::scanner::DeviceMessage;
 use crate::screen::{
-    audit, batches, dashboard, import, needs_attention, review, scan, settings, undeliverable,
+    audit, batches, dashboard, export, import, needs_attention, review, scan, settings,
+    undeliverable,
 };
 
 impl App {
@@ -352,5 +353,36 @@ impl App {
             )));
         }
         Task::run(rx, |p| Message::Import(import::Message::Progress(p)))
+    }
+}
+
+impl App {
+    /// Carries out what the nightly-file screen asked for: the export on the ledger
+    /// thread, or the desktop's folder dialog.
+    pub(super) fn export_action(&mut self, action: export::Action) -> Task<Message> {
+        match action {
+            export::Action::None => Task::none(),
+            export::Action::Browse => Task::perform(
+                rfd::AsyncFileDialog::new()
+                    .set_title("Choose the folder for the nightly file")
+                    .pick_folder(),
+                |folder| {
+                    Message::Export(export::Message::Chosen(
+                        folder.map(|f| f.path().display().to_string()),
+                    ))
+                },
+            ),
+            export::Action::Export { date, folder } => Task::perform(
+                ask(&self.worker, move |l| {
+                    crate::export::export_day(l, date, std::path::Path::new(&folder))
+                        .map_err(|e| e.to_string())
+                }),
+                |r| {
+                    Message::Export(export::Message::Done(Box::new(
+                        r.unwrap_or_else(|| Err(GONE.into())),
+                    )))
+                },
+            ),
+        }
     }
 }

@@ -9,7 +9,8 @@ use std::time::Instant;
 use super::{App, Message, Over, Screen};
 use crate::scanner::wedge::{Key, WedgeEvent};
 use crate::screen::{
-    audit, batches, dashboard, import, needs_attention, review, scan, settings, undeliverable,
+    audit, batches, dashboard, export, import, needs_attention, review, scan, settings,
+    undeliverable,
 };
 
 impl App {
@@ -40,7 +41,9 @@ impl App {
         match key {
             K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
             // An import in progress finishes before the screen can be left.
-            K::Escape if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy()) =>
+            K::Escape
+                if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy())
+                    || matches!(&self.screen, Screen::Over { over: Over::Export(state), .. } if state.busy()) =>
             {
                 return Task::none();
             }
@@ -53,6 +56,7 @@ impl App {
             }
             K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
             K::F10 if on_scan && admin => {}
+            K::F11 if on_scan => {}
             _ => return Task::none(),
         }
         let Some(scan) = self.take_scan() else {
@@ -119,6 +123,21 @@ impl App {
                     over: Over::Import(import::State::default()),
                 };
                 operation::focus(import::State::focus_id())
+            }
+            K::F11 => {
+                let tz = self.header.timezone;
+                let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+                let folder = self
+                    .env
+                    .as_ref()
+                    .map(|e| e.data_dir.join("exports").display().to_string())
+                    .unwrap_or_default();
+                let state = export::State::new(today.pred_opt().unwrap_or(today), folder);
+                self.screen = Screen::Over {
+                    scan,
+                    over: Over::Export(state),
+                };
+                operation::focus(export::State::focus_id())
             }
             K::F10 => {
                 let (state, action) =
@@ -267,6 +286,7 @@ impl App {
                         | keyboard::key::Named::F8
                         | keyboard::key::Named::F9
                         | keyboard::key::Named::F10
+                        | keyboard::key::Named::F11
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

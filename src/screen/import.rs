@@ -3,7 +3,7 @@
 //! the ledger thread reads it, then the summary or every error with its line and
 //! column. The window stays responsive: the import runs on the ledger thread.
 
-use iced::widget::{Id, column, progress_bar, row, scrollable, text};
+use iced::widget::{Id, column, progress_bar, scrollable, text};
 use iced::{Element, Fill};
 
 use crate::ledger::ImportSummary;
@@ -109,23 +109,14 @@ impl State {
                 "IMPORT A MAIL BALLOT FILE (Esc: back to receiving)",
                 theme::HEADER
             ),
-            row![
-                text("File:").size(22),
-                widget::field(
-                    "/path/to/mail-ballots.csv",
-                    &self.path,
-                    PATH_FIELD,
-                    Message::Path,
-                    Message::Import
-                )
-                .width(700),
-                widget::action(
-                    "Choose... (Ctrl+O)",
-                    (!self.busy).then_some(Message::Browse)
-                ),
-            ]
-            .spacing(12)
-            .align_y(iced::Center),
+            widget::path_field(
+                "File:",
+                ("/path/to/mail-ballots.csv", &self.path),
+                PATH_FIELD,
+                Message::Path,
+                Message::Import,
+                (!self.busy).then_some(Message::Browse),
+            ),
             text(
                 self.note
                     .as_deref()

@@ -232,6 +232,7 @@ impl State {
                     .size(18),
             );
         }
+        top = top.push(text("Nightly file: F11").size(18));
         if self.user.role == crate::auth::Role::Admin {
             top = top.push(text("Settings: F10").size(18));
         }
