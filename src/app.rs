@@ -250,6 +250,11 @@ impl App {
         self.config = config;
     }
 
+    /// What the NOT RECORDED strip says, if it is up.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
     /// The last sound the application asked for.
     pub fn last_cue(&self) -> Option<Cue> {
         self.last_cue
@@ -327,8 +332,27 @@ impl App {
         }
     }
 
-    /// Handles a message.
+    /// Handles a message. The NOT RECORDED strip belongs to the screen it was shown
+    /// on: it goes when the screen changes.
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        let before = std::mem::discriminant(&self.screen);
+        let over_before = self.over_kind();
+        let task = self.route(message);
+        if std::mem::discriminant(&self.screen) != before || self.over_kind() != over_before {
+            self.notice = None;
+        }
+        task
+    }
+
+    /// Which screen is open over scanning, if any.
+    fn over_kind(&self) -> Option<std::mem::Discriminant<Over>> {
+        match &self.screen {
+            Screen::Over { over, .. } => Some(std::mem::discriminant(over)),
+            _ => None,
+        }
+    }
+
+    fn route(&mut self, message: Message) -> Task<Message> {
         if !matches!(
             message,
             Message::Tick | Message::SyncStatus(_) | Message::Device(_)

@@ -727,3 +727,35 @@ fn import_screen_runs_the_import_on_the_ledger_thread_and_lists_errors() {
     let mut ui = simulator(state.view());
     ui.find("line 2, column election_id: ballot of election \"2026-GEN\", but the active election is \"DEMO\"; refusing the whole file").unwrap();
 }
+
+#[test]
+fn a_fast_pin_is_never_shown_and_the_strip_goes_with_its_screen() {
+    let (dir, mut ledger) = demo_ledger();
+    let clerk = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
+    // A PIN and Enter arriving as fast as a scanner (a busy window catches up on
+    // keys in a burst): typing, never a barcode on the strip.
+    keys(&mut app, "111111\n", Instant::now(), 2);
+    assert_eq!(app.notice(), None);
+    // Signed in with no batch: a scan now is named, and NOT recorded...
+    let _ = app.update(Message::SignedIn(Ok((clerk.clone(), None))));
+    keys(
+        &mut app,
+        "D000001\n",
+        Instant::now() + Duration::from_secs(1),
+        2,
+    );
+    assert_eq!(
+        app.notice(),
+        Some("NOT RECORDED: barcode D000001. Open the batch, then scan it again.")
+    );
+    assert_eq!(app.last_cue(), Some(ballot_intake::sound::Cue::SetAside));
+    // ...and the strip goes once the batch is open.
+    let batch = ledger.open_or_current_batch(&clerk).unwrap();
+    let _ = app.update(Message::BatchOpened(Ok(batch)));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+    assert_eq!(app.notice(), None);
+}

@@ -237,7 +237,11 @@ impl App {
                 // Nowhere to record a scan here (no open batch, or a screen
                 // that does not take them): its keys went into the focused
                 // field like typing, and the strip says it was not recorded.
-                if let WedgeEvent::Scan(code) = &event {
+                // Not on the sign-in screen: a PIN typed while the window was
+                // busy can arrive as fast as a scanner, and must never be shown.
+                if let WedgeEvent::Scan(code) = &event
+                    && !matches!(self.screen, Screen::SignIn(_))
+                {
                     self.refuse_scan(&format!("barcode {code}"));
                 }
                 continue;
