@@ -537,6 +537,12 @@ impl App {
                         let action = state.update(review::Message::Select(n));
                         return self.review_action(action);
                     }
+                    Screen::Over {
+                        over: Over::Settings(state),
+                        ..
+                    } if n > 0 => {
+                        state.update(settings::Message::AddDetected(n - 1));
+                    }
                     _ => {}
                 }
                 Task::none()

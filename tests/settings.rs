@@ -89,7 +89,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
             description: "0c2e:0b61  Honeywell".into(),
         }]),
     );
-    set(&mut app, settings::Message::AddDetected(0));
+    let _ = app.update(Message::CtrlDigit(1)); // its button says "Add (Ctrl+1)"
     set(&mut app, settings::Message::AddDetected(0));
     assert_eq!(
         settings(&app).error.as_deref(),

@@ -65,6 +65,22 @@ impl TestScan {
     }
 }
 
+/// "Add (Ctrl+N)" for the first nine scanners found, so that adding one needs no mouse.
+fn shortcut_label(i: usize) -> &'static str {
+    const LABELS: [&str; 9] = [
+        "Add (Ctrl+1)",
+        "Add (Ctrl+2)",
+        "Add (Ctrl+3)",
+        "Add (Ctrl+4)",
+        "Add (Ctrl+5)",
+        "Add (Ctrl+6)",
+        "Add (Ctrl+7)",
+        "Add (Ctrl+8)",
+        "Add (Ctrl+9)",
+    ];
+    LABELS.get(i).copied().unwrap_or("Add")
+}
+
 /// The screen's state.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -325,7 +341,7 @@ impl State {
                             text(format!("{}  {}", det.spec, det.description))
                                 .size(18)
                                 .width(520),
-                            widget::action("Add", Some(Message::AddDetected(i))),
+                            widget::action(shortcut_label(i), Some(Message::AddDetected(i))),
                         ]
                         .spacing(12)
                         .align_y(iced::Center),
