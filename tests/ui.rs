@@ -143,6 +143,12 @@ fn wedge_bursts_are_scans_and_typing_is_not() {
     let _ = app.update(Message::SignedIn(Ok((user, Some(batch)))));
     assert!(matches!(app.screen(), Screen::Scan(_)));
 
+    // A clerk's F5 opens nothing, and says why.
+    let _ = app.update(Message::Shortcut(Named::F5));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+    simulator(app.view())
+        .find("That key opens a screen for a supervisor: ask one to sign in at this station.")
+        .unwrap();
     let t = keys(&mut app, "D000001\n", Instant::now(), 2);
     // The same burst again at once is a double read, not a second envelope.
     let t = keys(&mut app, "D000001\n", t + Duration::from_millis(10), 2);

@@ -25,8 +25,9 @@ impl App {
         }
     }
 
-    /// The function keys: F2 closes the batch; a supervisor's F3..F8 open the
-    /// supervisor screens; Esc goes back to scanning.
+    /// The function keys: F2 closes the batch; a supervisor's F3..F9 open the
+    /// supervisor screens, an administrator's F10 the settings, anyone's F11 the
+    /// nightly file; Esc goes back to scanning.
     pub(super) fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
         use keyboard::key::Named as K;
         self.notice = None;
@@ -57,6 +58,21 @@ impl App {
             K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 if on_scan && supervisor => {}
             K::F10 if on_scan && admin => {}
             K::F11 if on_scan => {}
+            // Said, not silently ignored: a clerk pressing F5 should know why
+            // nothing opened.
+            K::F3 | K::F4 | K::F5 | K::F6 | K::F7 | K::F8 | K::F9 | K::F10 if on_scan => {
+                let who = if key == K::F10 {
+                    "an administrator"
+                } else {
+                    "a supervisor"
+                };
+                if let Screen::Scan(state) = &mut self.screen {
+                    state.refuse(format!(
+                        "That key opens a screen for {who}: ask one to sign in at this station."
+                    ));
+                }
+                return Task::none();
+            }
             _ => return Task::none(),
         }
         let Some(scan) = self.take_scan() else {

@@ -132,6 +132,12 @@ impl State {
         }
     }
 
+    /// Says in red under the banner why something asked for was not done (it goes
+    /// with the next scan's result).
+    pub fn refuse(&mut self, why: String) {
+        self.error = Some(why);
+    }
+
     /// Handles a message.
     pub fn update(&mut self, message: Message) -> Action {
         match message {
