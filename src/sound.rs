@@ -8,7 +8,7 @@
 //! The tones are synthesised here (no sound files to lose) and played on a named
 //! thread that owns the audio device, so the window never waits for the sound card.
 //! A station without a working sound device still scans: the failure is kept for the
-//! settings screen and the device is tried again on a later cue.
+//! settings screen and the device is tried again on a later cue (at most every 10 s).
 
 use rodio::buffer::SamplesBuffer;
 use rodio::{DeviceSinkBuilder, MixerDeviceSink};
@@ -153,7 +153,7 @@ pub struct Sounds {
 }
 
 impl Sounds {
-    /// Starts the thread; the device is opened at the first cue.
+    /// Starts the thread, which opens the device at once.
     pub fn start() -> Sounds {
         let (tx, rx) = mpsc::channel();
         let state = Arc::new(Mutex::new(Ok(None)));
@@ -200,8 +200,18 @@ impl Sounds {
 /// Owns the device; reopens it (at most every 10 s) after a failure, so a headset
 /// plugged in later is used without a restart.
 fn sound_thread(rx: &Receiver<(Cue, f32)>, state: &Mutex<SoundState>) {
-    let mut sink: Option<MixerDeviceSink> = None;
-    let mut last_try: Option<Instant> = None;
+    // Opened at once, not at the first scan: opening a device can take a moment, and
+    // the first envelope's sound should not come late. The settings screen can then
+    // say straight away whether there is sound.
+    let mut last_try = Some(Instant::now());
+    let mut sink = match open_device() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn!("sound: {e}");
+            set(state, Err(e));
+            None
+        }
+    };
     for (cue, volume) in rx {
         if sink.is_none() && last_try.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
             last_try = Some(Instant::now());

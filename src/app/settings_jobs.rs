@@ -53,7 +53,7 @@ impl App {
         match (self.config.ui.sounds, self.sounds.state()) {
             (_, Err(e)) => format!("NOT working: {e}"),
             (true, Ok(Some(_))) => "working".into(),
-            (true, Ok(None)) => "not used yet (it opens at the first sound)".into(),
+            (true, Ok(None)) => "open, no sound played yet".into(),
             (false, Ok(_)) => "sounds are off".into(),
         }
     }
