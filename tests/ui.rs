@@ -764,4 +764,7 @@ fn a_fast_pin_is_never_shown_and_the_strip_goes_with_its_screen() {
     let _ = app.update(Message::BatchOpened(Ok(batch)));
     assert!(matches!(app.screen(), Screen::Scan(_)));
     assert_eq!(app.notice(), None);
+    // F12 signs out.
+    let _ = app.update(Message::Shortcut(Named::F12));
+    assert!(matches!(app.screen(), Screen::SignIn(_)));
 }

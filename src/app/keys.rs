@@ -27,7 +27,7 @@ impl App {
 
     /// The function keys: F2 closes the batch; a supervisor's F3..F9 open the
     /// supervisor screens, an administrator's F10 the settings, anyone's F11 the
-    /// nightly file; Esc goes back to scanning.
+    /// nightly file; F12 signs out; Esc goes back to scanning.
     pub(super) fn shortcut(&mut self, key: keyboard::key::Named) -> Task<Message> {
         use keyboard::key::Named as K;
         self.notice = None;
@@ -41,6 +41,10 @@ impl App {
         };
         match key {
             K::F2 if on_scan => return self.update(Message::Scan(scan::Message::CloseBatch)),
+            // Signing out is one key from the two screens a clerk stands at.
+            K::F12 if on_scan || matches!(self.screen, Screen::OpenBatch { .. }) => {
+                return self.sign_out();
+            }
             // An import in progress finishes before the screen can be left.
             K::Escape
                 if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy())
@@ -307,6 +311,7 @@ impl App {
                         | keyboard::key::Named::F9
                         | keyboard::key::Named::F10
                         | keyboard::key::Named::F11
+                        | keyboard::key::Named::F12
                         | keyboard::key::Named::Escape),
                     ) => Some(Message::Shortcut(named)),
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown)

@@ -130,7 +130,7 @@ impl State {
                         "Open batch (Enter)",
                         (!self.busy).then_some(Message::Submit)
                     ),
-                    widget::action("Sign out", Some(Message::SignOut)),
+                    widget::action("Sign out (F12)", Some(Message::SignOut)),
                 ]
                 .spacing(16),
             );

@@ -245,7 +245,7 @@ impl State {
         // Wraps onto a second line rather than clipping on a narrow window.
         let bar = container(
             top.push(button(text("Close batch (F2)")).on_press(Message::CloseBatch))
-                .push(button(text("Sign out")).on_press(Message::SignOut))
+                .push(button(text("Sign out (F12)")).on_press(Message::SignOut))
                 .wrap()
                 .vertical_spacing(8),
         )
