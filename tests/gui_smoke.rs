@@ -155,6 +155,17 @@ impl Desktop {
     }
 }
 
+/// Whether a visible window matches `xdotool search ARGS`.
+fn visible(display: &str, search: &[&str]) -> bool {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible"])
+        .args(search)
+        .env("DISPLAY", display)
+        .output()
+        .unwrap();
+    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+}
+
 /// The first window `xdotool search ARGS` finds, waiting up to 60 s for it.
 fn wait_for_window(display: &str, search: &[&str]) -> String {
     let started = Instant::now();
@@ -289,15 +300,31 @@ fn import_a_file_chosen_in_the_desktop_file_dialog() {
     desk.xdotool(&["key", "F9"]);
     std::thread::sleep(Duration::from_millis(800));
     desk.xdotool(&["key", "ctrl+o"]);
-    // The dialog is its own window: type the path into it (GTK's chooser opens its
-    // location field at the first "/"), Enter chooses it.
-    let dialog = wait_for_window(&desk.display, &["--class", "zenity"]);
-    std::thread::sleep(Duration::from_millis(1500));
-    desk.xdotool(&["windowfocus", "--sync", &dialog]);
-    desk.xdotool(&["type", "--delay", "40", file.to_str().unwrap()]);
+    // The dialog is its own window: Ctrl+L opens GTK's location field, the path,
+    // Enter chooses it. A dialog still starting up (its first run on a fresh machine
+    // builds caches) can miss keys, so until it has closed this is tried again.
+    let dialog = wait_for_window(&desk.display, &["--onlyvisible", "--class", "zenity"]);
+    let mut closed = false;
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_secs(2));
+        desk.xdotool(&["windowfocus", "--sync", &dialog]);
+        desk.xdotool(&["key", "ctrl+l"]);
+        std::thread::sleep(Duration::from_millis(300));
+        desk.xdotool(&["key", "ctrl+a"]);
+        desk.xdotool(&["type", "--delay", "40", file.to_str().unwrap()]);
+        std::thread::sleep(Duration::from_millis(500));
+        desk.xdotool(&["key", "Return"]);
+        let waited = Instant::now();
+        while waited.elapsed() < Duration::from_secs(5) && !closed {
+            closed = !visible(&desk.display, &["--class", "zenity"]);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if closed {
+            break;
+        }
+    }
+    assert!(closed, "the file dialog did not take the path");
     std::thread::sleep(Duration::from_millis(500));
-    desk.xdotool(&["key", "Return"]);
-    std::thread::sleep(Duration::from_secs(2));
     // Back in the window, the path is filled in; Enter imports it.
     desk.xdotool(&["windowfocus", "--sync", &desk.window]);
     desk.xdotool(&["key", "Return"]);
