@@ -168,6 +168,14 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     drive(&mut app, task);
     simulator(app.view()).find("Nothing changed.").unwrap();
 
+    // Removing a scanner stops reading it as soon as it is saved.
+    set(&mut app, settings::Message::Remove(0));
+    let task = app.update(Message::Ctrl('s'));
+    drive(&mut app, task);
+    assert_eq!(app.scanners().len(), 1);
+    assert!(app.scanners()[0].contains("/dev/ttyUSB9"));
+    assert_eq!(Config::load(&env).scanners.len(), 1);
+
     // The test buttons play even with sounds off; results choose their cue.
     set(&mut app, settings::Message::Play(Cue::SetAside));
     assert_eq!(app.last_cue(), Some(Cue::SetAside));
