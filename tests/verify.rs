@@ -178,3 +178,70 @@ fn a_receipt_removed_from_the_outbox_is_caught() {
         "BROKEN: outbox row 1: an accepted receipt or a flag is missing from the outbox"
     ));
 }
+
+#[test]
+fn a_voter_entering_or_leaving_the_confidential_program_after_a_scan_is_not_tampering() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    // B0001's voter is not confidential at the scan, B0006's is.
+    let (r, results) = s.scan("ana", "123456", "B0001\nB0006\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(results.iter().all(|v| v["outcome"] == "accepted"));
+    // The county's next file: B0001's voter joined the program, B0006's left it.
+    let text = std::fs::read_to_string(common::fixture("mail-ballots/small.csv")).unwrap();
+    // (Edited in place: the file has CRLF line ends and a quoted line break.)
+    let flipped = text
+        .replacen(
+            "S1,ACTIVE,N,N,2026-10-09,\"1200 Larimer",
+            "S1,ACTIVE,Y,N,2026-10-09,\"1200 Larimer",
+            1,
+        )
+        .replacen(
+            "B0006,2026-GEN,V100006,Private,Person,,80206,105,S3,ACTIVE,Y,",
+            "B0006,2026-GEN,V100006,Private,Person,,80206,105,S3,ACTIVE,N,",
+            1,
+        );
+    assert_ne!(flipped, text);
+    let next = s.dir.path().join("next-file.csv");
+    std::fs::write(&next, flipped).unwrap();
+    let r = s.run(&["import", next.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("2 updated"), "{}", r.stdout);
+    // What the station did at each scan was right at the time: nothing to report.
+    let ok = s.run(&["verify"]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    // And B0001's receipt, still waiting, is now kept back rather than sent.
+    let sent = s.run(&["sync", "--max-wait", "5"]);
+    assert_eq!(sent.code, 0, "{}{}", sent.stdout, sent.stderr);
+    let conn = s.sqlite();
+    let withheld: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE sync_batch = 'withheld'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(withheld, 1);
+    assert_eq!(s.run(&["verify"]).code, 0);
+    // B0006's receipt was kept back when it was scanned (its voter was confidential
+    // then); slipping it into the outbox now is caught, whatever the flag says today.
+    let seq: i64 = conn
+        .query_row(
+            "SELECT e.seq FROM events e JOIN ballots b ON b.ballot_pk = e.ballot_pk
+             WHERE b.ballot_id = 'B0006'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', 'x')",
+        [seq],
+    )
+    .unwrap();
+    assert!(
+        broken(&s).contains(&format!(
+            "BROKEN: outbox row {seq}: holds an event that must not be sent"
+        )),
+        "caught"
+    );
+}

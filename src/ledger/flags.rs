@@ -244,7 +244,8 @@ impl Ledger {
                 &AuditEntry::user(f.event, Some(supervisor))
                     .election(&election.election_id)
                     .subject(event.seq, digest)
-                    .detail(json!({"ballot": hit.ballot_id, "reason": f.reason})),
+                    // As for scans: whether it entered the outbox, for `verify`.
+                    .detail(json!({"ballot": hit.ballot_id, "reason": f.reason, "queued": will_sync})),
             )?;
             Ok(FlagResult {
                 seq: event.seq,

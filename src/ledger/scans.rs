@@ -268,7 +268,8 @@ impl Ledger {
             let confidential = hit.as_ref().is_some_and(|h| h.confidential);
             // Confidential voters' receipts, and anything a demo station records,
             // never leave the station.
-            if outcome == Outcome::Accepted && !confidential && !station.demo {
+            let queued = outcome == Outcome::Accepted && !confidential && !station.demo;
+            if queued {
                 tx.prepare_cached(
                     "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', ?2)",
                 )?
@@ -280,7 +281,14 @@ impl Ledger {
                 &AuditEntry::user(AuditEvent::ScanRecorded, Some(user))
                     .election(&election.election_id)
                     .subject(event.seq, digest)
-                    .detail(json!({"outcome": outcome.as_str(), "batch": batch_id})),
+                    // Whether the receipt entered the outbox is kept with the scan:
+                    // the voter may join or leave the confidential program later,
+                    // and `verify` must judge the outbox by what was true then.
+                    .detail(if outcome == Outcome::Accepted {
+                        json!({"outcome": outcome.as_str(), "batch": batch_id, "queued": queued})
+                    } else {
+                        json!({"outcome": outcome.as_str(), "batch": batch_id})
+                    }),
             )?;
             Ok(ScanResult {
                 barcode: String::from_utf8_lossy(raw).into_owned(),

@@ -258,18 +258,25 @@ impl Ledger {
                 |r| r.get(0),
             ))?)
         };
-        // Only accepted scans of non-confidential voters, and corrections of events
-        // that were in the outbox, may be there.
+        // Only accepted scans and flags of voters who were not confidential when
+        // they were recorded, and corrections of events that were in the outbox, may
+        // be there. "When they were recorded" is the event's audit row (`queued`,
+        // under the hash chain): a voter may join or leave the confidential program
+        // after the scan. Ledgers written before the audit rows said so are judged
+        // by the voter's flag today. (The audit log is joined, not looked up row by
+        // row, so that SQLite indexes `subject_seq` for the query.)
         if let Some(seq) = first(
             "SELECT o.event_seq FROM outbox o LEFT JOIN events e ON e.seq = o.event_seq
              LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
+             LEFT JOIN audit_log a ON a.subject_seq = o.event_seq
              WHERE o.sync_batch IS NOT 'withheld'
-               AND NOT ((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted'
-                         AND b.confidential = 0)
-                     OR (o.event_type = e.kind AND e.kind IN ('undeliverable', 'needs_attention')
-                         AND b.confidential = 0)
+               AND NOT coalesce(
+                     (((o.event_type = 'received' AND e.kind = 'scan' AND e.outcome = 'accepted')
+                       OR (o.event_type = e.kind AND e.kind IN ('undeliverable', 'needs_attention')))
+                      AND coalesce(json_extract(a.detail, '$.queued'), 1 - b.confidential) = 1)
                      OR (o.event_type = 'correction' AND e.kind = 'correction'
-                         AND e.corrects IN (SELECT event_seq FROM outbox)))
+                         AND e.corrects IN (SELECT event_seq FROM outbox)),
+                     0)
              ORDER BY o.event_seq LIMIT 1",
         )? {
             problems.push(problem(
@@ -282,14 +289,18 @@ impl Ledger {
             // A demo station sends nothing, so its outbox stays empty.
             return Ok(());
         }
-        if let Some(seq) = first(
-            "SELECT e.seq FROM events e JOIN ballots b ON b.ballot_pk = e.ballot_pk
-             WHERE ((e.kind = 'scan' AND e.outcome = 'accepted')
-                    OR e.kind IN ('undeliverable', 'needs_attention'))
-               AND b.confidential = 0
-               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_seq = e.seq)
-             ORDER BY e.seq LIMIT 1",
-        )? {
+        // Missing: what was queued when it was recorded (for older ledgers: what
+        // belongs to a voter who is not confidential now).
+        let sql = "WITH missing AS MATERIALIZED (
+                SELECT e.seq AS seq, b.confidential AS confidential
+                FROM events e JOIN ballots b ON b.ballot_pk = e.ballot_pk
+                WHERE ((e.kind = 'scan' AND e.outcome = 'accepted')
+                       OR e.kind IN ('undeliverable', 'needs_attention'))
+                  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_seq = e.seq))
+            SELECT m.seq FROM missing m LEFT JOIN audit_log a ON a.subject_seq = m.seq
+            WHERE coalesce(json_extract(a.detail, '$.queued'), 1 - m.confidential) = 1
+            ORDER BY m.seq LIMIT 1";
+        if let Some(seq) = first(sql)? {
             problems.push(problem(
                 "outbox",
                 Some(seq),
