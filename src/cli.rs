@@ -3,6 +3,18 @@
 //!
 //! Exit codes: 0 success, 1 the operation failed (with a message), 2 bad usage.
 
+/// `println!` for the command line's results. A reader that went away (`status |
+/// head`) ends the command quietly, as a pipe's writer should, instead of a panic;
+/// any other failure to write is said on stderr with exit code 1.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::cli::stdout_failed(&e);
+        }
+    }};
+}
+
 mod commands;
 mod demo;
 mod listen;
@@ -440,8 +452,22 @@ pub fn main() -> ExitCode {
     match commands::run(&env, command) {
         Ok(code) => code,
         Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                stdout_failed(io);
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Ends the process after a failed write to stdout: quietly (0) when the reader went
+/// away, which is what `| head` does; otherwise with the reason and 1. Everything
+/// already printed had been committed first, so nothing is lost by stopping here.
+pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1);
 }

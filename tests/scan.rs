@@ -645,3 +645,45 @@ fn demo_station_is_separate_and_never_fills_the_outbox() {
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    // `ballot-intake status | head -1`, with the reader gone before the first line.
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = s
+        .command(&["status"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A scan's result is printed after its commit: the first one is in the ledger
+    // although its line could not be written, and the command stopped there.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = s
+        .command(&["scan", "--user", "ana"])
+        .env("BALLOT_INTAKE_PIN", "123456")
+        .stdin(std::process::Stdio::piped())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(b"B0001\nB0002\n");
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.status()["outcomes"]["accepted"], 1);
+}

@@ -43,7 +43,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             let mut ledger = open(env)?;
             let pin = new_pin_from_stdin(&name)?;
             let user = ledger.add_user(&name, role, &pin)?;
-            println!("added {} ({})", user.name, user.role);
+            out!("added {} ({})", user.name, user.role);
         }
         Command::Import { file, json } => import(env, &file, json)?,
         Command::Scan(args) => return super::scan::run(env, &args),
@@ -58,7 +58,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             let volume = volume.unwrap_or(crate::config::Config::load(env).ui.volume.min(100));
             crate::sound::play_and_wait(cue, f32::from(volume) / 100.0)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("played the {} sound at volume {volume}", cue.as_str());
+            out!("played the {} sound at volume {volume}", cue.as_str());
         }
         Command::Sync(args) => return super::sync::run(env, args),
         Command::Flag(cmd) => flag(env, cmd)?,
@@ -74,7 +74,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             if json {
                 print_json(&r.manifest)?;
             } else {
-                println!(
+                out!(
                     "{} {}: {} rows, sha256 {}{}",
                     if r.unchanged { "unchanged" } else { "wrote" },
                     r.csv.display(),
@@ -86,7 +86,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                         ""
                     }
                 );
-                println!("manifest {}", r.manifest_path.display());
+                out!("manifest {}", r.manifest_path.display());
             }
         }
         Command::Batch(cmd) => batch(env, cmd)?,
@@ -102,9 +102,11 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             if json {
                 print_json(&r)?;
             } else {
-                println!(
+                out!(
                     "event {} reverses event {}: {}",
-                    r.seq, r.corrects, r.reason
+                    r.seq,
+                    r.corrects,
+                    r.reason
                 );
             }
         }
@@ -118,25 +120,27 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 print_json(&value)?;
             } else {
                 if s.demo {
-                    println!("*** DEMO STATION: nothing recorded here is ever sent ***");
+                    out!("*** DEMO STATION: nothing recorded here is ever sent ***");
                 }
-                println!(
+                out!(
                     "station {} ({} County, {})",
-                    s.station, s.county, s.timezone
+                    s.station,
+                    s.county,
+                    s.timezone
                 );
-                println!(
+                out!(
                     "election {} \"{}\" on {}, check digit {}",
                     s.election.election_id,
                     s.election.name,
                     s.election.date,
                     s.election.check_digit
                 );
-                println!("ballots loaded: {}", s.ballots);
+                out!("ballots loaded: {}", s.ballots);
                 for (outcome, n) in &s.outcomes {
-                    println!("  {outcome:<15}{n:>9}");
+                    out!("  {outcome:<15}{n:>9}");
                 }
-                println!("  reversed       {:>9}", s.reversed);
-                println!(
+                out!("  reversed       {:>9}", s.reversed);
+                out!(
                     "sync: {} pending, {} in flight, {} held, {} acknowledged{}{}",
                     s.sync.pending,
                     s.sync.in_flight,
@@ -154,13 +158,16 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                         .unwrap_or_default()
                 );
                 for b in &s.open_batches {
-                    println!(
+                    out!(
                         "open batch {} by {} since {}: {} accepted",
-                        b.batch, b.opened_by, b.opened_at, b.accepted
+                        b.batch,
+                        b.opened_by,
+                        b.opened_at,
+                        b.accepted
                     );
                 }
                 for sc in &scanners {
-                    println!(
+                    out!(
                         "scanner {}: {}{}",
                         sc.spec,
                         sc.state,
@@ -178,9 +185,11 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             if json {
                 print_json(&report)?;
             } else if report.ok() {
-                println!(
+                out!(
                     "ledger intact: {} audit rows, {} events; chain head {}",
-                    report.audit_rows, report.events, report.head_hash
+                    report.audit_rows,
+                    report.events,
+                    report.head_hash
                 );
             } else {
                 for p in &report.problems {
@@ -255,7 +264,7 @@ fn init(env: &Environment, a: InitArgs) -> Result<()> {
         demo: false,
     };
     Ledger::create(&path, &setup)?;
-    println!(
+    out!(
         "station {} set up in {} with election {} active",
         setup.station_id,
         path.display(),
@@ -283,14 +292,14 @@ fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
                 },
                 activate,
             )?;
-            println!(
+            out!(
                 "added election {election}{}",
                 if activate { " (active)" } else { "" }
             );
         }
         ElectionCommand::Activate { election } => {
             ledger.activate_election(&election)?;
-            println!("election {election} is now active");
+            out!("election {election} is now active");
         }
         ElectionCommand::List { json } => {
             let all = ledger.elections()?;
@@ -298,7 +307,7 @@ fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
                 print_json(&all)?;
             } else {
                 for e in all {
-                    println!(
+                    out!(
                         "{} {} {:<12} \"{}\"",
                         if e.active { "*" } else { " " },
                         e.date,
@@ -329,7 +338,7 @@ fn import(env: &Environment, file: &std::path::Path, json: bool) -> Result<()> {
     if json {
         print_json(&summary)?;
     } else {
-        println!(
+        out!(
             "imported {} into election {}: {} rows read, {} added, {} updated, {} unchanged in {:.2} s",
             summary.file,
             summary.election_id,
@@ -392,7 +401,7 @@ fn flag(env: &Environment, cmd: FlagCommand) -> Result<()> {
     if json {
         print_json(&result)?;
     } else {
-        println!(
+        out!(
             "ballot {} flagged {} ({}), event {}{}",
             result.ballot_id,
             result.kind,
@@ -454,7 +463,7 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
             if json {
                 print_json(&b)?;
             } else {
-                println!("{}", describe(&b));
+                out!("{}", describe(&b));
             }
         }
         BatchCommand::Close {
@@ -481,14 +490,14 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
             if json {
                 print_json(&result)?;
             } else if result.discrepancy {
-                println!(
+                out!(
                     "{}\nDISCREPANCY: {} declared but {} accepted; the batch goes to a supervisor",
                     describe(&result.batch),
                     count,
                     result.batch.accepted_count
                 );
             } else {
-                println!("{}", describe(&result.batch));
+                out!("{}", describe(&result.batch));
             }
         }
         BatchCommand::List { json } => {
@@ -497,7 +506,7 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
                 print_json(&all)?;
             } else {
                 for b in &all {
-                    println!("{}", describe(b));
+                    out!("{}", describe(b));
                 }
             }
         }
@@ -512,7 +521,7 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
             if json {
                 print_json(&b)?;
             } else {
-                println!("{}", describe(&b));
+                out!("{}", describe(&b));
             }
         }
     }

@@ -286,10 +286,10 @@ pub fn list(json: bool) -> Result<()> {
         return print_json(&present);
     }
     if present.serial.is_empty() && present.usb.is_empty() {
-        println!("no serial ports or HID-POS scanners found");
+        out!("no serial ports or HID-POS scanners found");
     }
     for p in &present.serial {
-        println!(
+        out!(
             "serial:{}  {}{}{}",
             p.path,
             p.usb_id.as_deref().unwrap_or("(not USB)"),
@@ -304,7 +304,7 @@ pub fn list(json: bool) -> Result<()> {
         );
     }
     for u in &present.usb {
-        println!(
+        out!(
             "usb:{:04x}:{:04x}  {}{}{}",
             u.vid,
             u.pid,

@@ -73,12 +73,12 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                     .unwrap_or_default(),
             };
             ledger.record_sync_setup(&described)?;
-            println!("sync will send to {described}");
+            out!("sync will send to {described}");
         }
         Some(SyncCommand::Retry { batch, user }) => {
             let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
             ledger.release_sync_batch(&sup, &batch)?;
-            println!("batch {batch} will be sent again by the next sync");
+            out!("batch {batch} will be sent again by the next sync");
         }
         None => {
             let config = Config::load(env);
@@ -120,7 +120,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                     }
                 },
             )?;
-            println!(
+            out!(
                 "nothing pending: {} events acknowledged in all{}",
                 counts.acknowledged,
                 if counts.withheld > 0 {
