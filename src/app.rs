@@ -69,8 +69,8 @@ pub enum Over {
     Import(import::State),
     /// The audit log (supervisors).
     Audit(audit::State),
-    /// The station's settings (administrators).
-    Settings(settings::State),
+    /// The station's settings (administrators; boxed: the largest of these).
+    Settings(Box<settings::State>),
     /// The nightly batch file.
     Export(export::State),
 }

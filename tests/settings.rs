@@ -176,6 +176,28 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     assert!(app.scanners()[0].contains("/dev/ttyUSB9"));
     assert_eq!(Config::load(&env).scanners.len(), 1);
 
+    // A write that fails changes nothing in force and is said; Save tries again.
+    let path = Config::path(&env);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap(); // a folder where the file should go
+    set(&mut app, settings::Message::Volume(10));
+    let task = app.update(Message::Ctrl('s'));
+    drive(&mut app, task);
+    assert!(
+        settings(&app)
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("NOT saved: could not write"),
+        "{:?}",
+        settings(&app).error
+    );
+    std::fs::remove_dir(&path).unwrap();
+    let task = app.update(Message::Ctrl('s'));
+    drive(&mut app, task);
+    assert_eq!(settings(&app).error, None);
+    assert_eq!(Config::load(&env).ui.volume, 10);
+
     // The test buttons play even with sounds off; results choose their cue.
     set(&mut app, settings::Message::Play(Cue::SetAside));
     assert_eq!(app.last_cue(), Some(Cue::SetAside));

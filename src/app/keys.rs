@@ -164,7 +164,7 @@ impl App {
                     settings::State::new(user, &self.config.ui, &self.config.scanners);
                 self.screen = Screen::Over {
                     scan,
-                    over: Over::Settings(state),
+                    over: Over::Settings(Box::new(state)),
                 };
                 Task::batch([
                     self.settings_action(action),

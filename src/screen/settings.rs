@@ -87,6 +87,8 @@ pub struct State {
     /// Who is changing the settings.
     pub user: User,
     saved: (UiConfig, Vec<ScannerConfig>),
+    /// What is being written; it becomes `saved` when the write succeeded.
+    saving: Option<(UiConfig, Vec<ScannerConfig>)>,
     idle: String,
     sounds: bool,
     volume: u8,
@@ -157,6 +159,7 @@ impl State {
         let state = State {
             user,
             saved: (ui.clone(), scanners.to_vec()),
+            saving: None,
             idle: ui.idle_minutes.to_string(),
             sounds: ui.sounds,
             volume: ui.volume.min(100),
@@ -228,10 +231,16 @@ impl State {
             Message::Detected(list) => self.detected = Some(list),
             Message::Save => return self.save(),
             Message::Saved(Ok(())) => {
+                if let Some(saved) = self.saving.take() {
+                    self.saved = saved;
+                }
                 self.error = None;
                 self.notice = Some("Saved. The scanners and settings are in force.".into());
             }
-            Message::Saved(Err(e)) => self.error = Some(format!("NOT saved: {e}")),
+            Message::Saved(Err(e)) => {
+                self.saving = None;
+                self.error = Some(format!("NOT saved: {e}"));
+            }
         }
         Action::None
     }
@@ -297,8 +306,8 @@ impl State {
         }
         self.error = None;
         // What is saved becomes the new baseline once the write succeeds; a failed
-        // write leaves the form as it is to try again.
-        self.saved = (ui.clone(), self.scanners.clone());
+        // write leaves the baseline as it was, so that Save tries again.
+        self.saving = Some((ui.clone(), self.scanners.clone()));
         Action::Save {
             ui,
             scanners: self.scanners.clone(),
