@@ -75,6 +75,18 @@ pub enum Over {
     Export(export::State),
 }
 
+impl Over {
+    /// Whether a file is being read or written (import, export): the screen waits
+    /// for it before it can be left.
+    fn busy(&self) -> bool {
+        match self {
+            Over::Import(state) => state.busy(),
+            Over::Export(state) => state.busy(),
+            _ => false,
+        }
+    }
+}
+
 /// Everything the application reacts to.
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -148,7 +160,6 @@ pub struct App {
     idle_limit: Option<Duration>,
     last_activity: Instant,
     live: scan::Live,
-    scanners: Vec<String>,
     ticks: u64,
     /// A scan that arrived where it cannot be recorded (signed out, or a supervisor
     /// screen that does not take scans): said on a red strip over any screen until
@@ -218,7 +229,6 @@ impl App {
             idle_limit,
             last_activity: Instant::now(),
             live: scan::Live::default(),
-            scanners: Vec::new(),
             ticks: 0,
             notice: None,
             env: None,
@@ -242,11 +252,6 @@ impl App {
     fn apply(&mut self, config: Config) {
         self.idle_limit = (config.ui.idle_minutes > 0)
             .then(|| Duration::from_secs(config.ui.idle_minutes.saturating_mul(60)));
-        self.scanners = config
-            .scanners
-            .iter()
-            .filter_map(|s| serde_json::to_string(s).ok())
-            .collect();
         self.config = config;
     }
 
@@ -260,9 +265,14 @@ impl App {
         self.last_cue
     }
 
-    /// The scanners read (their configuration as JSON), for tests.
-    pub fn scanners(&self) -> &[String] {
-        &self.scanners
+    /// The scanners read, each as its configuration in JSON: what identifies its
+    /// subscription, so that a changed setting restarts the reader.
+    pub fn scanners(&self) -> Vec<String> {
+        self.config
+            .scanners
+            .iter()
+            .filter_map(|s| serde_json::to_string(s).ok())
+            .collect()
     }
 
     /// Plays `cue` if the station has sounds turned on.
@@ -296,7 +306,6 @@ impl App {
     }
 
     fn sign_out(&mut self) -> Task<Message> {
-        self.notice = None;
         self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
         operation::focus(sign_in::State::focus_id())
     }
@@ -335,21 +344,26 @@ impl App {
     /// Handles a message. The NOT RECORDED strip belongs to the screen it was shown
     /// on: it goes when the screen changes.
     pub fn update(&mut self, message: Message) -> Task<Message> {
-        let before = std::mem::discriminant(&self.screen);
-        let over_before = self.over_kind();
+        let before = self.screen_kind();
         let task = self.route(message);
-        if std::mem::discriminant(&self.screen) != before || self.over_kind() != over_before {
+        if self.screen_kind() != before {
             self.notice = None;
         }
         task
     }
 
-    /// Which screen is open over scanning, if any.
-    fn over_kind(&self) -> Option<std::mem::Discriminant<Over>> {
-        match &self.screen {
+    /// Which screen is up (and which is open over scanning), without its contents.
+    fn screen_kind(
+        &self,
+    ) -> (
+        std::mem::Discriminant<Screen>,
+        Option<std::mem::Discriminant<Over>>,
+    ) {
+        let over = match &self.screen {
             Screen::Over { over, .. } => Some(std::mem::discriminant(over)),
             _ => None,
-        }
+        };
+        (std::mem::discriminant(&self.screen), over)
     }
 
     fn route(&mut self, message: Message) -> Task<Message> {
@@ -428,21 +442,8 @@ impl App {
                 else {
                     return Task::none();
                 };
-                match state.update(m) {
-                    import::Action::Import(path) => self.start_import(path),
-                    import::Action::Browse => Task::perform(
-                        rfd::AsyncFileDialog::new()
-                            .set_title("Choose a mail ballot file")
-                            .add_filter("Mail ballot file (CSV)", &["csv", "CSV", "txt"])
-                            .pick_file(),
-                        |file| {
-                            Message::Import(import::Message::Chosen(
-                                file.map(|f| f.path().display().to_string()),
-                            ))
-                        },
-                    ),
-                    import::Action::None => Task::none(),
-                }
+                let action = state.update(m);
+                self.import_action(action)
             }
             Message::Settings(m) => {
                 let Screen::Over {
@@ -456,10 +457,17 @@ impl App {
                 self.settings_action(action)
             }
             Message::Ctrl('s') => self.update(Message::Settings(settings::Message::Save)),
-            Message::Ctrl('o') => {
-                let task = self.update(Message::Import(import::Message::Browse));
-                Task::batch([task, self.update(Message::Export(export::Message::Browse))])
-            }
+            Message::Ctrl('o') => match &self.screen {
+                Screen::Over {
+                    over: Over::Import(_),
+                    ..
+                } => self.update(Message::Import(import::Message::Browse)),
+                Screen::Over {
+                    over: Over::Export(_),
+                    ..
+                } => self.update(Message::Export(export::Message::Browse)),
+                _ => Task::none(),
+            },
             Message::Export(m) => {
                 let Screen::Over {
                     over: Over::Export(state),
@@ -644,9 +652,9 @@ impl App {
     /// types into whatever has focus, and must still be read as a scanner.
     pub fn subscription(&self) -> Subscription<Message> {
         let devices = self
-            .scanners
-            .iter()
-            .map(|cfg| Subscription::run_with(cfg.clone(), scanner_stream));
+            .scanners()
+            .into_iter()
+            .map(|cfg| Subscription::run_with(cfg, scanner_stream));
         Subscription::batch(
             [Subscription::run(ticks), Self::keys()]
                 .into_iter()

@@ -13,7 +13,94 @@ use crate::screen::{
     undeliverable,
 };
 
+/// A code read by any scanner, before the screen decides what it means.
+pub(super) struct Arrived {
+    /// Its bytes.
+    pub raw: Vec<u8>,
+    /// The scanner (`wedge:keyboard`, `serial:...`, `usb:...`).
+    pub source: String,
+    /// The AIM symbology identifier, when the scanner sent one.
+    pub symbology: Option<String>,
+    /// Typed by a keyboard-wedge scanner: its keys also went into the focused field,
+    /// and a burst that fast may be a person's typing caught up after a stall.
+    pub wedge: bool,
+}
+
 impl App {
+    /// A scan from any scanner, wherever the window is: recorded on the scan screen,
+    /// flagged in the flag modes, looked up in review, shown in settings, and
+    /// anywhere else named on the NOT RECORDED strip.
+    pub(super) fn scan_arrived(&mut self, scan: Arrived) -> Task<Message> {
+        let Arrived {
+            raw,
+            source,
+            symbology,
+            wedge,
+        } = scan;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        match &mut self.screen {
+            Screen::Scan(state) => {
+                state.sent();
+                if wedge {
+                    state.take_wedge_keys(&text);
+                    self.record_keyboard(text, "wedge:keyboard")
+                } else {
+                    self.record(raw, source, symbology)
+                }
+            }
+            Screen::Over {
+                over: Over::Undeliverable(_),
+                ..
+            } => self.flag(raw, source, symbology),
+            Screen::Over {
+                over: Over::NeedsAttention(state),
+                ..
+            } => {
+                if wedge {
+                    state.take_wedge_keys(&text);
+                }
+                self.flag_attention(raw, source)
+            }
+            Screen::Over {
+                over: Over::Review(state),
+                ..
+            } => {
+                // Scanning an envelope looks it up.
+                let action = state.scanned(text);
+                self.review_action(action)
+            }
+            Screen::Over {
+                over: Over::Settings(state),
+                ..
+            } => {
+                if wedge {
+                    state.take_wedge_keys(&text);
+                }
+                state.scanned(settings::TestScan {
+                    source,
+                    raw,
+                    symbology,
+                });
+                Task::none()
+            }
+            // Not from the keyboard on the sign-in screen: a PIN typed while the
+            // window was busy can arrive as fast as a scanner, and must never be
+            // shown. Its keys went into the field like typing.
+            Screen::SignIn(_) if wedge => Task::none(),
+            // Nowhere to record a scan here (no open batch, or a screen that takes
+            // none): the strip says so.
+            Screen::SignIn(_) | Screen::OpenBatch { .. } | Screen::Over { .. } => {
+                let what = if wedge {
+                    format!("barcode {text}")
+                } else {
+                    format!("barcode {text} from {source}")
+                };
+                self.refuse_scan(&what);
+                Task::none()
+            }
+        }
+    }
+
     /// A code typed on the keyboard (wedge burst or manual entry): the same code again
     /// within the double-read window is one envelope.
     pub(super) fn record_keyboard(&mut self, raw: String, source: &'static str) -> Task<Message> {
@@ -257,54 +344,12 @@ impl App {
 
     pub(super) fn device(&mut self, m: DeviceMessage) -> Task<Message> {
         match m {
-            DeviceMessage::Scan(e) => {
-                if let Screen::Over {
-                    over: Over::Undeliverable(_),
-                    ..
-                } = self.screen
-                {
-                    return self.flag(e.raw, e.source.to_string(), e.symbology);
-                }
-                if let Screen::Over {
-                    over: Over::NeedsAttention(_),
-                    ..
-                } = self.screen
-                {
-                    return self.flag_attention(e.raw, e.source.to_string());
-                }
-                if let Screen::Over {
-                    over: Over::Settings(state),
-                    ..
-                } = &mut self.screen
-                {
-                    state.scanned(settings::TestScan {
-                        source: e.source.to_string(),
-                        raw: e.raw,
-                        symbology: e.symbology,
-                    });
-                    return Task::none();
-                }
-                if let Screen::Over {
-                    over: Over::Review(state),
-                    ..
-                } = &mut self.screen
-                {
-                    let action = state.scanned(String::from_utf8_lossy(&e.raw).into_owned());
-                    return self.review_action(action);
-                }
-                let Screen::Scan(state) = &mut self.screen else {
-                    // The scanner beeped, but there is nowhere to record the scan here.
-                    let what = format!(
-                        "barcode {} from {}",
-                        String::from_utf8_lossy(&e.raw),
-                        e.source
-                    );
-                    self.refuse_scan(&what);
-                    return Task::none();
-                };
-                state.sent();
-                self.record(e.raw, e.source.to_string(), e.symbology)
-            }
+            DeviceMessage::Scan(e) => self.scan_arrived(Arrived {
+                raw: e.raw,
+                source: e.source.to_string(),
+                symbology: e.symbology,
+                wedge: false,
+            }),
             DeviceMessage::Connected(s) => {
                 self.live.set_scanner(&s.to_string(), true);
                 Task::none()
@@ -356,21 +401,54 @@ impl App {
     }
 }
 
+/// What the desktop's dialog picks.
+#[derive(Clone, Copy)]
+enum Pick {
+    File,
+    Folder,
+}
+
+/// The desktop's own file or folder dialog (the XDG portal, else zenity). rfd runs it
+/// on a thread of its own; its answer (a path, or `None` if cancelled) comes back as
+/// a message.
+fn choose(
+    dialog: rfd::AsyncFileDialog,
+    pick: Pick,
+    answer: fn(Option<String>) -> Message,
+) -> Task<Message> {
+    let path = |h: rfd::FileHandle| h.path().display().to_string();
+    match pick {
+        Pick::File => Task::perform(dialog.pick_file(), move |f| answer(f.map(path))),
+        Pick::Folder => Task::perform(dialog.pick_folder(), move |f| answer(f.map(path))),
+    }
+}
+
 impl App {
+    /// Carries out what the import screen asked for: the import on the ledger
+    /// thread, or the desktop's file dialog.
+    pub(super) fn import_action(&mut self, action: import::Action) -> Task<Message> {
+        match action {
+            import::Action::None => Task::none(),
+            import::Action::Import(path) => self.start_import(path),
+            import::Action::Browse => choose(
+                rfd::AsyncFileDialog::new()
+                    .set_title("Choose a mail ballot file")
+                    .add_filter("Mail ballot file (CSV)", &["csv", "CSV", "txt"]),
+                Pick::File,
+                |path| Message::Import(import::Message::Chosen(path)),
+            ),
+        }
+    }
+
     /// Carries out what the nightly-file screen asked for: the export on the ledger
     /// thread, or the desktop's folder dialog.
     pub(super) fn export_action(&mut self, action: export::Action) -> Task<Message> {
         match action {
             export::Action::None => Task::none(),
-            export::Action::Browse => Task::perform(
-                rfd::AsyncFileDialog::new()
-                    .set_title("Choose the folder for the nightly file")
-                    .pick_folder(),
-                |folder| {
-                    Message::Export(export::Message::Chosen(
-                        folder.map(|f| f.path().display().to_string()),
-                    ))
-                },
+            export::Action::Browse => choose(
+                rfd::AsyncFileDialog::new().set_title("Choose the folder for the nightly file"),
+                Pick::Folder,
+                |path| Message::Export(export::Message::Chosen(path)),
             ),
             export::Action::Export { date, folder } => Task::perform(
                 ask(&self.worker, move |l| {

@@ -6,6 +6,7 @@ use iced::widget::operation;
 use iced::{Event, Subscription, Task, keyboard};
 use std::time::Instant;
 
+use super::jobs::Arrived;
 use super::{App, Message, Over, Screen};
 use crate::scanner::wedge::{Key, WedgeEvent};
 use crate::screen::{
@@ -45,11 +46,8 @@ impl App {
             K::F12 if on_scan || matches!(self.screen, Screen::OpenBatch { .. }) => {
                 return self.sign_out();
             }
-            // An import in progress finishes before the screen can be left.
-            K::Escape
-                if matches!(&self.screen, Screen::Over { over: Over::Import(state), .. } if state.busy())
-                    || matches!(&self.screen, Screen::Over { over: Over::Export(state), .. } if state.busy()) =>
-            {
+            // An import or export in progress finishes before the screen can be left.
+            K::Escape if matches!(&self.screen, Screen::Over { over, .. } if over.busy()) => {
                 return Task::none();
             }
             K::Escape if !on_scan => {
@@ -178,110 +176,42 @@ impl App {
         }
     }
 
-    /// A key from the window: fed to the wedge decoder; a scan goes where this screen
-    /// sends scans, a person's Enter submits what they typed.
+    /// A key from the window: fed to the wedge decoder; a scan goes where any
+    /// scanner's scans go, a person's Enter submits what they typed.
     pub(super) fn key(&mut self, key: Key, at: Instant) -> Task<Message> {
-        let mut task = Task::none();
+        let mut tasks = Vec::new();
         for event in self.wedge.key(key, at) {
-            if let (
-                Screen::Over {
-                    over: Over::Review(state),
-                    ..
-                },
-                WedgeEvent::Scan(code),
-            ) = (&mut self.screen, &event)
-            {
-                // Scanning an envelope looks it up.
-                let action = state.scanned(code.clone());
-                task = Task::batch([task, self.review_action(action)]);
-                continue;
-            }
-            if let (
-                Screen::Over {
-                    over: Over::NeedsAttention(state),
-                    ..
-                },
-                WedgeEvent::Scan(code),
-            ) = (&mut self.screen, &event)
-            {
-                state.take_wedge_keys(code);
-                let code = code.clone().into_bytes();
-                task = Task::batch([task, self.flag_attention(code, "wedge:keyboard".into())]);
-                continue;
-            }
-            if let (
-                Screen::Over {
-                    over: Over::Settings(state),
-                    ..
-                },
-                WedgeEvent::Scan(code),
-            ) = (&mut self.screen, &event)
-            {
-                state.take_wedge_keys(code);
-                state.scanned(settings::TestScan {
+            tasks.push(match event {
+                WedgeEvent::Scan(code) => self.scan_arrived(Arrived {
+                    raw: code.into_bytes(),
                     source: "wedge:keyboard".into(),
-                    raw: code.clone().into_bytes(),
                     symbology: None,
-                });
-                continue;
-            }
-            if let (
-                Screen::Over {
-                    over: Over::Settings(state),
-                    ..
-                },
-                WedgeEvent::Typed(t),
-            ) = (&mut self.screen, &event)
-            {
-                // A person's Enter adds the scanner typed in the field.
-                if t.ends_with('\n') {
-                    state.update(settings::Message::AddSpec);
-                }
-                continue;
-            }
-            if let (
-                Screen::Over {
-                    over: Over::Undeliverable(_),
-                    ..
-                },
-                WedgeEvent::Scan(code),
-            ) = (&self.screen, &event)
-            {
-                task = Task::batch([
-                    task,
-                    self.flag(code.clone().into_bytes(), "wedge:keyboard".into(), None),
-                ]);
-                continue;
-            }
-            let Screen::Scan(state) = &mut self.screen else {
-                // Nowhere to record a scan here (no open batch, or a screen
-                // that does not take them): its keys went into the focused
-                // field like typing, and the strip says it was not recorded.
-                // Not on the sign-in screen: a PIN typed while the window was
-                // busy can arrive as fast as a scanner, and must never be shown.
-                if let WedgeEvent::Scan(code) = &event
-                    && !matches!(self.screen, Screen::SignIn(_))
-                {
-                    self.refuse_scan(&format!("barcode {code}"));
-                }
-                continue;
-            };
-            match event {
-                WedgeEvent::Scan(code) => {
-                    state.take_wedge_keys(&code);
-                    state.sent();
-                    task = Task::batch([task, self.record_keyboard(code, "wedge:keyboard")]);
-                }
-                // A person's Enter: what they typed into the manual field.
-                WedgeEvent::Typed(t) if t.ends_with('\n') => {
-                    if let scan::Action::Keyed(code) = state.update(scan::Message::ManualSubmit) {
-                        task = Task::batch([task, self.record_keyboard(code, "keyed")]);
-                    }
-                }
-                WedgeEvent::Typed(_) => {}
-            }
+                    wedge: true,
+                }),
+                WedgeEvent::Typed(t) if t.ends_with('\n') => self.person_enter(),
+                WedgeEvent::Typed(_) => Task::none(),
+            });
         }
-        task
+        Task::batch(tasks)
+    }
+
+    /// A person pressed Enter: the manual entry on the scan screen (recorded as keyed
+    /// in), the scanner typed in the settings' field.
+    fn person_enter(&mut self) -> Task<Message> {
+        match &mut self.screen {
+            Screen::Scan(state) => match state.update(scan::Message::ManualSubmit) {
+                scan::Action::Keyed(code) => self.record_keyboard(code, "keyed"),
+                _ => Task::none(),
+            },
+            Screen::Over {
+                over: Over::Settings(state),
+                ..
+            } => {
+                state.update(settings::Message::AddSpec);
+                Task::none()
+            }
+            _ => Task::none(),
+        }
     }
 
     pub(super) fn keys() -> Subscription<Message> {

@@ -18,24 +18,12 @@ fn detect() -> impl Future<Output = Vec<Detected>> + Send + 'static {
             let serial = crate::scanner::serial::list()
                 .into_iter()
                 .map(|p| Detected {
-                    description: [
-                        p.usb_id,
-                        p.product,
-                        p.serial_number.map(|s| format!("serial {s}")),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("  "),
-                    spec: format!("serial:{}", p.path),
+                    spec: p.spec(),
+                    description: p.description(),
                 });
             let usb = crate::scanner::usb::list().into_iter().map(|u| Detected {
-                spec: format!("usb:{:04x}:{:04x}", u.vid, u.pid),
-                description: [u.name, u.product, u.serial.map(|s| format!("serial {s}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("  "),
+                spec: u.spec(),
+                description: u.description(),
             });
             let _ = tx.send(serial.chain(usb).collect());
         });
@@ -90,7 +78,6 @@ impl App {
                     ))));
                 };
                 let user = state.user.clone();
-                let (ui2, scanners2) = (ui.clone(), scanners.clone());
                 // The file is read afresh, so that what the command line changed
                 // meanwhile (the sync settings) is kept.
                 let save = ask(&self.worker, move |l| {
@@ -101,8 +88,8 @@ impl App {
                     }
                     let before = Config::load(&env);
                     let after = Config {
-                        ui: ui2,
-                        scanners: scanners2,
+                        ui,
+                        scanners,
                         ..before.clone()
                     };
                     after.save(&env).map_err(|e| {

@@ -289,35 +289,10 @@ pub fn list(json: bool) -> Result<()> {
         out!("no serial ports or HID-POS scanners found");
     }
     for p in &present.serial {
-        out!(
-            "serial:{}  {}{}{}",
-            p.path,
-            p.usb_id.as_deref().unwrap_or("(not USB)"),
-            p.product
-                .as_deref()
-                .map(|s| format!("  {s}"))
-                .unwrap_or_default(),
-            p.serial_number
-                .as_deref()
-                .map(|s| format!("  serial {s}"))
-                .unwrap_or_default()
-        );
+        out!("{}  {}", p.spec(), p.description());
     }
     for u in &present.usb {
-        out!(
-            "usb:{:04x}:{:04x}  {}{}{}",
-            u.vid,
-            u.pid,
-            u.name.as_deref().unwrap_or("HID-POS scanner"),
-            u.product
-                .as_deref()
-                .map(|s| format!("  {s}"))
-                .unwrap_or_default(),
-            u.serial
-                .as_deref()
-                .map(|s| format!("  serial {s}"))
-                .unwrap_or_default()
-        );
+        out!("{}  {}", u.spec(), u.description());
     }
     Ok(())
 }

@@ -285,6 +285,40 @@ pub struct SerialPortInfo {
     pub serial_number: Option<String>,
 }
 
+impl SerialPortInfo {
+    /// How the configuration names it.
+    pub fn spec(&self) -> String {
+        format!("serial:{}", self.path)
+    }
+
+    /// What it is, for a person choosing among several: USB id (or "(not USB)"),
+    /// product, serial number.
+    pub fn description(&self) -> String {
+        describe(
+            Some(self.usb_id.clone().unwrap_or_else(|| "(not USB)".into())),
+            self.product.as_deref(),
+            self.serial_number.as_deref(),
+        )
+    }
+}
+
+/// "first  product  serial N", leaving out what is not known.
+pub(super) fn describe(
+    first: Option<String>,
+    product: Option<&str>,
+    serial: Option<&str>,
+) -> String {
+    [
+        first,
+        product.map(str::to_string),
+        serial.map(|s| format!("serial {s}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("  ")
+}
+
 /// The serial ports the system lists (pseudo-terminals are not listed).
 pub fn list() -> Vec<SerialPortInfo> {
     serialport::available_ports()
@@ -310,6 +344,34 @@ pub fn list() -> Vec<SerialPortInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_are_described_by_what_is_known_of_them() {
+        let port = SerialPortInfo {
+            path: "/dev/ttyACM0".into(),
+            usb_id: Some("0c2e:0b61".into()),
+            product: Some("Xenon".into()),
+            serial_number: Some("17".into()),
+        };
+        assert_eq!(port.spec(), "serial:/dev/ttyACM0");
+        assert_eq!(port.description(), "0c2e:0b61  Xenon  serial 17");
+        let plain = SerialPortInfo {
+            path: "/dev/ttyS0".into(),
+            usb_id: None,
+            product: None,
+            serial_number: None,
+        };
+        assert_eq!(plain.description(), "(not USB)");
+        let usb = crate::scanner::usb::UsbScannerInfo {
+            vid: 0x0c2e,
+            pid: 0x0b61,
+            name: None,
+            product: None,
+            serial: Some("A1".into()),
+        };
+        assert_eq!(usb.spec(), "usb:0c2e:0b61");
+        assert_eq!(usb.description(), "HID-POS scanner  serial A1");
+    }
 
     #[test]
     fn settings_are_checked() {

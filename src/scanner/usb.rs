@@ -239,6 +239,26 @@ pub struct UsbScannerInfo {
     pub serial: Option<String>,
 }
 
+impl UsbScannerInfo {
+    /// How the configuration names it.
+    pub fn spec(&self) -> String {
+        format!("usb:{:04x}:{:04x}", self.vid, self.pid)
+    }
+
+    /// What it is, for a person choosing among several: model, product, serial number.
+    pub fn description(&self) -> String {
+        super::serial::describe(
+            Some(
+                self.name
+                    .clone()
+                    .unwrap_or_else(|| "HID-POS scanner".into()),
+            ),
+            self.product.as_deref(),
+            self.serial.as_deref(),
+        )
+    }
+}
+
 /// The known HID-POS scanners on the bus (an empty list when there is no USB bus).
 pub fn list() -> Vec<UsbScannerInfo> {
     use rusb::UsbContext;
