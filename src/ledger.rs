@@ -37,6 +37,7 @@ pub use import::{ImportCounts, ImportSummary, ImportTx, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use review::{BallotView, HistoryRow, MASKED};
 pub use scans::{Reversal, ScanInput, ScanResult};
+pub use settings::CHANGE_SETTINGS;
 pub use status::{OpenBatch, Status};
 pub use sync::{MAX_BATCH_AGE_SECS, MAX_BATCH_EVENTS, SyncBatch, SyncCounts};
 pub use users::User;

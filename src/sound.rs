@@ -200,28 +200,23 @@ impl Sounds {
 /// Owns the device; reopens it (at most every 10 s) after a failure, so a headset
 /// plugged in later is used without a restart.
 fn sound_thread(rx: &Receiver<(Cue, f32)>, state: &Mutex<SoundState>) {
+    let try_open = || {
+        open_device()
+            .inspect_err(|e| {
+                log::warn!("sound: {e}");
+                set(state, Err(e.clone()));
+            })
+            .ok()
+    };
     // Opened at once, not at the first scan: opening a device can take a moment, and
     // the first envelope's sound should not come late. The settings screen can then
     // say straight away whether there is sound.
-    let mut last_try = Some(Instant::now());
-    let mut sink = match open_device() {
-        Ok(s) => Some(s),
-        Err(e) => {
-            log::warn!("sound: {e}");
-            set(state, Err(e));
-            None
-        }
-    };
+    let mut last_try = Instant::now();
+    let mut sink = try_open();
     for (cue, volume) in rx {
-        if sink.is_none() && last_try.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
-            last_try = Some(Instant::now());
-            match open_device() {
-                Ok(s) => sink = Some(s),
-                Err(e) => {
-                    log::warn!("sound: {e}");
-                    set(state, Err(e));
-                }
-            }
+        if sink.is_none() && last_try.elapsed() >= Duration::from_secs(10) {
+            last_try = Instant::now();
+            sink = try_open();
         }
         if let Some(s) = &sink {
             s.mixer().add(buffer(cue, volume));

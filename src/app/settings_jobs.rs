@@ -81,11 +81,9 @@ impl App {
                 // The file is read afresh, so that what the command line changed
                 // meanwhile (the sync settings) is kept.
                 let save = ask(&self.worker, move |l| {
-                    if let Err(e) = user.require_admin("change the station's settings") {
-                        // Refused before anything is written; the refusal is audited.
-                        let _ = l.record_settings_change(&user, changes);
-                        return Err(e.to_string());
-                    }
+                    // Refused (and the refusal audited) before anything is written.
+                    l.require_admin(&user, crate::ledger::CHANGE_SETTINGS)
+                        .map_err(|e| e.to_string())?;
                     let before = Config::load(&env);
                     let after = Config {
                         ui,

@@ -425,7 +425,19 @@ impl Ledger {
 
     /// Fails (and audits the refusal) unless `user` may supervise.
     pub(crate) fn require_supervisor(&mut self, user: &User, action: &str) -> Result<()> {
-        if let Err(e) = user.require_supervisor(action) {
+        let allowed = user.require_supervisor(action);
+        self.audit_refusal(user, action, allowed)
+    }
+
+    /// Fails (and audits the refusal) unless `user` is an administrator.
+    pub fn require_admin(&mut self, user: &User, action: &str) -> Result<()> {
+        let allowed = user.require_admin(action);
+        self.audit_refusal(user, action, allowed)
+    }
+
+    /// Passes `allowed` on, writing a refusal to the audit log first.
+    fn audit_refusal(&mut self, user: &User, action: &str, allowed: Result<()>) -> Result<()> {
+        if let Err(e) = allowed {
             self.audit_now(
                 &AuditEntry::user(AuditEvent::PermissionDenied, Some(user))
                     .detail(json!({ "action": action })),
