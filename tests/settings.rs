@@ -30,6 +30,12 @@ fn settings(app: &App) -> &settings::State {
     }
 }
 
+/// Ctrl+S, with the save run to its end.
+fn save(app: &mut App) {
+    let task = app.update(Message::Ctrl('s'));
+    drive(app, task);
+}
+
 fn set(app: &mut App, m: settings::Message) {
     let task = app.update(Message::Settings(m));
     drive(app, task);
@@ -113,8 +119,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
 
     // The idle time must be whole minutes; nothing is saved until it is.
     set(&mut app, settings::Message::Idle("ten".into()));
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     assert!(
         settings(&app)
             .error
@@ -127,8 +132,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     set(&mut app, settings::Message::Idle("5".into()));
     set(&mut app, settings::Message::Sounds(false));
     set(&mut app, settings::Message::Volume(40));
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     simulator(app.view())
         .find("Saved. The scanners and settings are in force.")
         .unwrap();
@@ -164,14 +168,12 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     assert!(ledger.verify().unwrap().ok());
 
     // Saving again with nothing changed writes nothing more.
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     simulator(app.view()).find("Nothing changed.").unwrap();
 
     // Removing a scanner stops reading it as soon as it is saved.
     set(&mut app, settings::Message::Remove(0));
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     assert_eq!(app.scanners().len(), 1);
     assert!(app.scanners()[0].contains("/dev/ttyUSB9"));
     assert_eq!(Config::load(&env).scanners.len(), 1);
@@ -181,8 +183,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     std::fs::remove_file(&path).unwrap();
     std::fs::create_dir(&path).unwrap(); // a folder where the file should go
     set(&mut app, settings::Message::Volume(10));
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     assert!(
         settings(&app)
             .error
@@ -193,8 +194,7 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
         settings(&app).error
     );
     std::fs::remove_dir(&path).unwrap();
-    let task = app.update(Message::Ctrl('s'));
-    drive(&mut app, task);
+    save(&mut app);
     assert_eq!(settings(&app).error, None);
     assert_eq!(Config::load(&env).ui.volume, 10);
 
