@@ -18,6 +18,7 @@ macro_rules! out {
 mod commands;
 mod demo;
 mod listen;
+mod output;
 mod pin;
 mod scan;
 mod sync;

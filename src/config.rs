@@ -7,7 +7,6 @@
 //! either the old file or the new one.
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::environment::Environment;
@@ -221,24 +220,11 @@ impl Config {
     /// Saves atomically.
     pub fn save(&self, env: &Environment) -> std::io::Result<()> {
         let path = Config::path(env);
-        write_atomically(
+        crate::files::write_atomically(
             &path,
             &serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
         )
     }
-}
-
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! nor its manifest is touched. Files are written to a temporary name, synced and
 //! renamed, so a reader never sees half a file.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -83,16 +83,6 @@ pub struct ExportResult {
     pub unchanged: bool,
 }
 
-/// The UTC instants bounding a local day.
-pub fn day_bounds(date: NaiveDate, tz: chrono_tz::Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let start = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-    };
-    Some((start(date)?, start(date.succ_opt()?)?))
-}
-
 /// The files' base name: sorts by day, and two stations never collide.
 pub fn base_name(date: NaiveDate, station_id: &str) -> String {
     let safe: String = station_id
@@ -136,21 +126,7 @@ fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), ExportError> {
-    let tmp = path.with_extension("tmp");
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        write(&mut f)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok::<(), std::io::Error>(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err(path, &e)
-    })
+    crate::files::write_with(path, write).map_err(|e| io_err(path, &e))
 }
 
 /// Exports the local day `date` into `out`.
@@ -160,10 +136,11 @@ pub fn export_day(
     out: &Path,
 ) -> Result<ExportResult, ExportError> {
     let station = ledger.station().clone();
-    let (start, end) = day_bounds(date, station.timezone).ok_or_else(|| ExportError::Io {
-        path: out.display().to_string(),
-        message: format!("{date} has no midnight in {}", station.timezone),
-    })?;
+    let (start, end) =
+        crate::local_time::day_bounds(date, station.timezone).ok_or_else(|| ExportError::Io {
+            path: out.display().to_string(),
+            message: format!("{date} has no midnight in {}", station.timezone),
+        })?;
     std::fs::create_dir_all(out).map_err(|e| io_err(out, &e))?;
     let base = base_name(date, &station.station_id);
     let csv_path = out.join(format!("{base}.csv"));
@@ -258,16 +235,6 @@ pub fn export_day(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_bounds_follow_dst() {
-        let tz = chrono_tz::America::Denver;
-        // 2026-11-01: DST ends, the day has 25 hours.
-        let (s, e) = day_bounds(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), tz).unwrap();
-        assert_eq!(format_time(s), "2026-11-01T06:00:00.000000Z");
-        assert_eq!(format_time(e), "2026-11-02T07:00:00.000000Z");
-        assert_eq!((e - s).num_hours(), 25);
-    }
 
     #[test]
     fn names_sort_by_day_and_carry_the_station() {

@@ -5,7 +5,7 @@
 //! without a database, and the command line, the GUI and the scanners all get the
 //! same answer for the same facts.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::fmt;
@@ -137,10 +137,7 @@ impl Deadlines {
     /// zone, honouring whatever UTC offset (standard or daylight) applies on each day.
     pub fn for_election(date: NaiveDate, tz: Tz) -> Option<Deadlines> {
         let local = |day: NaiveDate, hour: u32| {
-            let time = NaiveTime::from_hms_opt(hour, 0, 0)?;
-            tz.from_local_datetime(&day.and_time(time))
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
+            crate::local_time::instant(day, NaiveTime::from_hms_opt(hour, 0, 0)?, tz)
         };
         Some(Deadlines {
             regular: local(date, 19)?,

@@ -9,14 +9,17 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod ballot_row;
 pub mod barcode;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod environment;
 pub mod export;
+pub mod files;
 pub mod intake;
 pub mod ledger;
+pub mod local_time;
 pub mod mail_ballot;
 pub mod scanner;
 pub mod screen;

@@ -4,34 +4,19 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::io::Write;
 use std::process::ExitCode;
 
-use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, pin_for};
+use super::output::print_json;
+use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, sign_in};
 use super::{BatchCommand, Command, ElectionCommand, FlagCommand, InitArgs, UserCommand};
 use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup, User};
+use crate::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup};
 use crate::mail_ballot;
 use crate::scanner::ScannerSpec;
 use crate::scanner::state::ListenerState;
 
-/// Prints a value as one line of JSON.
-pub(super) fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
-}
-
 fn open(env: &Environment) -> Result<Ledger> {
     Ok(Ledger::open(&env.ledger_path())?)
-}
-
-/// Signs `name` in with the PIN from `var` (or a prompt).
-pub(super) fn sign_in(ledger: &mut Ledger, name: &str, var: &str) -> Result<User> {
-    let pin = pin_for(name, var)?;
-    Ok(ledger.sign_in(name, &pin, Utc::now())?)
 }
 
 /// Runs one command.

@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use super::commands::{print_json, sign_in};
-use super::pin::PIN_ENV;
-use super::scan::write_result;
+use super::output::{print_json, write_result};
+use super::pin::{PIN_ENV, sign_in};
 use crate::config::Config;
 use crate::environment::Environment;
 use crate::ledger::{Batch, Ledger, ScanInput, User, format_time};

@@ -3,7 +3,10 @@
 //! because `scan` reads barcodes from it.
 
 use anyhow::{Context, Result, bail};
+use chrono::Utc;
 use std::io::{BufRead, IsTerminal};
+
+use crate::ledger::{Ledger, User};
 
 /// The variable holding the signing-in user's PIN.
 pub const PIN_ENV: &str = "BALLOT_INTAKE_PIN";
@@ -39,4 +42,10 @@ pub fn new_pin_from_stdin(who: &str) -> Result<String> {
         .read_line(&mut line)
         .context("could not read the PIN from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Signs `name` in with the PIN from `var` (or a prompt).
+pub fn sign_in(ledger: &mut Ledger, name: &str, var: &str) -> Result<User> {
+    let pin = pin_for(name, var)?;
+    Ok(ledger.sign_in(name, &pin, Utc::now())?)
 }

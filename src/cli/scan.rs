@@ -3,68 +3,14 @@
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use serde::Serialize;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::process::ExitCode;
 
 use super::ScanArgs;
-use super::commands::sign_in;
-use super::pin::PIN_ENV;
+use super::output::write_result;
+use super::pin::{PIN_ENV, sign_in};
 use crate::environment::Environment;
-use crate::intake::Receipt;
-use crate::ledger::{Ledger, ScanInput, ScanResult, User};
-
-/// The JSON line printed for each scan. Voter names never appear here: output may be
-/// logged or piped where confidential voters' names must not go.
-#[derive(Serialize)]
-struct ScanLine<'a> {
-    barcode: &'a str,
-    outcome: &'a str,
-    ballot_id: Option<&'a str>,
-    batch: i64,
-    seq: i64,
-    at: &'a str,
-    source: &'a str,
-    symbology: Option<&'a str>,
-    reason: Option<&'a str>,
-    first_receipt: Option<&'a Receipt>,
-    instruction: &'a str,
-}
-
-pub(super) fn write_result(
-    out: &mut impl Write,
-    r: &ScanResult,
-    json: bool,
-) -> std::io::Result<()> {
-    // The line terminator was stripped; show what the scanner sent otherwise.
-    if json {
-        let line = ScanLine {
-            barcode: &r.barcode,
-            outcome: r.outcome.as_str(),
-            ballot_id: r.ballot_id.as_deref(),
-            batch: r.batch,
-            seq: r.seq,
-            at: &r.at,
-            source: &r.source,
-            symbology: r.symbology.as_deref(),
-            reason: r.reason.as_deref(),
-            first_receipt: r.first_receipt.as_ref(),
-            instruction: &r.instruction,
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
-    } else {
-        writeln!(
-            out,
-            "{:<15}{:<24} batch {:<5} {}",
-            r.outcome.as_str().to_uppercase(),
-            r.barcode.escape_debug().to_string(),
-            r.batch,
-            r.instruction
-        )?;
-    }
-    out.flush()
-}
+use crate::ledger::{Ledger, ScanInput, User};
 
 /// Strips one line terminator (LF or CRLF).
 fn strip_terminator(line: &mut Vec<u8>) {

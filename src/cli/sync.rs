@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::commands::sign_in;
-use super::pin::PIN_ENV;
+use super::pin::{PIN_ENV, sign_in};
 use super::{SyncArgs, SyncCommand};
 use crate::config::{Config, SyncTransport};
 use crate::environment::Environment;

@@ -42,7 +42,7 @@ impl Ledger {
         let e = &election.election_id;
         let tz = self.station.timezone;
         let today = now.with_timezone(&tz).date_naive();
-        let (start, end) = crate::export::day_bounds(today, tz).unwrap_or((now, now));
+        let (start, end) = crate::local_time::day_bounds(today, tz).unwrap_or((now, now));
         let (start, end) = (format_time(start), format_time(end));
         let pairs = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<(String, i64)>> {
             let mut stmt = self.conn.prepare(sql)?;

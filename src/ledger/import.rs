@@ -14,7 +14,7 @@ use super::audit_log::{AuditEntry, append};
 use super::elections::active_election;
 use super::{Ledger, Result, Station, format_time};
 use crate::audit::AuditEvent;
-use crate::mail_ballot::{MailBallotRow, RowError};
+use crate::ballot_row::{MailBallotRow, RowError};
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -50,7 +50,7 @@ impl ListenerState {
     /// Writes the file atomically.
     pub fn save(&self, data_dir: &Path) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::config::write_atomically(&ListenerState::path(data_dir), &bytes)
+        crate::files::write_atomically(&ListenerState::path(data_dir), &bytes)
     }
 
     /// Whether the process that wrote the file still runs (Linux checks /proc; other

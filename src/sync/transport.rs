@@ -6,7 +6,6 @@
 //! or a broken connection are retried; any other 4xx holds the batch.
 
 use serde::Deserialize;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -294,27 +293,16 @@ impl Transport for Directory {
                 duplicates: i64::try_from(events).unwrap_or(i64::MAX),
             };
         }
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        let written = (|| -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(payload)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            // Make the rename itself durable.
-            std::fs::File::open(&self.dir)?.sync_all()
-        })();
+        let written = crate::files::write_atomically(&path, payload);
         match written {
             Ok(()) => SendOutcome::Acked {
                 accepted: i64::try_from(events).unwrap_or(i64::MAX),
                 duplicates: 0,
             },
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                SendOutcome::Retry {
-                    reason: format!("cannot write {}: {e}", path.display()),
-                    after: None,
-                }
-            }
+            Err(e) => SendOutcome::Retry {
+                reason: format!("cannot write {}: {e}", path.display()),
+                after: None,
+            },
         }
     }
 
