@@ -10,8 +10,8 @@
 
 mod support;
 
-use ballot_intake::barcode::CheckDigit;
-use ballot_intake::ledger::{Ledger, NewElection, ScanInput, StationSetup};
+use ballot_intake_core::barcode::CheckDigit;
+use ballot_intake_core::ledger::{Ledger, NewElection, ScanInput, StationSetup};
 use chrono::{NaiveDate, Utc};
 use std::time::Instant;
 
@@ -39,17 +39,18 @@ fn main() {
     )
     .unwrap();
     let t = Instant::now();
-    let summary = ballot_intake::mail_ballot::import_file(&mut ledger, &csv, |_, _| {}).unwrap();
+    let summary =
+        ballot_intake_core::mail_ballot::import_file(&mut ledger, &csv, |_, _| {}).unwrap();
     println!(
         "loaded {} ballots in {:.1} s",
         summary.added,
         t.elapsed().as_secs_f64()
     );
     let user = ledger
-        .add_user("bench", ballot_intake::auth::Role::Clerk, "123456")
+        .add_user("bench", ballot_intake_core::auth::Role::Clerk, "123456")
         .unwrap();
     let batch = ledger
-        .open_batch(&user, &ballot_intake::ledger::NewBatch::default())
+        .open_batch(&user, &ballot_intake_core::ledger::NewBatch::default())
         .unwrap();
 
     let bare = rusqlite::Connection::open(dir.path().join("bare.sqlite3")).unwrap();

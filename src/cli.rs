@@ -28,11 +28,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::auth::Role;
-use crate::barcode::CheckDigit;
-use crate::environment::{DATA_DIR_ENV, Environment};
-use crate::ledger::{AttentionReason, UspsReason};
-use crate::scanner::ScannerSpec;
+use ballot_intake_core::auth::Role;
+use ballot_intake_core::barcode::CheckDigit;
+use ballot_intake_core::environment::{DATA_DIR_ENV, Environment};
+use ballot_intake_core::ledger::{AttentionReason, UspsReason};
+use ballot_intake_core::scanner::ScannerSpec;
 
 /// Scanner station for returned mail-ballot envelopes.
 #[derive(Debug, Parser)]
@@ -95,10 +95,11 @@ pub enum Command {
     /// Send the outbox to the notification backend (see also `sync setup`).
     Sync(SyncArgs),
     /// Play one of the station's sounds (checks the speakers; exit 1 without a device).
+    #[cfg(feature = "gui")]
     Sound {
         /// accepted or set-aside.
-        #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<crate::sound::Cue>()))]
-        cue: crate::sound::Cue,
+        #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<ballot_intake_window::sound::Cue>()))]
+        cue: ballot_intake_window::sound::Cue,
         /// Loudness, 0 to 100 (default: the configured volume).
         #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
         volume: Option<u8>,
@@ -441,14 +442,7 @@ pub fn main() -> ExitCode {
         }
     );
     let Some(command) = cli.command else {
-        // No command: the desktop application (the demo station if none is set up).
-        return match crate::app::run(&env) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
-        };
+        return run_window(&env);
     };
     match commands::run(&env, command) {
         Ok(code) => code,
@@ -465,6 +459,28 @@ pub fn main() -> ExitCode {
 /// Ends the process after a failed write to stdout: quietly (0) when the reader went
 /// away, which is what `| head` does; otherwise with the reason and 1. Everything
 /// already printed had been committed first, so nothing is lost by stopping here.
+/// No command: the desktop application (the demo station if none is set up).
+#[cfg(feature = "gui")]
+fn run_window(env: &Environment) -> ExitCode {
+    match ballot_intake_window::app::run(env) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// No command, in a build without the window: say so, and what there is instead.
+#[cfg(not(feature = "gui"))]
+fn run_window(_env: &Environment) -> ExitCode {
+    eprintln!(
+        "this ballot-intake was built without the desktop application (the `gui` feature); \
+         run a command (`ballot-intake --help` lists them), or `ballot-intake demo` for the demo station"
+    );
+    ExitCode::from(2)
+}
+
 pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(0);

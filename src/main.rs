@@ -1,5 +1,8 @@
-//! The `ballot-intake` binary: everything is in the library; this only exits.
+//! The `ballot-intake` program: the command line over `ballot-intake-core`, and the
+//! desktop application (`ballot-intake-window`) when built with the `gui` feature.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    ballot_intake::cli::main()
+    cli::main()
 }

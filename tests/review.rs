@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
 mod common;
-use ballot_intake::ledger::{Ledger, MASKED};
+use ballot_intake_core::ledger::{Ledger, MASKED};
 use common::Station;
 
 #[test]

@@ -7,8 +7,8 @@
 mod common;
 use common::pty_at;
 
-use ballot_intake::scanner::serial::{self, SerialSettings};
-use ballot_intake::scanner::{DeviceMessage, SourceKind};
+use ballot_intake_core::scanner::serial::{self, SerialSettings};
+use ballot_intake_core::scanner::{DeviceMessage, SourceKind};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

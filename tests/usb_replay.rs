@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
-use ballot_intake::scanner::debounce::Debouncer;
-use ballot_intake::scanner::hidpos::ReportLayout;
-use ballot_intake::scanner::usb::{Recorded, TransportError, run_reports};
-use ballot_intake::scanner::{DeviceMessage, Source, SourceKind};
+use ballot_intake_core::scanner::debounce::Debouncer;
+use ballot_intake_core::scanner::hidpos::ReportLayout;
+use ballot_intake_core::scanner::usb::{Recorded, TransportError, run_reports};
+use ballot_intake_core::scanner::{DeviceMessage, Source, SourceKind};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::channel;
 use std::time::Duration;
@@ -99,8 +99,8 @@ fn recordings_are_checked_when_read() {
 /// once), arrives, is unplugged (the recording ends), and arrives again.
 #[test]
 fn arrival_removal_and_return() {
-    use ballot_intake::scanner::hidpos::{REPORT_LEN, SCANNED_DATA_REPORT_ID};
-    use ballot_intake::scanner::usb::{ReportSource, spawn_with};
+    use ballot_intake_core::scanner::hidpos::{REPORT_LEN, SCANNED_DATA_REPORT_ID};
+    use ballot_intake_core::scanner::usb::{ReportSource, spawn_with};
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
 

@@ -109,7 +109,7 @@ fn an_audit_row_edited_with_its_hash_recomputed_breaks_the_next_link() {
     let s = busy();
     // A tamperer who knows the encoding rewrites row 9 and gives it a correct hash
     // of its new contents; row 10 still holds the old hash.
-    let mut row = ballot_intake::ledger::Ledger::open(&s.ledger_path())
+    let mut row = ballot_intake_core::ledger::Ledger::open(&s.ledger_path())
         .unwrap()
         .recent_audit(1_000)
         .unwrap()

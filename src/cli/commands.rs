@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use super::output::print_json;
 use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, sign_in};
 use super::{BatchCommand, Command, ElectionCommand, FlagCommand, InitArgs, UserCommand};
-use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup};
-use crate::mail_ballot;
-use crate::scanner::ScannerSpec;
-use crate::scanner::state::ListenerState;
+use ballot_intake_core::environment::Environment;
+use ballot_intake_core::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup};
+use ballot_intake_core::mail_ballot;
+use ballot_intake_core::scanner::ScannerSpec;
+use ballot_intake_core::scanner::state::ListenerState;
 
 fn open(env: &Environment) -> Result<Ledger> {
     Ok(Ledger::open(&env.ledger_path())?)
@@ -39,9 +39,15 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             json,
         } => return super::listen::run(env, &user, &scanners, json),
         Command::Scanners { json } => super::listen::list(json)?,
+        #[cfg(feature = "gui")]
         Command::Sound { cue, volume } => {
-            let volume = volume.unwrap_or(crate::config::Config::load(env).ui.volume.min(100));
-            crate::sound::play_and_wait(cue, f32::from(volume) / 100.0)
+            let volume = volume.unwrap_or(
+                ballot_intake_core::config::Config::load(env)
+                    .ui
+                    .volume
+                    .min(100),
+            );
+            ballot_intake_window::sound::play_and_wait(cue, f32::from(volume) / 100.0)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             out!("played the {} sound at volume {volume}", cue.as_str());
         }
@@ -55,7 +61,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 today.pred_opt().unwrap_or(today)
             });
             let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
-            let r = crate::export::export_day(&mut ledger, date, &out)?;
+            let r = ballot_intake_core::export::export_day(&mut ledger, date, &out)?;
             if json {
                 print_json(&r.manifest)?;
             } else {
@@ -205,7 +211,7 @@ struct ScannerLine {
 
 /// The configured scanners with what the running listener last wrote about them.
 fn scanner_status(env: &Environment) -> Vec<ScannerLine> {
-    let config = crate::config::Config::load(env);
+    let config = ballot_intake_core::config::Config::load(env);
     let state = ListenerState::load(&env.data_dir);
     let alive = state.listener_alive();
     config

@@ -1,12 +1,12 @@
-//! `demo` on the command line: the demo station (see `crate::demo`), scanned from
+//! `demo` on the command line: the demo station (see `ballot_intake_core::demo`), scanned from
 //! the terminal.
 
 use anyhow::Result;
 use chrono::Utc;
 use std::process::ExitCode;
 
-use crate::demo::{DEMO_CLERK, DEMO_SUPERVISOR, open_or_create};
-use crate::environment::Environment;
+use ballot_intake_core::demo::{DEMO_CLERK, DEMO_SUPERVISOR, open_or_create};
+use ballot_intake_core::environment::Environment;
 
 /// Sets the demo up if needed and scans from standard input as the demo clerk.
 pub fn run(env: &Environment, json: bool) -> Result<ExitCode> {

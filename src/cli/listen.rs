@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use super::output::{print_json, write_result};
 use super::pin::{PIN_ENV, sign_in};
-use crate::config::Config;
-use crate::environment::Environment;
-use crate::ledger::{Batch, Ledger, ScanInput, User, format_time};
-use crate::scanner::state::ListenerState;
-use crate::scanner::{DeviceMessage, ScanEvent, ScannerSpec, serial, usb};
+use ballot_intake_core::config::Config;
+use ballot_intake_core::environment::Environment;
+use ballot_intake_core::ledger::{Batch, Ledger, ScanInput, User, format_time};
+use ballot_intake_core::scanner::state::ListenerState;
+use ballot_intake_core::scanner::{DeviceMessage, ScanEvent, ScannerSpec, serial, usb};
 
 /// How often, at most, the state file is rewritten while codes stream in.
 const STATE_EVERY: Duration = Duration::from_secs(1);

@@ -5,8 +5,8 @@ use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 
-use crate::intake::Receipt;
-use crate::ledger::ScanResult;
+use ballot_intake_core::intake::Receipt;
+use ballot_intake_core::ledger::ScanResult;
 
 /// Prints a value as one line of JSON.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use std::io::{BufRead, IsTerminal};
 
-use crate::ledger::{Ledger, User};
+use ballot_intake_core::ledger::{Ledger, User};
 
 /// The variable holding the signing-in user's PIN.
 pub const PIN_ENV: &str = "BALLOT_INTAKE_PIN";

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use super::ScanArgs;
 use super::output::write_result;
 use super::pin::{PIN_ENV, sign_in};
-use crate::environment::Environment;
-use crate::ledger::{Ledger, ScanInput, User};
+use ballot_intake_core::environment::Environment;
+use ballot_intake_core::ledger::{Ledger, ScanInput, User};
 
 /// Strips one line terminator (LF or CRLF).
 fn strip_terminator(line: &mut Vec<u8>) {

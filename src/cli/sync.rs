@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use super::pin::{PIN_ENV, sign_in};
 use super::{SyncArgs, SyncCommand};
-use crate::config::{Config, SyncTransport};
-use crate::environment::Environment;
-use crate::ledger::Ledger;
-use crate::sync::transport::{SendOutcome, check_token_file, check_url};
-use crate::sync::{self, SyncOptions};
+use ballot_intake_core::config::{Config, SyncTransport};
+use ballot_intake_core::environment::Environment;
+use ballot_intake_core::ledger::Ledger;
+use ballot_intake_core::sync::transport::{SendOutcome, check_token_file, check_url};
+use ballot_intake_core::sync::{self, SyncOptions};
 
 /// Runs the `sync` command line.
 pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
@@ -56,7 +56,8 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                 config.sync.retry_base_ms = r.max(1);
             }
             if let Some(a) = max_batch_age_secs {
-                config.sync.max_batch_age_secs = a.clamp(1, crate::ledger::MAX_BATCH_AGE_SECS);
+                config.sync.max_batch_age_secs =
+                    a.clamp(1, ballot_intake_core::ledger::MAX_BATCH_AGE_SECS);
             }
             // Build the transport once now, so a bad CA file or URL is reported at
             // setup rather than at the first send.

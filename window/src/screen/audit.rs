@@ -1,0 +1,165 @@
+//! The audit log viewer (supervisors): the newest entries, filtered by any text (an
+//! event name, a user, a batch), and the result of verifying the whole chain.
+
+use iced::widget::{Id, column, row, scrollable, text};
+use iced::{Element, Fill};
+
+use crate::{theme, widget};
+use ballot_intake_core::audit::AuditRow;
+use ballot_intake_core::ledger::VerifyReport;
+
+/// The filter field's id (focused when the screen opens).
+pub const FILTER_FIELD: &str = "audit-filter";
+/// How many of the newest entries are loaded.
+pub const SHOWN: usize = 500;
+
+/// The screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    rows: Vec<AuditRow>,
+    filter: String,
+    verified: Option<Result<VerifyReport, String>>,
+    error: Option<String>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The ledger's newest entries.
+    Loaded(Result<Vec<AuditRow>, String>),
+    /// The filter changed.
+    Filter(String),
+    /// Enter: verify the chain.
+    Verify,
+    /// The ledger's verification report.
+    Verified(Box<Result<VerifyReport, String>>),
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Load the newest entries.
+    Load,
+    /// Verify the chain (then reload: a successful check is itself logged).
+    Verify,
+}
+
+impl State {
+    /// The screen (the entries load at once).
+    pub fn new() -> (Self, Action) {
+        (State::default(), Action::Load)
+    }
+
+    /// The field the cursor starts in.
+    pub fn focus_id() -> Id {
+        Id::new(FILTER_FIELD)
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Loaded(Ok(rows)) => self.rows = rows,
+            Message::Loaded(Err(e)) => self.error = Some(e),
+            Message::Filter(f) => self.filter = f,
+            Message::Verify => return Action::Verify,
+            Message::Verified(r) => {
+                self.verified = Some(*r);
+                return Action::Load;
+            }
+        }
+        Action::None
+    }
+
+    fn matches(&self, r: &AuditRow) -> bool {
+        let f = self.filter.trim().to_lowercase();
+        f.is_empty()
+            || [
+                r.event.as_str(),
+                r.user_name.as_deref().unwrap_or(""),
+                r.detail.as_str(),
+                r.disposition.as_str(),
+            ]
+            .iter()
+            .any(|s| s.to_lowercase().contains(&f))
+    }
+
+    /// Draws the screen; times in `tz`.
+    pub fn view(&self, tz: chrono_tz::Tz) -> Element<'_, Message> {
+        let shown: Vec<&AuditRow> = self.rows.iter().filter(|r| self.matches(r)).collect();
+        let list = shown.iter().fold(column![].spacing(3), |c, r| {
+            let at = chrono::DateTime::parse_from_rfc3339(&r.at)
+                .map(|t| t.with_timezone(&tz).format("%m/%d %H:%M:%S").to_string())
+                .unwrap_or_default();
+            let line = text(format!(
+                "{}  {at}  {} {} ({})  {}{}  {}",
+                r.seq,
+                r.event_id,
+                r.event,
+                r.disposition,
+                r.user_name.as_deref().unwrap_or("-"),
+                r.role
+                    .as_deref()
+                    .map(|x| format!(" [{x}]"))
+                    .unwrap_or_default(),
+                r.detail
+            ))
+            .size(16);
+            c.push(if r.disposition == "failure" {
+                line.color(theme::ERROR)
+            } else {
+                line
+            })
+        });
+        let verified: Element<'_, Message> = match &self.verified {
+            None => text("Enter: verify the whole chain").size(20).into(),
+            Some(Ok(r)) if r.ok() => text(format!(
+                "Chain intact: {} entries, {} events; head {}",
+                r.audit_rows, r.events, r.head_hash
+            ))
+            .size(20)
+            .color(theme::OK)
+            .into(),
+            Some(Ok(r)) => r
+                .problems
+                .iter()
+                .fold(
+                    column![text("CHAIN BROKEN:").size(22).color(theme::ERROR)],
+                    |c, p| c.push(text(p.to_string()).size(20).color(theme::ERROR)),
+                )
+                .into(),
+            Some(Err(e)) => text(e.clone()).size(20).color(theme::ERROR).into(),
+        };
+        let mut page = column![
+            widget::mode_title("AUDIT LOG (Esc: back to receiving)", theme::HEADER),
+            row![
+                text("Filter:").size(22),
+                widget::field(
+                    "event, user or detail",
+                    &self.filter,
+                    FILTER_FIELD,
+                    Message::Filter,
+                    Message::Verify
+                )
+                .width(520),
+                text(format!(
+                    "{} of the newest {} entries",
+                    shown.len(),
+                    self.rows.len()
+                ))
+                .size(18),
+            ]
+            .spacing(12)
+            .align_y(iced::Center),
+            verified,
+            scrollable(list).height(Fill),
+        ]
+        .spacing(12)
+        .padding(16);
+        if let Some(e) = &self.error {
+            page = page.push(text(e.clone()).size(20).color(theme::ERROR));
+        }
+        page.into()
+    }
+}

@@ -1,0 +1,98 @@
+//! The dashboard (supervisors): outcomes today and for the election, scans per hour
+//! as a bar chart, and per batch and per user.
+
+use iced::widget::{column, row, scrollable, text};
+use iced::{Element, Fill, Font};
+
+use crate::{theme, widget};
+use ballot_intake_core::ledger::Dashboard;
+
+/// The screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    data: Option<Result<Dashboard, String>>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The ledger's numbers.
+    Loaded(Box<Result<Dashboard, String>>),
+}
+
+impl State {
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) {
+        match message {
+            Message::Loaded(d) => self.data = Some(*d),
+        }
+    }
+
+    /// Draws the screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        let title = widget::mode_title(
+            "DASHBOARD (Esc: back to receiving; refreshes every 5 s)",
+            theme::HEADER,
+        );
+        let body: Element<'_, Message> = match &self.data {
+            None => text("Loading...").size(24).into(),
+            Some(Err(e)) => text(e.clone()).size(24).color(theme::ERROR).into(),
+            Some(Ok(d)) => {
+                let counts = |label: &'static str, m: &std::collections::BTreeMap<String, i64>| {
+                    m.iter()
+                        .fold(column![text(label).size(24)].spacing(4), |c, (o, n)| {
+                            c.push(
+                                text(format!("{o:<15} {n:>8}"))
+                                    .size(20)
+                                    .font(Font::MONOSPACE),
+                            )
+                        })
+                };
+                let max = d.per_hour.iter().map(|h| h.1).max().unwrap_or(1).max(1);
+                let hours = d.per_hour.iter().fold(
+                    column![text("Scans per hour today").size(24)].spacing(2),
+                    |c, (h, n)| {
+                        let bar = "█".repeat(usize::try_from(n * 40 / max).unwrap_or(0).max(1));
+                        c.push(
+                            text(format!("{h}  {bar} {n}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
+                    },
+                );
+                let batches = d.per_batch.iter().fold(
+                    column![text("Per batch: scans / accepted").size(24)].spacing(2),
+                    |c, (b, s, a)| {
+                        c.push(
+                            text(format!("batch {b:<5} {s:>6} {a:>6}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
+                    },
+                );
+                let users = d.per_user.iter().fold(
+                    column![text("Per user: scans / accepted").size(24)].spacing(2),
+                    |c, (u, s, a)| {
+                        c.push(
+                            text(format!("{u:<16} {s:>6} {a:>6}"))
+                                .size(18)
+                                .font(Font::MONOSPACE),
+                        )
+                    },
+                );
+                scrollable(
+                    column![
+                        row![counts("Today", &d.today), counts("Election", &d.election)]
+                            .spacing(60),
+                        hours,
+                        row![batches, users].spacing(60),
+                    ]
+                    .spacing(24),
+                )
+                .height(Fill)
+                .into()
+            }
+        };
+        column![title, body].spacing(14).padding(16).into()
+    }
+}

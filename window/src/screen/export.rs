@@ -1,0 +1,195 @@
+//! The nightly batch file (F11, anyone signed in: clerks export at the end of the
+//! day): a local day, a folder, Enter. The file is written on the ledger thread, so
+//! the window stays live; the result names the file, its rows and its SHA-256, which
+//! is what the person carrying it to the county's system checks against.
+
+use chrono::NaiveDate;
+use iced::widget::{Id, column, row, text};
+use iced::{Element, Font};
+
+use crate::{theme, widget};
+use ballot_intake_core::export::ExportResult;
+
+/// The date field's id (focused when the screen opens).
+pub const DATE_FIELD: &str = "export-date";
+/// The folder field's id.
+pub const FOLDER_FIELD: &str = "export-folder";
+
+/// The screen's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    date: String,
+    folder: String,
+    busy: bool,
+    result: Option<Result<ExportResult, String>>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The date field changed.
+    Date(String),
+    /// The folder field changed.
+    Folder(String),
+    /// Enter: export.
+    Export,
+    /// Ctrl+O: choose the folder in the desktop's dialog.
+    Browse,
+    /// The dialog closed: the folder chosen, if any.
+    Chosen(Option<String>),
+    /// The export finished.
+    Done(Box<Result<ExportResult, String>>),
+}
+
+/// What `app.rs` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Export the local day `date` into `folder`.
+    Export {
+        /// The day.
+        date: NaiveDate,
+        /// The folder.
+        folder: String,
+    },
+    /// Show the desktop's folder dialog.
+    Browse,
+}
+
+impl State {
+    /// The form for `yesterday` (the usual night's file) into `folder`.
+    pub fn new(yesterday: NaiveDate, folder: String) -> State {
+        State {
+            date: yesterday.format("%Y-%m-%d").to_string(),
+            folder,
+            busy: false,
+            result: None,
+        }
+    }
+
+    /// The field the cursor starts in.
+    pub fn focus_id() -> Id {
+        Id::new(DATE_FIELD)
+    }
+
+    /// Whether the file is being written (the screen cannot be left meanwhile).
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Date(d) => self.date = d,
+            Message::Folder(f) | Message::Chosen(Some(f)) => self.folder = f,
+            Message::Browse if !self.busy => return Action::Browse,
+            Message::Export if !self.busy => {
+                let date = self.date.trim();
+                let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+                    self.result = Some(Err(format!(
+                        "{date:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-03"
+                    )));
+                    return Action::None;
+                };
+                if self.folder.trim().is_empty() {
+                    self.result = Some(Err("say which folder the file goes in".into()));
+                    return Action::None;
+                }
+                self.busy = true;
+                self.result = None;
+                return Action::Export {
+                    date,
+                    folder: self.folder.trim().to_string(),
+                };
+            }
+            // One export at a time; a cancelled dialog changes nothing.
+            Message::Browse | Message::Export | Message::Chosen(None) => {}
+            Message::Done(r) => {
+                self.busy = false;
+                self.result = Some(*r);
+            }
+        }
+        Action::None
+    }
+
+    /// Draws the screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        let mut page = column![
+            widget::mode_title("NIGHTLY BATCH FILE (Esc: back to receiving)", theme::HEADER),
+            row![
+                text("Local day:").size(22).width(140),
+                widget::field(
+                    "YYYY-MM-DD",
+                    &self.date,
+                    DATE_FIELD,
+                    Message::Date,
+                    Message::Export
+                )
+                .width(240),
+            ]
+            .spacing(12)
+            .align_y(iced::Center),
+            widget::path_field(
+                "Folder:",
+                ("/media/usb/exports", &self.folder),
+                FOLDER_FIELD,
+                Message::Folder,
+                Message::Export,
+                (!self.busy).then_some(Message::Browse),
+            ),
+            text(
+                "Enter writes the day's events as CSV with a manifest (rows, SHA-256). \
+                 Exporting a day again gives the same bytes."
+            )
+            .size(18),
+        ]
+        .spacing(14)
+        .padding(16);
+        if self.busy {
+            page = page.push(text("Writing...").size(22));
+        }
+        match &self.result {
+            Some(Ok(r)) => {
+                let m = &r.manifest;
+                let counts = m
+                    .counts
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                page = page
+                    .push(
+                        text(format!(
+                            "{} {}: {} rows",
+                            if r.unchanged {
+                                "Already there, unchanged:"
+                            } else {
+                                "Wrote"
+                            },
+                            r.csv.display(),
+                            m.rows
+                        ))
+                        .size(22)
+                        .color(theme::OK),
+                    )
+                    .push(
+                        text(format!("SHA-256 {}", m.sha256))
+                            .size(18)
+                            .font(Font::MONOSPACE),
+                    )
+                    .push(text(format!("Manifest {}", r.manifest_path.display())).size(18))
+                    .push(text(counts).size(18));
+            }
+            Some(Err(e)) => {
+                page = page.push(
+                    text(format!("NOT written: {e}"))
+                        .size(22)
+                        .color(theme::ERROR),
+                );
+            }
+            None => {}
+        }
+        page.into()
+    }
+}

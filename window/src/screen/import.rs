@@ -1,0 +1,167 @@
+//! Importing a mail ballot file (supervisors): the file, chosen in the desktop's own
+//! file dialog (Ctrl+O) or typed, a progress bar while
+//! the ledger thread reads it, then the summary or every error with its line and
+//! column. The window stays responsive: the import runs on the ledger thread.
+
+use iced::widget::{Id, column, progress_bar, scrollable, text};
+use iced::{Element, Fill};
+
+use crate::{theme, widget};
+use ballot_intake_core::ledger::ImportSummary;
+use ballot_intake_core::mail_ballot::ImportError;
+
+/// The path field's id (focused when the screen opens).
+pub const PATH_FIELD: &str = "import-path";
+
+/// What the import reports while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Bytes read of the file's total.
+    Read(u64, u64),
+    /// Finished: the summary, or why nothing was imported.
+    Done(Box<Result<ImportSummary, ImportError>>),
+}
+
+/// The screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    path: String,
+    busy: bool,
+    read: Option<(u64, u64)>,
+    result: Option<Result<ImportSummary, ImportError>>,
+    /// A line about the file dialog (cancelled, or none could be shown).
+    note: Option<String>,
+}
+
+/// What `app.rs` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Import the file at this path.
+    Import(String),
+    /// Show the desktop's file dialog.
+    Browse,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The path changed.
+    Path(String),
+    /// Enter: import.
+    Import,
+    /// Ctrl+O: choose the file in the desktop's file dialog.
+    Browse,
+    /// The dialog closed: the file chosen, or `None` if it was cancelled.
+    Chosen(Option<String>),
+    /// The import's progress or end.
+    Progress(Progress),
+}
+
+impl State {
+    /// The field the cursor starts in.
+    pub fn focus_id() -> Id {
+        Id::new(PATH_FIELD)
+    }
+
+    /// Whether an import is running (a second one is not started).
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        self.note = None;
+        match message {
+            Message::Path(p) => self.path = p,
+            Message::Import if !self.busy && !self.path.trim().is_empty() => {
+                self.busy = true;
+                self.read = Some((0, 0));
+                self.result = None;
+                return Action::Import(self.path.trim().to_string());
+            }
+            Message::Browse if !self.busy => return Action::Browse,
+            // One import at a time.
+            Message::Import | Message::Browse => {}
+            Message::Chosen(Some(path)) => {
+                self.path = path;
+                self.note = Some("Enter imports this file.".into());
+            }
+            Message::Chosen(None) => {
+                self.note = Some(
+                    "No file chosen. (If no dialog appeared, type the file's path above.)".into(),
+                );
+            }
+            Message::Progress(Progress::Read(done, total)) => self.read = Some((done, total)),
+            Message::Progress(Progress::Done(r)) => {
+                self.busy = false;
+                self.result = Some(*r);
+            }
+        }
+        Action::None
+    }
+
+    /// Draws the screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        let mut page = column![
+            widget::mode_title(
+                "IMPORT A MAIL BALLOT FILE (Esc: back to receiving)",
+                theme::HEADER
+            ),
+            widget::path_field(
+                "File:",
+                ("/path/to/mail-ballots.csv", &self.path),
+                PATH_FIELD,
+                Message::Path,
+                Message::Import,
+                (!self.busy).then_some(Message::Browse),
+            ),
+            text(
+                self.note
+                    .as_deref()
+                    .unwrap_or("Enter imports it into the active election, all or nothing.")
+            )
+            .size(18),
+        ]
+        .spacing(14)
+        .padding(16);
+        if let Some((done, total)) = self.read
+            && self.busy
+        {
+            #[allow(clippy::cast_precision_loss)] // a progress bar needs no exact bytes
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            page = page
+                .push(progress_bar(0.0..=1.0, fraction))
+                .push(text(format!("{done} of {total} bytes read")).size(18));
+        }
+        match &self.result {
+            Some(Ok(s)) => page.push(
+                text(format!(
+                    "Imported {} into {}: {} rows read, {} added, {} updated, {} unchanged in {:.2} s",
+                    s.file, s.election_id, s.rows_read, s.added, s.updated, s.unchanged, s.seconds
+                ))
+                .size(22)
+                .color(theme::OK),
+            ),
+            Some(Err(ImportError::Rejected { file, errors, total })) => {
+                let list = errors.iter().fold(column![].spacing(2), |c, e| {
+                    c.push(text(e.to_string()).size(18).color(theme::ERROR))
+                });
+                let more = total.saturating_sub(errors.len());
+                page.push(
+                    text(format!("{file}: {total} error(s); nothing was imported")).size(22).color(theme::ERROR),
+                )
+                .push(scrollable(list).height(Fill))
+                .push(text(if more > 0 { format!("... and {more} more") } else { String::new() }).size(18))
+            }
+            Some(Err(e)) => page.push(text(e.to_string()).size(22).color(theme::ERROR)),
+            None => page,
+        }
+        .into()
+    }
+}

@@ -1,0 +1,273 @@
+//! Review and corrections (supervisors): find a ballot by barcode (or by scanning the
+//! envelope), voter id, or last name and ZIP; see its whole history; reverse an event
+//! with a reason. A reversal is a new correction entry; nothing is edited.
+//! Confidential voters' names and ZIPs arrive masked from the ledger.
+
+use iced::widget::{Id, column, row, scrollable, text};
+use iced::{Element, Fill};
+
+use crate::{theme, widget};
+use ballot_intake_core::ledger::{BallotView, HistoryRow, Reversal, User};
+
+/// The search field's id (focused when the screen opens).
+pub const QUERY_FIELD: &str = "review-query";
+/// The event number field's id.
+pub const SEQ_FIELD: &str = "review-seq";
+/// The reason field's id.
+pub const REASON_FIELD: &str = "review-reason";
+
+/// The screen's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The supervisor.
+    pub user: User,
+    query: String,
+    results: Vec<BallotView>,
+    selected: Option<usize>,
+    history: Vec<HistoryRow>,
+    seq: String,
+    reason: String,
+    outcome: Option<Result<String, String>>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The search text changed.
+    Query(String),
+    /// Enter in the search field.
+    Search,
+    /// The ledger's matches.
+    Found(Result<Vec<BallotView>, String>),
+    /// Ctrl+1 .. Ctrl+9: pick a match.
+    Select(usize),
+    /// The ledger's history of the picked ballot.
+    History(Result<Vec<HistoryRow>, String>),
+    /// The event number to reverse changed.
+    Seq(String),
+    /// The reason changed.
+    Reason(String),
+    /// Enter in the reason field.
+    Reverse,
+    /// The ledger's answer to a reversal.
+    Reversed(Result<Reversal, String>),
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Look ballots up.
+    Search(String),
+    /// Load a ballot's history.
+    History(i64),
+    /// Reverse an event.
+    Reverse {
+        /// The event.
+        seq: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl State {
+    /// The screen for `user`.
+    pub fn new(user: User) -> Self {
+        State {
+            user,
+            query: String::new(),
+            results: Vec::new(),
+            selected: None,
+            history: Vec::new(),
+            seq: String::new(),
+            reason: String::new(),
+            outcome: None,
+        }
+    }
+
+    /// The field the cursor starts in.
+    pub fn focus_id() -> Id {
+        Id::new(QUERY_FIELD)
+    }
+
+    /// A scanned envelope becomes the search.
+    pub fn scanned(&mut self, code: String) -> Action {
+        self.query = code;
+        self.update(Message::Search)
+    }
+
+    /// The ballot picked, if any.
+    pub fn selected(&self) -> Option<&BallotView> {
+        self.selected.and_then(|i| self.results.get(i))
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Query(q) => self.query = q,
+            Message::Search => {
+                let q = self.query.trim().to_string();
+                if !q.is_empty() {
+                    return Action::Search(q);
+                }
+            }
+            Message::Found(Ok(results)) => {
+                self.results = results;
+                self.history.clear();
+                self.selected = None;
+                self.outcome = None;
+                if self.results.len() == 1 {
+                    return self.update(Message::Select(1));
+                }
+                if self.results.is_empty() {
+                    self.outcome = Some(Err(format!("No ballot matches {:?}.", self.query)));
+                }
+            }
+            Message::Select(n) => {
+                if let Some(b) = n.checked_sub(1).and_then(|i| self.results.get(i)) {
+                    self.selected = n.checked_sub(1);
+                    return Action::History(b.ballot_pk);
+                }
+            }
+            Message::History(Ok(h)) => self.history = h,
+            Message::Seq(s) => self.seq = s.chars().filter(char::is_ascii_digit).collect(),
+            Message::Reason(r) => self.reason = r,
+            Message::Reverse => {
+                let Ok(seq) = self.seq.parse::<i64>() else {
+                    self.outcome = Some(Err("Type the number (#) of the event to reverse.".into()));
+                    return Action::None;
+                };
+                if !self.history.iter().any(|h| h.seq == seq) {
+                    self.outcome = Some(Err(format!(
+                        "Event #{seq} is not in this ballot's history."
+                    )));
+                    return Action::None;
+                }
+                if self.reason.trim().is_empty() {
+                    self.outcome = Some(Err("A reversal needs a reason.".into()));
+                    return Action::None;
+                }
+                return Action::Reverse {
+                    seq,
+                    reason: self.reason.trim().to_string(),
+                };
+            }
+            Message::Reversed(Ok(r)) => {
+                self.outcome = Some(Ok(format!(
+                    "Event #{} reverses #{}: {}",
+                    r.seq, r.corrects, r.reason
+                )));
+                self.seq.clear();
+                self.reason.clear();
+                if let Some(b) = self.selected() {
+                    return Action::History(b.ballot_pk);
+                }
+            }
+            Message::Found(Err(e)) | Message::History(Err(e)) | Message::Reversed(Err(e)) => {
+                self.outcome = Some(Err(e));
+            }
+        }
+        Action::None
+    }
+
+    /// Draws the screen; times in `tz`.
+    pub fn view(&self, tz: chrono_tz::Tz) -> Element<'_, Message> {
+        let search = row![
+            widget::field(
+                "barcode, voter id, or last name and ZIP",
+                &self.query,
+                QUERY_FIELD,
+                Message::Query,
+                Message::Search,
+            )
+            .width(640),
+            text("or scan the envelope").size(20),
+        ]
+        .spacing(14)
+        .align_y(iced::Center);
+        let results = self
+            .results
+            .iter()
+            .enumerate()
+            .fold(column![].spacing(4), |c, (i, b)| {
+                let mark = if self.selected == Some(i) { "▶" } else { " " };
+                c.push(
+                    text(format!(
+                        "{mark} Ctrl+{}  {}  {}  {}  {}  {}",
+                        i + 1,
+                        b.ballot_id,
+                        b.voter_id,
+                        b.name,
+                        b.zip,
+                        b.status
+                    ))
+                    .size(20),
+                )
+            });
+        let history = self.history.iter().fold(column![].spacing(4), |c, h| {
+            let at = chrono::DateTime::parse_from_rfc3339(&h.occurred_at)
+                .map(|t| t.with_timezone(&tz).format("%m/%d %H:%M:%S").to_string())
+                .unwrap_or_default();
+            c.push(
+                text(format!(
+                    "#{}  {at}  {} {}  station {} by {}{}{}{}{}",
+                    h.seq,
+                    h.kind,
+                    h.outcome.as_deref().unwrap_or(""),
+                    h.station_id,
+                    h.user,
+                    h.batch.map(|b| format!(", batch {b}")).unwrap_or_default(),
+                    h.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default(),
+                    h.corrects
+                        .map(|c| format!(" (reverses #{c})"))
+                        .unwrap_or_default(),
+                    h.reversed_by
+                        .map(|r| format!("  [REVERSED by #{r}]"))
+                        .unwrap_or_default(),
+                ))
+                .size(18),
+            )
+        });
+        let reverse = row![
+            text("Reverse event #").size(22),
+            widget::field("#", &self.seq, SEQ_FIELD, Message::Seq, Message::Reverse).width(120),
+            text("because").size(22),
+            widget::field(
+                "reason",
+                &self.reason,
+                REASON_FIELD,
+                Message::Reason,
+                Message::Reverse
+            )
+            .width(520),
+        ]
+        .spacing(12)
+        .align_y(iced::Center);
+        let mut page = column![
+            widget::mode_title(
+                "REVIEW AND CORRECTIONS (Esc: back to receiving)",
+                theme::HEADER
+            ),
+            search,
+            results,
+        ]
+        .spacing(14)
+        .padding(16);
+        if let Some(b) = self.selected() {
+            page = page
+                .push(text(format!("History of ballot {} ({})", b.ballot_id, b.name)).size(24))
+                .push(scrollable(history).height(Fill))
+                .push(reverse);
+        }
+        match &self.outcome {
+            Some(Ok(m)) => page.push(text(m.clone()).size(22).color(theme::OK)),
+            Some(Err(e)) => page.push(text(e.clone()).size(22).color(theme::ERROR)),
+            None => page,
+        }
+        .into()
+    }
+}

@@ -1,0 +1,325 @@
+//! The scan screen: a large banner for the last outcome (shown only once the scan has
+//! committed), a manual-entry field for damaged barcodes, the batch's running count and
+//! its last 20 scans. Keyboard-wedge scans arrive from the application (they need no
+//! focused field); this screen only shows what the ledger answered.
+
+use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
+use iced::{Center, Element, Fill};
+use std::collections::VecDeque;
+
+use crate::theme;
+use ballot_intake_core::intake::Outcome;
+use ballot_intake_core::ledger::{Batch, ScanResult, User};
+
+/// The manual-entry field's id.
+pub const MANUAL_FIELD: &str = "scan-manual";
+/// Scans listed under the banner.
+pub const RECENT: usize = 20;
+
+/// The station facts shown in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Station id.
+    pub station: String,
+    /// Election id and name.
+    pub election: String,
+    /// A demo station.
+    pub demo: bool,
+    /// The county's time zone: times are shown in local time.
+    pub timezone: chrono_tz::Tz,
+}
+
+/// What changes while the screen is up: scanners connecting, the sync catching up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    /// Each serial/USB scanner and whether it is connected.
+    pub scanners: Vec<(String, bool)>,
+    /// The sync's counts, when known.
+    pub sync: Option<ballot_intake_core::ledger::SyncCounts>,
+}
+
+impl Live {
+    /// Records a scanner's state.
+    pub fn set_scanner(&mut self, source: &str, connected: bool) {
+        match self.scanners.iter_mut().find(|(s, _)| s == source) {
+            Some(entry) => entry.1 = connected,
+            None => self.scanners.push((source.to_string(), connected)),
+        }
+    }
+}
+
+fn local_time(at: &str, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// The screen's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Who is scanning.
+    pub user: User,
+    /// Into which batch.
+    pub batch: Batch,
+    /// Envelopes accepted into the batch so far.
+    pub accepted: i64,
+    banner: Option<ScanResult>,
+    recent: VecDeque<ScanResult>,
+    manual: String,
+    /// Scans sent to the ledger and not yet answered.
+    pub pending: usize,
+    error: Option<String>,
+}
+
+/// What happened on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The manual-entry field changed.
+    Manual(String),
+    /// A person pressed Enter after typing into the manual-entry field.
+    ManualSubmit,
+    /// The ledger answered a scan (boxed: a result is large beside the other messages).
+    Recorded(Box<Result<ScanResult, String>>),
+    /// Sign out.
+    SignOut,
+    /// Close the batch (F2).
+    CloseBatch,
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Record a code typed by hand.
+    Keyed(String),
+    /// Sign out.
+    SignOut,
+    /// Go to the close-batch form.
+    CloseBatch,
+}
+
+impl State {
+    /// The screen for `user` scanning into `batch`.
+    pub fn new(user: User, batch: Batch) -> Self {
+        State {
+            accepted: batch.accepted_count,
+            user,
+            batch,
+            banner: None,
+            recent: VecDeque::new(),
+            manual: String::new(),
+            pending: 0,
+            error: None,
+        }
+    }
+
+    /// The field for damaged barcodes.
+    pub fn focus_id() -> Id {
+        Id::new(MANUAL_FIELD)
+    }
+
+    /// The last outcome shown.
+    pub fn banner(&self) -> Option<&ScanResult> {
+        self.banner.as_ref()
+    }
+
+    /// A wedge scan was typed while the manual field had focus: the field received the
+    /// same keys, which are a scan, not text. Removes them.
+    pub fn take_wedge_keys(&mut self, code: &str) {
+        if let Some(kept) = self.manual.strip_suffix(code) {
+            self.manual = kept.to_string();
+        }
+    }
+
+    /// Says in red under the banner why something asked for was not done (it goes
+    /// with the next scan's result).
+    pub fn refuse(&mut self, why: String) {
+        self.error = Some(why);
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Manual(m) => self.manual = m,
+            Message::ManualSubmit => {
+                let code = std::mem::take(&mut self.manual);
+                if !code.trim().is_empty() {
+                    self.pending += 1;
+                    return Action::Keyed(code);
+                }
+            }
+            Message::Recorded(result) => {
+                self.pending = self.pending.saturating_sub(1);
+                match *result {
+                    Ok(r) => {
+                        if r.outcome == Outcome::Accepted {
+                            self.accepted += 1;
+                        }
+                        self.error = None;
+                        self.recent.push_front(r.clone());
+                        self.recent.truncate(RECENT);
+                        self.banner = Some(r);
+                    }
+                    // Not recorded: said plainly, and the envelope must be scanned again.
+                    Err(e) => {
+                        self.error = Some(format!("NOT RECORDED: {e}. Scan the envelope again."));
+                    }
+                }
+            }
+            Message::SignOut => return Action::SignOut,
+            Message::CloseBatch => return Action::CloseBatch,
+        }
+        Action::None
+    }
+
+    /// A scan was sent to the ledger (from the wedge or a serial scanner).
+    pub fn sent(&mut self) {
+        self.pending += 1;
+    }
+
+    fn banner_view(&self) -> Element<'_, Message> {
+        let Some(r) = &self.banner else {
+            return container(text("Ready: scan an envelope").size(theme::BANNER_LINE))
+                .center_x(Fill)
+                .padding(30)
+                .style(theme::panel(theme::HEADER))
+                .into();
+        };
+        let o = r.outcome;
+        let body = column![
+            text(format!(
+                "{}  {}",
+                theme::outcome_symbol(o),
+                theme::outcome_word(o)
+            ))
+            .size(theme::BANNER_WORD),
+            text(r.instruction.clone()).size(theme::BANNER_LINE),
+            text(format!(
+                "{}{}",
+                r.barcode,
+                r.ballot_id
+                    .as_deref()
+                    .filter(|b| *b != r.barcode)
+                    .map(|b| format!("  (ballot {b})"))
+                    .unwrap_or_default()
+            ))
+            .size(22),
+        ]
+        .spacing(8)
+        .align_x(Center);
+        container(body)
+            .center_x(Fill)
+            .padding(24)
+            .style(theme::panel(theme::outcome_color(o)))
+            .into()
+    }
+
+    /// Draws the screen under `header`, with the scanners' and the sync's state.
+    pub fn view(&self, header: &Header, live: &Live) -> Element<'_, Message> {
+        let mut top = row![
+            text(format!("Station {}", header.station)).size(22),
+            text(header.election.clone()).size(22),
+            text(format!("{} ({})", self.user.name, self.user.role)).size(22),
+            text(format!(
+                "Batch {}: {} accepted",
+                self.batch.batch_id, self.accepted
+            ))
+            .size(22),
+        ]
+        .spacing(24)
+        .align_y(Center);
+        if self.pending > 0 {
+            top = top.push(text(format!("recording {}...", self.pending)).size(22));
+        }
+        if self.user.role.can_supervise() {
+            top = top.push(
+                text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7  Dashboard: F8  Import: F9")
+                    .size(18),
+            );
+        }
+        top = top.push(text("Nightly file: F11").size(18));
+        if self.user.role == ballot_intake_core::auth::Role::Admin {
+            top = top.push(text("Settings: F10").size(18));
+        }
+        // Wraps onto a second line rather than clipping on a narrow window.
+        let bar = container(
+            top.push(button(text("Close batch (F2)")).on_press(Message::CloseBatch))
+                .push(button(text("Sign out (F12)")).on_press(Message::SignOut))
+                .wrap()
+                .vertical_spacing(8),
+        )
+        .padding(12)
+        .width(Fill)
+        .style(theme::panel(theme::HEADER));
+        let manual = row![
+            text("Damaged barcode? Type it:").size(22),
+            // No on_submit: the application decides what an Enter was (the end of a
+            // scanner burst typed into this field, or a person submitting it).
+            text_input("ballot id", &self.manual)
+                .id(MANUAL_FIELD)
+                .on_input(Message::Manual)
+                .size(24)
+                .padding(8)
+                .width(360),
+        ]
+        .spacing(12)
+        .align_y(Center);
+        let recent = self.recent.iter().fold(column![].spacing(4), |col, r| {
+            col.push(
+                text(format!(
+                    "{}  {:<14} {}",
+                    local_time(&r.at, header.timezone),
+                    r.outcome.as_str(),
+                    r.barcode
+                ))
+                // Monospaced, so that the columns line up.
+                .font(iced::Font::MONOSPACE)
+                .size(18),
+            )
+        });
+        let mut status = row![text("Scanners: keyboard").size(18)].spacing(18);
+        for (source, connected) in &live.scanners {
+            status = status.push(
+                text(format!(
+                    "{source}: {}",
+                    if *connected {
+                        "connected"
+                    } else {
+                        "DISCONNECTED"
+                    }
+                ))
+                .size(18)
+                .color(if *connected { theme::OK } else { theme::ERROR }),
+            );
+        }
+        if let Some(sync) = &live.sync {
+            status = status.push(
+                text(format!(
+                    "Sync: {} waiting{}{}",
+                    sync.outstanding(),
+                    sync.last_success
+                        .as_deref()
+                        .map(|t| format!(", last sent {}", local_time(t, header.timezone)))
+                        .unwrap_or_default(),
+                    if sync.held > 0 {
+                        format!(", {} HELD", sync.held)
+                    } else {
+                        String::new()
+                    }
+                ))
+                .size(18),
+            );
+        }
+        let mut page = column![bar, status.wrap(), self.banner_view()];
+        if let Some(e) = &self.error {
+            page = page.push(text(e.clone()).size(26).color(theme::ERROR));
+        }
+        page.push(manual)
+            .push(text(format!("Last {RECENT} scans of this batch")).size(20))
+            .push(scrollable(recent).height(Fill))
+            .spacing(14)
+            .padding(16)
+            .into()
+    }
+}

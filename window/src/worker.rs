@@ -1,0 +1,107 @@
+//! The ledger on its own thread, for the desktop application.
+//!
+//! A window must never wait on a disk: every ledger call is sent as a job to one
+//! named thread that owns the ledger, and its answer comes back through a callback.
+//! Jobs run in the order sent, so scans that arrive while another commits are queued,
+//! never dropped, and two scans can never race each other.
+
+use std::path::Path;
+use std::sync::mpsc::{Sender, channel};
+
+use ballot_intake_core::ledger::{Ledger, LedgerError};
+
+type Job = Box<dyn FnOnce(&mut Ledger) + Send>;
+
+/// A handle to the ledger thread; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct LedgerWorker {
+    jobs: Sender<Job>,
+}
+
+impl LedgerWorker {
+    /// Opens the ledger at `path` on a new thread; returns once it is open (or could
+    /// not be).
+    pub fn open(path: &Path) -> Result<LedgerWorker, LedgerError> {
+        let (jobs, queue) = channel::<Job>();
+        let (ready_tx, ready) = channel();
+        let path = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("ledger".into())
+            .spawn(move || {
+                let mut ledger = match Ledger::open(&path) {
+                    Ok(l) => {
+                        let _ = ready_tx.send(Ok(()));
+                        l
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                for job in queue {
+                    job(&mut ledger);
+                }
+            })
+            .map_err(|e| LedgerError::Sqlite(format!("cannot start the ledger thread: {e}")))?;
+        ready
+            .recv()
+            .map_err(|_| LedgerError::Sqlite("the ledger thread stopped".into()))??;
+        Ok(LedgerWorker { jobs })
+    }
+
+    /// Runs `f` on the ledger thread and hands its result to `reply` there.
+    /// Returns false if the ledger thread is gone.
+    pub fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Ledger) -> T + Send + 'static,
+        reply: impl FnOnce(T) + Send + 'static,
+    ) -> bool {
+        self.jobs
+            .send(Box::new(move |ledger| reply(f(ledger))))
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ballot_intake_core::barcode::CheckDigit;
+    use ballot_intake_core::ledger::{NewElection, StationSetup};
+
+    #[test]
+    fn jobs_run_in_order_on_the_ledger_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite3");
+        Ledger::create(
+            &path,
+            &StationSetup {
+                station_id: "S1".into(),
+                county: "C".into(),
+                timezone: "America/Denver".into(),
+                election: NewElection {
+                    election_id: "E".into(),
+                    name: "E".into(),
+                    date: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
+                    check_digit: CheckDigit::None,
+                },
+                demo: false,
+            },
+        )
+        .unwrap();
+        let worker = LedgerWorker::open(&path).unwrap();
+        let (tx, rx) = channel();
+        for i in 0..50 {
+            let tx = tx.clone();
+            assert!(worker.run(
+                move |l| (i, l.station().station_id.clone()),
+                move |r| tx.send(r).unwrap()
+            ));
+        }
+        let got: Vec<(i32, String)> = (0..50).map(|_| rx.recv().unwrap()).collect();
+        assert_eq!(
+            got.iter().map(|g| g.0).collect::<Vec<_>>(),
+            (0..50).collect::<Vec<_>>()
+        );
+        assert!(LedgerWorker::open(&dir.path().join("missing.sqlite3")).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! The nightly-file screen (F11) through `App::update`, its export run for real on the
+//! ledger thread into a temporary folder.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+use ballot_intake_core::config::Config;
+use ballot_intake_core::environment::Environment;
+use ballot_intake_core::ledger::ScanInput;
+use ballot_intake_window::app::{App, Message, Over, Screen};
+use ballot_intake_window::screen::export;
+use ballot_intake_window::sound::Sounds;
+use ballot_intake_window::worker::LedgerWorker;
+use iced::keyboard::key::Named;
+use iced_test::simulator;
+
+#[path = "common/ui.rs"]
+mod ui_common;
+use ui_common::{demo_ledger, drive, header};
+
+fn send(app: &mut App, m: export::Message) {
+    let task = app.update(Message::Export(m));
+    drive(app, task);
+}
+
+fn page(app: &App) -> &export::State {
+    match app.screen() {
+        Screen::Over {
+            over: Over::Export(s),
+            ..
+        } => s,
+        _ => panic!("not on the export screen"),
+    }
+}
+
+#[test]
+fn a_clerk_writes_the_days_file_from_the_window() {
+    let (dir, mut ledger) = demo_ledger();
+    let env = Environment::resolve(Some(dir.path())).unwrap();
+    let clerk = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&clerk).unwrap();
+    for code in ["D000001", "D000001", "D000003"] {
+        ledger
+            .record_scan(
+                &clerk,
+                batch.batch_id,
+                &ScanInput {
+                    raw: code.as_bytes(),
+                    source: "test",
+                    symbology: None,
+                    at: chrono::Utc::now(),
+                },
+            )
+            .unwrap();
+    }
+    let (mut app, _) = App::new(
+        LedgerWorker::open(&env.ledger_path()).unwrap(),
+        header(),
+        None,
+        None,
+    );
+    app.configure(Some(env.clone()), Config::default(), Sounds::silent());
+    let _ = app.update(Message::SignedIn(Ok((clerk, Some(batch)))));
+    let _ = app.update(Message::Shortcut(Named::F11));
+    let _ = page(&app);
+    let folder = env.data_dir.join("exports");
+    simulator(app.view())
+        .find(folder.display().to_string())
+        .unwrap();
+
+    // A date that is not one is said so; nothing is written.
+    send(&mut app, export::Message::Date("11/03/2026".into()));
+    send(&mut app, export::Message::Export);
+    simulator(app.view())
+        .find("NOT written: \"11/03/2026\" is not a date: write it as YYYY-MM-DD, e.g. 2026-11-03")
+        .unwrap();
+    assert!(!folder.exists());
+
+    // Today's file (the scans are today's in the station's time zone).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Denver)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    send(&mut app, export::Message::Date(today.clone()));
+    send(&mut app, export::Message::Export);
+    assert!(!page(&app).busy());
+    let manifests: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".manifest.json"))
+        .collect();
+    assert_eq!(manifests.len(), 1);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifests[0]).unwrap()).unwrap();
+    assert_eq!(manifest["date"], today);
+    assert_eq!(manifest["rows"], 3);
+    let mut ui = simulator(app.view());
+    ui.find(format!("SHA-256 {}", manifest["sha256"].as_str().unwrap()))
+        .unwrap();
+    drop(ui);
+
+    // Again: the same bytes, left alone and said so.
+    send(&mut app, export::Message::Export);
+    let csv = folder.join(manifest["file"].as_str().unwrap());
+    simulator(app.view())
+        .find(format!(
+            "Already there, unchanged: {}: 3 rows",
+            csv.display()
+        ))
+        .unwrap();
+    let _ = app.update(Message::Shortcut(Named::Escape));
+    assert!(matches!(app.screen(), Screen::Scan(_)));
+}
