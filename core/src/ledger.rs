@@ -125,6 +125,10 @@ pub enum LedgerError {
     /// Input that makes no sense for the operation (named in the message).
     #[error("{0}")]
     Invalid(String),
+    /// The thread that owns the ledger (the desktop application's) has stopped, so
+    /// nothing more can be recorded until the program is started again.
+    #[error("the ledger stopped; restart ballot-intake")]
+    Stopped,
 }
 
 /// Result alias for ledger operations.

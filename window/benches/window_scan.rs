@@ -17,6 +17,7 @@ use ballot_intake_core::environment::Environment;
 use ballot_intake_core::ledger::ScanInput;
 use ballot_intake_core::scanner::wedge::Key;
 use ballot_intake_window::app::{App, Message, Screen};
+use ballot_intake_window::screen::sign_in;
 use ballot_intake_window::worker::LedgerWorker;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,15 @@ fn main() {
         None,
         None,
     );
-    let _ = app.update(Message::SignedIn(Ok((clerk.clone(), Some(batch.clone())))));
+    // Signed in as a clerk would be: name, PIN, Enter, checked on the ledger thread.
+    for m in [
+        sign_in::Message::User("demo-clerk".into()),
+        sign_in::Message::Pin("111111".into()),
+        sign_in::Message::Submit,
+    ] {
+        let task = app.update(Message::SignIn(m));
+        ui_common::drive(&mut app, task);
+    }
 
     let codes: Vec<(String, String)> = (0..scans / 2)
         .map(|i| (format!("D{:06}", 2 * i + 1), format!("D{:06}", 2 * i + 2)))

@@ -1,101 +1,67 @@
-//! The desktop application (iced): routing between screens and the calls to the
-//! ledger thread. Screens own their state and view; this module turns their actions
-//! into ledger jobs (never on the UI thread) and their answers back into messages.
+//! The desktop application (iced): which screen is up, and the routing of messages,
+//! scans, keys and the clock to it. The screens do their own work (`crate::screen`);
+//! this module moves between them when one says so (signed in, batch opened, batch
+//! closed, Esc, a function key) and keeps what outlives a screen: the wedge decoder,
+//! the NOT RECORDED strip, the scanners' and the sync's state, sounds, idle sign-out.
 
 mod boot;
-mod clerk;
-mod jobs;
 mod keys;
-mod settings_jobs;
+mod page;
 
-pub use boot::{Boot, boot, run};
-use boot::{scanner_stream, ticks};
+pub use boot::{APP_ID, Boot, boot, run};
+pub use keys::Shortcut;
+pub use page::{Event as PageEvent, Message as PageMessage, Page};
 
-use iced::futures::channel::oneshot;
 use iced::widget::{column, container, operation, text};
-use iced::{Element, Fill, Subscription, Task, keyboard};
+use iced::{Element, Fill, Subscription, Task};
 use std::time::{Duration, Instant};
 
-use crate::screen::{
-    audit, batches, close_batch, dashboard, export, import, needs_attention, open_batch, review,
-    scan, settings, sign_in, undeliverable,
-};
-use crate::sound::{Cue, Sounds};
-use crate::theme;
-use crate::worker::LedgerWorker;
 use ballot_intake_core::config::Config;
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::ledger::{Batch, BatchClose, Ledger, SyncCounts, User};
+use ballot_intake_core::ledger::{Batch, SyncCounts, User};
 use ballot_intake_core::scanner::DeviceMessage;
-use ballot_intake_core::scanner::wedge::{Key, WedgeConfig, WedgeDecoder};
+use ballot_intake_core::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
+
+use crate::screen::{Scanned, open_batch, scan, sign_in};
+use crate::sound::{Cue, Sounds};
+use crate::station::{Header, Station};
+use crate::theme;
+use crate::worker::LedgerWorker;
+
+/// The source recorded for a keyboard-wedge scan.
+pub const WEDGE_SOURCE: &str = "wedge:keyboard";
+/// How often (in clock ticks, seconds) the sync's counts are read for the header.
+const SYNC_STATUS_TICKS: u64 = 5;
 
 /// Where the application is.
 pub enum Screen {
     /// Signing in.
     SignIn(sign_in::State),
     /// Opening a batch.
-    OpenBatch {
-        /// Who is signed in.
-        user: User,
-        /// The form.
-        state: open_batch::State,
-    },
+    OpenBatch(open_batch::State),
     /// Scanning (boxed: by far the largest screen).
     Scan(Box<scan::State>),
-    /// A screen opened over the scan screen, which is kept to go back to (Esc).
-    Over {
+    /// A page opened from scanning with a function key; the scan screen is kept to
+    /// go back to (Esc).
+    Page {
         /// The scan screen left.
         scan: Box<scan::State>,
         /// What is shown instead.
-        over: Over,
+        page: Page,
     },
-}
-
-/// The screens opened over the scan screen: closing the batch, and the supervisors'.
-pub enum Over {
-    /// Closing the batch.
-    CloseBatch(close_batch::State),
-    /// Undeliverable mode (supervisors).
-    Undeliverable(undeliverable::State),
-    /// Needs-attention mode (supervisors).
-    NeedsAttention(needs_attention::State),
-    /// Review and corrections (supervisors).
-    Review(review::State),
-    /// Batches and discrepancies (supervisors).
-    Batches(batches::State),
-    /// The dashboard (supervisors).
-    Dashboard(dashboard::State),
-    /// Importing a mail ballot file (supervisors).
-    Import(import::State),
-    /// The audit log (supervisors).
-    Audit(audit::State),
-    /// The station's settings (administrators; boxed: the largest of these).
-    Settings(Box<settings::State>),
-    /// The nightly batch file.
-    Export(export::State),
-}
-
-impl Over {
-    /// Whether a file is being read or written (import, export): the screen waits
-    /// for it before it can be left.
-    fn busy(&self) -> bool {
-        match self {
-            Over::Import(state) => state.busy(),
-            Over::Export(state) => state.busy(),
-            _ => false,
-        }
-    }
 }
 
 /// Everything the application reacts to.
 #[derive(Debug, Clone)]
 pub enum Message {
-    /// The sign-in screen.
+    /// For the sign-in screen.
     SignIn(sign_in::Message),
-    /// The open-batch screen.
+    /// For the open-batch screen.
     OpenBatch(open_batch::Message),
-    /// The scan screen.
+    /// For the scan screen.
     Scan(scan::Message),
+    /// For the page open over scanning.
+    Page(page::Message),
     /// A key from the window, for the keyboard-wedge decoder, with when it came.
     Key(Key, Instant),
     /// Tab (or Shift-Tab): the next (previous) field.
@@ -103,41 +69,9 @@ pub enum Message {
         /// Shift held.
         back: bool,
     },
-    /// The ledger answered a sign-in: the user and their open batch, if any.
-    SignedIn(Result<(User, Option<Batch>), String>),
-    /// The ledger answered an open-batch.
-    BatchOpened(Result<Batch, String>),
-    /// The close-batch screen.
-    CloseBatch(close_batch::Message),
-    /// The ledger answered a close-batch.
-    BatchClosed(Result<BatchClose, String>),
-    /// A function key: F2 closes the batch, Escape goes back.
-    Shortcut(keyboard::key::Named),
-    /// Undeliverable mode.
-    Undeliverable(undeliverable::Message),
-    /// Needs-attention mode.
-    NeedsAttention(needs_attention::Message),
-    /// Review and corrections.
-    Review(review::Message),
-    /// Batches.
-    Batches(batches::Message),
-    /// The audit log.
-    Audit(audit::Message),
-    /// The dashboard.
-    Dashboard(dashboard::Message),
-    /// The import screen.
-    Import(import::Message),
-    /// The settings screen.
-    Settings(settings::Message),
-    /// The nightly batch file screen.
-    Export(export::Message),
-    /// Ctrl and a letter: S saves the settings, O opens the import's file dialog.
-    Ctrl(char),
-    /// The settings were written and audited; they take effect.
-    SettingsSaved(Box<Config>),
-    /// Ctrl and a digit (the endorsement shortcuts).
-    CtrlDigit(usize),
-    /// Once a second: the idle sign-out, and now and then the sync status.
+    /// A function key, Esc or a Ctrl shortcut.
+    Shortcut(Shortcut),
+    /// Once a second: the idle sign-out, the dashboard, the sync's counts.
     Tick,
     /// A serial or USB scanner reported something.
     Device(DeviceMessage),
@@ -147,27 +81,19 @@ pub enum Message {
 
 /// The application.
 pub struct App {
-    worker: LedgerWorker,
-    header: scan::Header,
+    station: Station,
     demo_hint: Option<String>,
     screen: Screen,
     wedge: WedgeDecoder,
-    /// The last code sent to the ledger from the keyboard, and when: the same code
-    /// again within the double-read window is one envelope (a wedge burst typed into
-    /// the focused manual field arrives both as keys and as the field's Enter).
-    last_keyboard_code: Option<(String, Instant)>,
     /// Sign out after this long without a key or a scan (`None`: never).
     idle_limit: Option<Duration>,
     last_activity: Instant,
     live: scan::Live,
     ticks: u64,
-    /// A scan that arrived where it cannot be recorded (signed out, or a supervisor
-    /// screen that does not take scans): said on a red strip over any screen until
-    /// the screen changes, so a scanner's beep is never taken for a recorded envelope.
+    /// A scan that arrived where it cannot be recorded (signed out, or a page that
+    /// does not take scans): said on a red strip over any screen until the screen
+    /// changes, so a scanner's beep is never taken for a recorded envelope.
     notice: Option<String>,
-    /// Where `config.json` is written from the settings screen (`None`: the settings
-    /// cannot be saved, as in tests that need no files).
-    env: Option<Environment>,
     /// The settings in force.
     config: Config,
     sounds: Sounds,
@@ -175,63 +101,28 @@ pub struct App {
     last_cue: Option<Cue>,
 }
 
-/// Runs `f` on the ledger thread; the future resolves with its result (or `None` if
-/// the ledger thread is gone).
-fn ask<T: Send + 'static>(
-    worker: &LedgerWorker,
-    f: impl FnOnce(&mut Ledger) -> T + Send + 'static,
-) -> impl Future<Output = Option<T>> + Send + 'static {
-    let (tx, rx) = oneshot::channel();
-    worker.run(f, move |r| {
-        let _ = tx.send(r);
-    });
-    async move { rx.await.ok() }
-}
-
-const GONE: &str = "the ledger stopped; restart ballot-intake";
-
-/// The sound for a result coming back from the ledger: the scan's outcome, whether a
-/// flag was recorded, and the set-aside sound for anything NOT recorded.
-fn result_cue(message: &Message) -> Option<Cue> {
-    let ok = |recorded: bool| {
-        if recorded {
-            Cue::Accepted
-        } else {
-            Cue::SetAside
-        }
-    };
-    match message {
-        Message::Scan(scan::Message::Recorded(r)) => Some(match r.as_ref() {
-            Ok(result) => Cue::for_outcome(result.outcome),
-            Err(_) => Cue::SetAside,
-        }),
-        Message::Undeliverable(undeliverable::Message::Recorded(r))
-        | Message::NeedsAttention(needs_attention::Message::Recorded(r)) => Some(ok(r.is_ok())),
-        _ => None,
-    }
-}
-
 impl App {
-    /// The application on an open ledger.
+    /// The application on an open ledger, at the sign-in screen.
     pub fn new(
         worker: LedgerWorker,
-        header: scan::Header,
+        header: Header,
         demo_hint: Option<String>,
         idle_limit: Option<Duration>,
     ) -> (App, Task<Message>) {
         let app = App {
-            worker,
-            header,
+            station: Station {
+                worker,
+                header,
+                env: None,
+            },
             screen: Screen::SignIn(sign_in::State::new(demo_hint.clone())),
             demo_hint,
             wedge: WedgeDecoder::new(WedgeConfig::default()),
-            last_keyboard_code: None,
             idle_limit,
             last_activity: Instant::now(),
             live: scan::Live::default(),
             ticks: 0,
             notice: None,
-            env: None,
             config: Config::default(),
             sounds: Sounds::silent(),
             last_cue: None,
@@ -243,7 +134,7 @@ impl App {
     /// idle sign-out; `env` is where the settings screen saves them.
     pub fn configure(&mut self, env: Option<Environment>, config: Config, sounds: Sounds) {
         self.apply(config);
-        self.env = env;
+        self.station.env = env;
         self.sounds = sounds;
     }
 
@@ -289,6 +180,22 @@ impl App {
         &self.screen
     }
 
+    /// The page open over scanning, if one is.
+    pub fn page(&self) -> Option<&Page> {
+        match &self.screen {
+            Screen::Page { page, .. } => Some(page),
+            _ => None,
+        }
+    }
+
+    /// The scan screen, whether it is up or kept under a page.
+    pub fn scan(&self) -> Option<&scan::State> {
+        match &self.screen {
+            Screen::Scan(scan) | Screen::Page { scan, .. } => Some(scan),
+            _ => None,
+        }
+    }
+
     /// Always the light theme, whatever the desktop prefers: every colour's contrast
     /// is checked against its white page (`theme.rs`), and every station in an
     /// office should look the same to the clerks moving between them.
@@ -296,12 +203,13 @@ impl App {
         theme::THEME
     }
 
-    /// The window title.
+    /// The window title: the station, and DEMO on a demo station.
     pub fn title(&self) -> String {
+        let header = &self.station.header;
         format!(
             "ballot-intake: station {}{}",
-            self.header.station,
-            if self.header.demo { " (DEMO)" } else { "" }
+            header.station,
+            if header.demo { " (DEMO)" } else { "" }
         )
     }
 
@@ -310,38 +218,36 @@ impl App {
         operation::focus(sign_in::State::focus_id())
     }
 
-    /// A scan arrived where it cannot be recorded: the strip says so, with the
-    /// set-aside sound, so that the scanner's own beep is not taken for a record.
-    fn refuse_scan(&mut self, what: &str) {
-        self.notice = Some(self.not_recorded(what));
-        self.cue(Cue::SetAside);
+    /// Back to the scan screen kept under a page.
+    fn back_to_scanning(&mut self) -> Task<Message> {
+        let screen = std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default()));
+        self.screen = match screen {
+            Screen::Page { scan, .. } => Screen::Scan(scan),
+            other => other,
+        };
+        operation::focus(scan::State::focus_id())
     }
 
-    /// What the strip says of a scan that arrived where it cannot be recorded, and
-    /// what to do about it on this screen.
-    fn not_recorded(&self, what: &str) -> String {
+    /// A scan arrived where it cannot be recorded: the strip says so, with the
+    /// set-aside sound, so that the scanner's own beep is not taken for a record.
+    fn refuse_scan(&mut self, scan: &Scanned) {
+        let what = if scan.typed {
+            format!("barcode {}", scan.text())
+        } else {
+            format!("barcode {} from {}", scan.text(), scan.source)
+        };
         let todo = match self.screen {
             Screen::SignIn(_) => "Sign in and open a batch, then scan it again.",
-            Screen::OpenBatch { .. } => "Open the batch, then scan it again.",
-            Screen::Scan(_) | Screen::Over { .. } => {
+            Screen::OpenBatch(_) => "Open the batch, then scan it again.",
+            Screen::Scan(_) | Screen::Page { .. } => {
                 "Press Esc to go back to scanning, then scan it again."
             }
         };
-        format!("NOT RECORDED: {what}. {todo}")
+        self.notice = Some(format!("NOT RECORDED: {what}. {todo}"));
+        self.cue(Cue::SetAside);
     }
 
-    /// The scan screen, taken back from whichever screen was opened over it.
-    fn take_scan(&mut self) -> Option<Box<scan::State>> {
-        match std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default())) {
-            Screen::Scan(scan) | Screen::Over { scan, .. } => Some(scan),
-            other => {
-                self.screen = other;
-                None
-            }
-        }
-    }
-
-    /// Handles a message. The NOT RECORDED strip belongs to the screen it was shown
+    /// Routes `message`. The NOT RECORDED strip belongs to the screen it was shown
     /// on: it goes when the screen changes.
     pub fn update(&mut self, message: Message) -> Task<Message> {
         let before = self.screen_kind();
@@ -352,18 +258,17 @@ impl App {
         task
     }
 
-    /// Which screen is up (and which is open over scanning), without its contents.
+    /// Which screen is up (and which page), without its contents.
     fn screen_kind(
         &self,
     ) -> (
         std::mem::Discriminant<Screen>,
-        Option<std::mem::Discriminant<Over>>,
+        Option<std::mem::Discriminant<Page>>,
     ) {
-        let over = match &self.screen {
-            Screen::Over { over, .. } => Some(std::mem::discriminant(over)),
-            _ => None,
-        };
-        (std::mem::discriminant(&self.screen), over)
+        (
+            std::mem::discriminant(&self.screen),
+            self.page().map(std::mem::discriminant),
+        )
     }
 
     fn route(&mut self, message: Message) -> Task<Message> {
@@ -373,267 +278,292 @@ impl App {
         ) {
             self.last_activity = Instant::now();
         }
-        if let Some(cue) = result_cue(&message) {
-            self.cue(cue);
-        }
         match message {
+            Message::SignIn(m) => {
+                let Screen::SignIn(state) = &mut self.screen else {
+                    return Task::none();
+                };
+                let (task, event) = state.update(m, &self.station);
+                let task = task.map(Message::SignIn);
+                match event {
+                    Some(sign_in::Event::SignedIn { user, batch }) => {
+                        Task::batch([task, self.signed_in(user, batch)])
+                    }
+                    None => task,
+                }
+            }
+            Message::OpenBatch(m) => {
+                let Screen::OpenBatch(state) = &mut self.screen else {
+                    return Task::none();
+                };
+                let (task, event) = state.update(m, &self.station);
+                let task = task.map(Message::OpenBatch);
+                match event {
+                    Some(open_batch::Event::Opened(opened)) => {
+                        let (user, batch) = *opened;
+                        Task::batch([task, self.signed_in(user, Some(batch))])
+                    }
+                    Some(open_batch::Event::SignOut) => self.sign_out(),
+                    None => task,
+                }
+            }
+            Message::Scan(m) => {
+                // An answer for a scan screen under a page still reaches it.
+                let (Screen::Scan(state) | Screen::Page { scan: state, .. }) = &mut self.screen
+                else {
+                    return Task::none();
+                };
+                let (task, event) = state.update(m, &self.station);
+                let task = task.map(Message::Scan);
+                match event {
+                    Some(scan::Event::Sound(cue)) => {
+                        self.cue(cue);
+                        task
+                    }
+                    Some(scan::Event::SignOut) => self.sign_out(),
+                    Some(scan::Event::CloseBatch) => self.open_page(2),
+                    None => task,
+                }
+            }
+            Message::Page(m) => {
+                let Screen::Page { page, .. } = &mut self.screen else {
+                    return Task::none();
+                };
+                let (task, event) = page.update(m, &self.station);
+                Task::batch([task.map(Message::Page), self.page_event(event)])
+            }
+            Message::Key(key, at) => self.key(key, at),
+            Message::Tab { back } => {
+                let _ = self.wedge.key(Key::Other, Instant::now());
+                if back {
+                    operation::focus_previous()
+                } else {
+                    operation::focus_next()
+                }
+            }
+            Message::Shortcut(shortcut) => self.shortcut(shortcut),
+            Message::Tick => self.tick(),
+            Message::Device(m) => self.device(m),
             Message::SyncStatus(counts) => {
                 self.live.sync = counts;
                 Task::none()
             }
-            Message::Device(m) => self.device(m),
-            Message::Tick => {
-                self.ticks += 1;
-                let idle = self
-                    .idle_limit
-                    .is_some_and(|l| self.last_activity.elapsed() >= l);
-                if idle && !matches!(self.screen, Screen::SignIn(_)) {
-                    log::info!("signed out after {:?} idle", self.idle_limit);
-                    let task = self.sign_out();
-                    if let Screen::SignIn(s) = &mut self.screen {
-                        s.error = Some("Signed out after a time without activity.".into());
-                    }
-                    return task;
-                }
-                // The dashboard and the sync's counts every five seconds.
-                if self.ticks % 5 == 1
-                    && matches!(
-                        self.screen,
-                        Screen::Over {
-                            over: Over::Dashboard(_),
-                            ..
-                        }
-                    )
-                {
-                    return self.load_dashboard();
-                }
-                if self.ticks % 5 == 1 {
-                    return Task::perform(ask(&self.worker, |l| l.sync_counts().ok()), |c| {
-                        Message::SyncStatus(c.flatten())
-                    });
-                }
-                Task::none()
-            }
-            Message::Undeliverable(m) => {
-                if let Screen::Over {
-                    over: Over::Undeliverable(state),
-                    ..
-                } = &mut self.screen
-                {
-                    state.update(m);
-                }
-                Task::none()
-            }
-            Message::NeedsAttention(m) => {
-                if let Screen::Over {
-                    over: Over::NeedsAttention(state),
-                    ..
-                } = &mut self.screen
-                {
-                    state.update(m);
-                }
-                Task::none()
-            }
-            Message::Import(m) => {
-                let Screen::Over {
-                    over: Over::Import(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.import_action(action)
-            }
-            Message::Settings(m) => {
-                let Screen::Over {
-                    over: Over::Settings(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.settings_action(action)
-            }
-            Message::Ctrl('s') => self.update(Message::Settings(settings::Message::Save)),
-            Message::Ctrl('o') => match &self.screen {
-                Screen::Over {
-                    over: Over::Import(_),
-                    ..
-                } => self.update(Message::Import(import::Message::Browse)),
-                Screen::Over {
-                    over: Over::Export(_),
-                    ..
-                } => self.update(Message::Export(export::Message::Browse)),
-                _ => Task::none(),
-            },
-            Message::Export(m) => {
-                let Screen::Over {
-                    over: Over::Export(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.export_action(action)
-            }
-            Message::Ctrl(_) => Task::none(),
-            Message::SettingsSaved(config) => self.settings_saved(*config),
-            Message::Dashboard(m) => {
-                if let Screen::Over {
-                    over: Over::Dashboard(state),
-                    ..
-                } = &mut self.screen
-                {
-                    state.update(m);
-                }
-                Task::none()
-            }
-            Message::Audit(m) => {
-                let Screen::Over {
-                    over: Over::Audit(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.audit_action(action)
-            }
-            Message::Batches(m) => {
-                let Screen::Over {
-                    over: Over::Batches(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.batches_action(action)
-            }
-            Message::Review(m) => {
-                let Screen::Over {
-                    over: Over::Review(state),
-                    ..
-                } = &mut self.screen
-                else {
-                    return Task::none();
-                };
-                let action = state.update(m);
-                self.review_action(action)
-            }
-            Message::CtrlDigit(n) => {
-                match &mut self.screen {
-                    Screen::Over {
-                        over: Over::Undeliverable(state),
-                        ..
-                    } => {
-                        state.update(undeliverable::Message::Shortcut(n));
-                    }
-                    Screen::Over {
-                        over: Over::NeedsAttention(state),
-                        ..
-                    } => {
-                        state.update(needs_attention::Message::Shortcut(n));
-                    }
-                    Screen::Over {
-                        over: Over::Review(state),
-                        ..
-                    } => {
-                        let action = state.update(review::Message::Select(n));
-                        return self.review_action(action);
-                    }
-                    Screen::Over {
-                        over: Over::Settings(state),
-                        ..
-                    } if n > 0 => {
-                        state.update(settings::Message::AddDetected(n - 1));
-                    }
-                    _ => {}
-                }
-                Task::none()
-            }
-            Message::Shortcut(key) => self.shortcut(key),
-            Message::CloseBatch(m) => self.close_batch_message(m),
-            Message::BatchClosed(result) => self.batch_closed(result),
-
-            Message::Key(key, at) => self.key(key, at),
-            Message::Tab { back } => self.tab(back),
-            Message::SignIn(m) => self.sign_in_message(m),
-            Message::SignedIn(result) => match (result, &mut self.screen) {
-                (Ok((user, Some(batch))), _) => {
-                    self.screen = Screen::Scan(Box::new(scan::State::new(user, batch)));
-                    operation::focus(scan::State::focus_id())
-                }
-                (Ok((user, None)), _) => {
-                    self.screen = Screen::OpenBatch {
-                        user,
-                        state: open_batch::State::default(),
-                    };
-                    operation::focus(open_batch::State::focus_id())
-                }
-                (Err(e), Screen::SignIn(state)) => {
-                    state.failed(e);
-                    operation::focus(sign_in::State::focus_id())
-                }
-                (Err(_), _) => Task::none(),
-            },
-            Message::OpenBatch(m) => self.open_batch_message(m),
-            Message::BatchOpened(result) => self.batch_opened(result),
-            Message::Scan(m) => self.scan_message(m),
         }
+    }
+
+    /// Signed in (or a batch opened): scanning, or the open-batch form when there
+    /// is no open batch.
+    fn signed_in(&mut self, user: User, batch: Option<Batch>) -> Task<Message> {
+        match batch {
+            Some(batch) => {
+                self.screen = Screen::Scan(Box::new(scan::State::new(user, batch)));
+                operation::focus(scan::State::focus_id())
+            }
+            None => {
+                self.screen = Screen::OpenBatch(open_batch::State::new(user));
+                operation::focus(open_batch::State::focus_id())
+            }
+        }
+    }
+
+    /// What a page asked for.
+    fn page_event(&mut self, event: Option<PageEvent>) -> Task<Message> {
+        match event {
+            None => Task::none(),
+            Some(PageEvent::Sound(cue)) => {
+                self.cue(cue);
+                Task::none()
+            }
+            Some(PageEvent::Play(cue, volume)) => {
+                self.last_cue = Some(cue);
+                self.sounds.play(cue, volume);
+                Task::none()
+            }
+            Some(PageEvent::SettingsSaved(config)) => {
+                self.apply(*config);
+                Task::none()
+            }
+            Some(PageEvent::Back) => self.back_to_scanning(),
+            Some(PageEvent::BatchClosed(closed)) => {
+                let Some(user) = self.scan().map(|s| s.user.clone()) else {
+                    return Task::none();
+                };
+                self.screen = Screen::OpenBatch(open_batch::State::after_close(user, &closed));
+                operation::focus(open_batch::State::focus_id())
+            }
+        }
+    }
+
+    /// Opens the page of function key `f` from the scan screen, or says on it why
+    /// not.
+    fn open_page(&mut self, f: u8) -> Task<Message> {
+        let Screen::Scan(scan) = &mut self.screen else {
+            return Task::none();
+        };
+        match Page::open(f, scan, &self.station, &self.config) {
+            Ok(Some((page, task))) => {
+                let screen =
+                    std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default()));
+                if let Screen::Scan(scan) = screen {
+                    self.screen = Screen::Page { scan, page };
+                }
+                task.map(Message::Page)
+            }
+            Ok(None) => Task::none(),
+            // Said, not silently ignored: a clerk pressing F5 should know why
+            // nothing opened.
+            Err(refusal) => {
+                scan.refuse(refusal.said());
+                Task::none()
+            }
+        }
+    }
+
+    /// Function keys move between screens; Ctrl shortcuts go to the page that is open.
+    fn shortcut(&mut self, shortcut: Shortcut) -> Task<Message> {
+        self.notice = None;
+        match (shortcut, &mut self.screen) {
+            // Signing out is one key from the two screens a clerk stands at.
+            (Shortcut::Function(12), Screen::Scan(_) | Screen::OpenBatch(_)) => self.sign_out(),
+            (Shortcut::Function(f), Screen::Scan(_)) => self.open_page(f),
+            // An import or export in progress finishes before the page can be left.
+            (Shortcut::Back, Screen::Page { page, .. }) if page.busy() => Task::none(),
+            (Shortcut::Back, Screen::Page { .. }) => self.back_to_scanning(),
+            (_, Screen::Page { page, .. }) => {
+                let (task, event) = page.shortcut(shortcut, &self.station);
+                Task::batch([task.map(Message::Page), self.page_event(event)])
+            }
+            _ => Task::none(),
+        }
+    }
+
+    /// A key from the window: fed to the wedge decoder; a scan goes where any
+    /// scanner's scans go, a person's Enter submits what they typed.
+    fn key(&mut self, key: Key, at: Instant) -> Task<Message> {
+        let mut tasks = Vec::new();
+        for event in self.wedge.key(key, at) {
+            tasks.push(match event {
+                WedgeEvent::Scan(code) => self.scanned(Scanned {
+                    raw: code.into_bytes(),
+                    source: WEDGE_SOURCE.into(),
+                    symbology: None,
+                    typed: true,
+                }),
+                WedgeEvent::Typed(t) if t.ends_with('\n') => self.person_enter(),
+                WedgeEvent::Typed(_) => Task::none(),
+            });
+        }
+        Task::batch(tasks)
+    }
+
+    /// A person pressed Enter: the manual entry on the scan screen (recorded as keyed
+    /// in), the scanner typed in the settings' field.
+    fn person_enter(&mut self) -> Task<Message> {
+        match &mut self.screen {
+            Screen::Scan(_) => self.update(Message::Scan(scan::Message::ManualSubmit)),
+            Screen::Page { page, .. } => {
+                let (task, event) = page.person_enter(&self.station);
+                Task::batch([task.map(Message::Page), self.page_event(event)])
+            }
+            _ => Task::none(),
+        }
+    }
+
+    /// A scan from any scanner, wherever the window is: the screen that is up
+    /// decides what it means; where nothing can take it, the strip says so.
+    fn scanned(&mut self, scan: Scanned) -> Task<Message> {
+        match &mut self.screen {
+            Screen::Scan(state) => state.scanned(scan, &self.station).map(Message::Scan),
+            Screen::Page { page, .. } => match page.scanned(scan, &self.station) {
+                Ok(task) => task.map(Message::Page),
+                Err(scan) => {
+                    self.refuse_scan(&scan);
+                    Task::none()
+                }
+            },
+            // Not from the keyboard on the sign-in screen: a PIN typed while the
+            // window was busy can arrive as fast as a scanner, and must never be
+            // shown. Its keys went into the field like typing.
+            Screen::SignIn(_) if scan.typed => Task::none(),
+            Screen::SignIn(_) | Screen::OpenBatch(_) => {
+                self.refuse_scan(&scan);
+                Task::none()
+            }
+        }
+    }
+
+    /// A serial or USB scanner's news: a scan, or its connection's state.
+    fn device(&mut self, m: DeviceMessage) -> Task<Message> {
+        match m {
+            DeviceMessage::Scan(e) => self.scanned(Scanned {
+                raw: e.raw,
+                source: e.source.to_string(),
+                symbology: e.symbology,
+                typed: false,
+            }),
+            DeviceMessage::Connected(s) => {
+                self.live.set_scanner(&s.to_string(), true);
+                Task::none()
+            }
+            DeviceMessage::Disconnected { source, reason } => {
+                log::warn!("{source}: disconnected: {reason}");
+                self.live.set_scanner(&source.to_string(), false);
+                Task::none()
+            }
+            DeviceMessage::DoubleRead { source, raw } => {
+                log::info!(
+                    "{source}: double read of {:?} suppressed",
+                    String::from_utf8_lossy(&raw)
+                );
+                Task::none()
+            }
+            DeviceMessage::Garbled { source, what } => {
+                log::warn!("{source}: {what}");
+                Task::none()
+            }
+        }
+    }
+
+    /// A second passed: the idle sign-out, the page's refresh, now and then the
+    /// sync's counts.
+    fn tick(&mut self) -> Task<Message> {
+        self.ticks += 1;
+        let idle = self
+            .idle_limit
+            .is_some_and(|l| self.last_activity.elapsed() >= l);
+        if idle && !matches!(self.screen, Screen::SignIn(_)) {
+            log::info!("signed out after {:?} idle", self.idle_limit);
+            let task = self.sign_out();
+            if let Screen::SignIn(s) = &mut self.screen {
+                s.error = Some("Signed out after a time without activity.".into());
+            }
+            return task;
+        }
+        let page = match &mut self.screen {
+            Screen::Page { page, .. } => page.tick(&self.station).map(Message::Page),
+            _ => Task::none(),
+        };
+        if self.ticks % SYNC_STATUS_TICKS != 1 {
+            return page;
+        }
+        let counts = self
+            .station
+            .worker
+            .task(|l| l.sync_counts().map(Some))
+            .map(|r| Message::SyncStatus(r.ok().flatten()));
+        Task::batch([page, counts])
     }
 
     /// Draws the current screen, under the DEMO banner on a demo station.
     pub fn view(&self) -> Element<'_, Message> {
+        let header = &self.station.header;
         let screen = match &self.screen {
             Screen::SignIn(s) => s.view().map(Message::SignIn),
-            Screen::OpenBatch { state, .. } => state.view().map(Message::OpenBatch),
-            Screen::Scan(s) => s.view(&self.header, &self.live).map(Message::Scan),
-            Screen::Over {
-                over: Over::CloseBatch(state),
-                ..
-            } => state.view().map(Message::CloseBatch),
-            Screen::Over {
-                over: Over::Undeliverable(state),
-                ..
-            } => state.view().map(Message::Undeliverable),
-            Screen::Over {
-                over: Over::NeedsAttention(state),
-                ..
-            } => state.view().map(Message::NeedsAttention),
-            Screen::Over {
-                over: Over::Review(state),
-                ..
-            } => state.view(self.header.timezone).map(Message::Review),
-            Screen::Over {
-                over: Over::Batches(state),
-                ..
-            } => state.view().map(Message::Batches),
-            Screen::Over {
-                over: Over::Audit(state),
-                ..
-            } => state.view(self.header.timezone).map(Message::Audit),
-            Screen::Over {
-                over: Over::Dashboard(state),
-                ..
-            } => state.view().map(Message::Dashboard),
-            Screen::Over {
-                over: Over::Import(state),
-                ..
-            } => state.view().map(Message::Import),
-            Screen::Over {
-                over: Over::Settings(state),
-                ..
-            } => state.view(&self.sound_status()).map(Message::Settings),
-            Screen::Over {
-                over: Over::Export(state),
-                ..
-            } => state.view().map(Message::Export),
+            Screen::OpenBatch(s) => s.view().map(Message::OpenBatch),
+            Screen::Scan(s) => s.view(header, &self.live).map(Message::Scan),
+            Screen::Page { page, .. } => self.page_view(page).map(Message::Page),
         };
-        let demo = self.header.demo.then(|| {
+        let demo = header.demo.then(|| {
             container(text("DEMO STATION: not a real election; nothing here is ever sent").size(24))
                 .center_x(Fill)
                 .padding(8)
@@ -648,15 +578,40 @@ impl App {
         column![].push(demo).push(notice).push(screen).into()
     }
 
-    /// Every key pressed in the window, captured by a field or not: a wedge scanner
-    /// types into whatever has focus, and must still be read as a scanner.
+    /// Draws a page.
+    fn page_view<'a>(&'a self, page: &'a Page) -> Element<'a, page::Message> {
+        let tz = self.station.header.timezone;
+        match page {
+            Page::CloseBatch(s) => s.view().map(page::Message::CloseBatch),
+            Page::Flag(s) => s.view().map(page::Message::Flag),
+            Page::Review(s) => s.view(tz).map(page::Message::Review),
+            Page::Batches(s) => s.view().map(page::Message::Batches),
+            Page::Audit(s) => s.view(tz).map(page::Message::Audit),
+            Page::Dashboard(s) => s.view().map(page::Message::Dashboard),
+            Page::Import(s) => s.view().map(page::Message::Import),
+            Page::Settings(s) => s.view(&self.sound_status()).map(page::Message::Settings),
+            Page::Export(s) => s.view().map(page::Message::Export),
+        }
+    }
+
+    /// What the sound device is doing, for the settings screen.
+    fn sound_status(&self) -> String {
+        match (self.config.ui.sounds, self.sounds.state()) {
+            (_, Err(e)) => format!("NOT working: {e}"),
+            (true, Ok(Some(_))) => "working".into(),
+            (true, Ok(None)) => "open, no sound played yet".into(),
+            (false, Ok(_)) => "sounds are off".into(),
+        }
+    }
+
+    /// The clock, the keyboard, and a stream for each configured scanner.
     pub fn subscription(&self) -> Subscription<Message> {
         let devices = self
             .scanners()
             .into_iter()
-            .map(|cfg| Subscription::run_with(cfg, scanner_stream));
+            .map(|cfg| Subscription::run_with(cfg, boot::scanner_stream));
         Subscription::batch(
-            [Subscription::run(ticks), Self::keys()]
+            [Subscription::run(boot::ticks), keys::subscription()]
                 .into_iter()
                 .chain(devices),
         )

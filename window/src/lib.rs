@@ -11,6 +11,7 @@
 pub mod app;
 pub mod screen;
 pub mod sound;
+pub mod station;
 pub mod theme;
 pub mod widget;
 pub mod worker;

@@ -1,10 +1,12 @@
 //! The ledger on its own thread, for the desktop application.
 //!
 //! A window must never wait on a disk: every ledger call is sent as a job to one
-//! named thread that owns the ledger, and its answer comes back through a callback.
+//! named thread that owns the ledger, and its answer comes back as an iced task.
 //! Jobs run in the order sent, so scans that arrive while another commits are queued,
 //! never dropped, and two scans can never race each other.
 
+use iced::Task;
+use iced::futures::channel::oneshot;
 use std::path::Path;
 use std::sync::mpsc::{Sender, channel};
 
@@ -20,7 +22,7 @@ pub struct LedgerWorker {
 
 impl LedgerWorker {
     /// Opens the ledger at `path` on a new thread; returns once it is open (or could
-    /// not be).
+    /// not be), so that a window never opens on a ledger it cannot write.
     pub fn open(path: &Path) -> Result<LedgerWorker, LedgerError> {
         let (jobs, queue) = channel::<Job>();
         let (ready_tx, ready) = channel();
@@ -43,13 +45,12 @@ impl LedgerWorker {
                 }
             })
             .map_err(|e| LedgerError::Sqlite(format!("cannot start the ledger thread: {e}")))?;
-        ready
-            .recv()
-            .map_err(|_| LedgerError::Sqlite("the ledger thread stopped".into()))??;
+        ready.recv().map_err(|_| LedgerError::Stopped)??;
         Ok(LedgerWorker { jobs })
     }
 
-    /// Runs `f` on the ledger thread and hands its result to `reply` there.
+    /// Runs `f` on the ledger thread and hands its result to `reply` there (for
+    /// work whose answer is a stream, like an import's progress).
     /// Returns false if the ledger thread is gone.
     pub fn run<T: Send + 'static>(
         &self,
@@ -59,6 +60,26 @@ impl LedgerWorker {
         self.jobs
             .send(Box::new(move |ledger| reply(f(ledger))))
             .is_ok()
+    }
+
+    /// `f` on the ledger thread as a task whose output is its result: how a screen
+    /// asks the ledger anything. If the ledger thread is gone the output is
+    /// [`LedgerError::Stopped`], so the screen says NOT RECORDED rather than waiting.
+    pub fn task<T, E>(
+        &self,
+        f: impl FnOnce(&mut Ledger) -> Result<T, E> + Send + 'static,
+    ) -> Task<Result<T, E>>
+    where
+        T: Send + 'static,
+        E: From<LedgerError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.run(f, move |r| {
+            let _ = tx.send(r);
+        });
+        Task::perform(rx, |r| {
+            r.unwrap_or_else(|_| Err(E::from(LedgerError::Stopped)))
+        })
     }
 }
 

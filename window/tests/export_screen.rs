@@ -6,28 +6,22 @@
 use ballot_intake_core::config::Config;
 use ballot_intake_core::environment::Environment;
 use ballot_intake_core::ledger::ScanInput;
-use ballot_intake_window::app::{App, Message, Over, Screen};
+use ballot_intake_window::app::{Message, Page, PageMessage, Screen, Shortcut};
 use ballot_intake_window::screen::export;
 use ballot_intake_window::sound::Sounds;
-use ballot_intake_window::worker::LedgerWorker;
-use iced::keyboard::key::Named;
 use iced_test::simulator;
 
 #[path = "common/ui.rs"]
 mod ui_common;
-use ui_common::{demo_ledger, drive, header};
+use ui_common::{Rig, demo_ledger};
 
-fn send(app: &mut App, m: export::Message) {
-    let task = app.update(Message::Export(m));
-    drive(app, task);
+fn send(rig: &mut Rig, m: export::Message) {
+    rig.send(Message::Page(PageMessage::Export(m)));
 }
 
-fn page(app: &App) -> &export::State {
-    match app.screen() {
-        Screen::Over {
-            over: Over::Export(s),
-            ..
-        } => s,
+fn page(rig: &Rig) -> &export::State {
+    match rig.page() {
+        Page::Export(s) => s,
         _ => panic!("not on the export screen"),
     }
 }
@@ -54,25 +48,22 @@ fn a_clerk_writes_the_days_file_from_the_window() {
             )
             .unwrap();
     }
-    let (mut app, _) = App::new(
-        LedgerWorker::open(&env.ledger_path()).unwrap(),
-        header(),
-        None,
-        None,
-    );
-    app.configure(Some(env.clone()), Config::default(), Sounds::silent());
-    let _ = app.update(Message::SignedIn(Ok((clerk, Some(batch)))));
-    let _ = app.update(Message::Shortcut(Named::F11));
-    let _ = page(&app);
+    drop(ledger);
+    let mut rig = Rig::on(dir, None);
+    rig.app
+        .configure(Some(env.clone()), Config::default(), Sounds::silent());
+    rig.scanning("demo-clerk", "111111");
+    rig.press(Shortcut::Function(11));
+    let _ = page(&rig);
     let folder = env.data_dir.join("exports");
-    simulator(app.view())
+    simulator(rig.app.view())
         .find(folder.display().to_string())
         .unwrap();
 
     // A date that is not one is said so; nothing is written.
-    send(&mut app, export::Message::Date("11/03/2026".into()));
-    send(&mut app, export::Message::Export);
-    simulator(app.view())
+    send(&mut rig, export::Message::Date("11/03/2026".into()));
+    send(&mut rig, export::Message::Export);
+    simulator(rig.app.view())
         .find("NOT written: \"11/03/2026\" is not a date: write it as YYYY-MM-DD, e.g. 2026-11-03")
         .unwrap();
     assert!(!folder.exists());
@@ -83,9 +74,9 @@ fn a_clerk_writes_the_days_file_from_the_window() {
         .date_naive()
         .format("%Y-%m-%d")
         .to_string();
-    send(&mut app, export::Message::Date(today.clone()));
-    send(&mut app, export::Message::Export);
-    assert!(!page(&app).busy());
+    send(&mut rig, export::Message::Date(today.clone()));
+    send(&mut rig, export::Message::Export);
+    assert!(!page(&rig).busy());
     let manifests: Vec<_> = std::fs::read_dir(&folder)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -96,20 +87,20 @@ fn a_clerk_writes_the_days_file_from_the_window() {
         serde_json::from_slice(&std::fs::read(&manifests[0]).unwrap()).unwrap();
     assert_eq!(manifest["date"], today);
     assert_eq!(manifest["rows"], 3);
-    let mut ui = simulator(app.view());
+    let mut ui = simulator(rig.app.view());
     ui.find(format!("SHA-256 {}", manifest["sha256"].as_str().unwrap()))
         .unwrap();
     drop(ui);
 
     // Again: the same bytes, left alone and said so.
-    send(&mut app, export::Message::Export);
+    send(&mut rig, export::Message::Export);
     let csv = folder.join(manifest["file"].as_str().unwrap());
-    simulator(app.view())
+    simulator(rig.app.view())
         .find(format!(
             "Already there, unchanged: {}: 3 rows",
             csv.display()
         ))
         .unwrap();
-    let _ = app.update(Message::Shortcut(Named::Escape));
-    assert!(matches!(app.screen(), Screen::Scan(_)));
+    rig.press(Shortcut::Back);
+    assert!(matches!(rig.app.screen(), Screen::Scan(_)));
 }

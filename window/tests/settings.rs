@@ -6,122 +6,124 @@
 
 use ballot_intake_core::config::Config;
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::intake::Outcome;
-use ballot_intake_window::app::{App, Message, Over, Screen};
-use ballot_intake_window::screen::scan;
+use ballot_intake_window::app::{Message, Page, PageMessage, Screen, Shortcut};
 use ballot_intake_window::screen::settings::{self, Detected};
 use ballot_intake_window::sound::{Cue, Sounds};
-use ballot_intake_window::worker::LedgerWorker;
-use iced::keyboard::key::Named;
 use iced_test::simulator;
 use std::time::Instant;
 
 #[path = "common/ui.rs"]
 mod ui_common;
-use ui_common::{demo_ledger, drive, header, keys};
+use ui_common::{Rig, demo_ledger};
 
-fn settings(app: &App) -> &settings::State {
-    match app.screen() {
-        Screen::Over {
-            over: Over::Settings(s),
-            ..
-        } => s,
+/// A demo station whose window saves its settings in the station's folder.
+fn rig() -> (Rig, Environment) {
+    let mut rig = Rig::new(None);
+    let env = Environment::resolve(Some(rig.dir.path())).unwrap();
+    rig.app
+        .configure(Some(env.clone()), Config::default(), Sounds::silent());
+    (rig, env)
+}
+
+/// The administrator on the settings screen (the scanner search run and reported).
+fn on_settings() -> (Rig, Environment) {
+    let (mut rig, env) = rig();
+    rig.scanning("demo-admin", "555555");
+    rig.press(Shortcut::Function(10));
+    let _ = settings(&rig);
+    (rig, env)
+}
+
+fn settings(rig: &Rig) -> &settings::State {
+    match rig.page() {
+        Page::Settings(s) => s,
         _ => panic!("not on the settings screen"),
     }
 }
 
-/// Ctrl+S, with the save run to its end.
-fn save(app: &mut App) {
-    let task = app.update(Message::Ctrl('s'));
-    drive(app, task);
-}
-
-fn set(app: &mut App, m: settings::Message) {
-    let task = app.update(Message::Settings(m));
-    drive(app, task);
+fn set(rig: &mut Rig, m: settings::Message) {
+    rig.send(Message::Page(PageMessage::Settings(m)));
 }
 
 #[test]
-fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
-    let (dir, mut ledger) = demo_ledger();
-    let env = Environment::resolve(Some(dir.path())).unwrap();
-    let path = env.ledger_path();
-    let (mut app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, None);
-    app.configure(Some(env.clone()), Config::default(), Sounds::silent());
-
-    // A supervisor's F10 does nothing.
-    let sup = ledger
-        .sign_in("demo-supervisor", "999999", chrono::Utc::now())
+fn settings_are_for_administrators_only() {
+    let (mut rig, _env) = rig();
+    rig.scanning("demo-supervisor", "999999");
+    rig.press(Shortcut::Function(10));
+    assert!(matches!(rig.app.screen(), Screen::Scan(_)));
+    simulator(rig.app.view())
+        .find("That key opens a screen for an administrator: ask one to sign in at this station.")
         .unwrap();
-    let batch = ledger.open_or_current_batch(&sup).unwrap();
-    let _ = app.update(Message::SignedIn(Ok((sup, Some(batch)))));
-    let _ = app.update(Message::Shortcut(Named::F10));
-    assert!(matches!(app.screen(), Screen::Scan(_)));
+}
 
-    let admin = ledger
-        .sign_in("demo-admin", "555555", chrono::Utc::now())
-        .unwrap();
-    let batch = ledger.open_or_current_batch(&admin).unwrap();
-    let _ = app.update(Message::SignedIn(Ok((admin, Some(batch)))));
-    let task = app.update(Message::Shortcut(Named::F10));
-    drive(&mut app, task); // the scanner search runs and reports
-    let _ = settings(&app);
-    let events_before = ledger.verify().unwrap().events;
-
-    // A test scan from the wedge is shown, as the station reads it, and not recorded.
-    keys(&mut app, "D000001\n", Instant::now(), 2);
-    let shown = settings(&app).test_scan().unwrap();
+#[test]
+fn a_test_scan_is_shown_as_the_station_reads_it_and_not_recorded() {
+    let (mut rig, _env) = on_settings();
+    let events_before = rig.ledger().verify().unwrap().events;
+    rig.keys("D000001\n", Instant::now(), 2);
+    let shown = settings(&rig).test_scan().unwrap();
     assert_eq!(shown.reading(), "the ballot id D000001");
-    simulator(app.view())
+    simulator(rig.app.view())
         .find("Read from wedge:keyboard: D000001")
         .unwrap();
     let imb = "0027012345678901234580202";
-    keys(&mut app, &format!("{imb}\n"), Instant::now(), 2);
+    rig.keys(&format!("{imb}\n"), Instant::now(), 2);
     assert!(
-        settings(&app)
+        settings(&rig)
             .test_scan()
             .unwrap()
             .reading()
             .starts_with("an Intelligent Mail barcode: tracking 00270123456789012345")
     );
-    assert_eq!(ledger.verify().unwrap().events, events_before);
+    assert_eq!(rig.ledger().verify().unwrap().events, events_before);
+    assert_eq!(rig.app.notice(), None, "shown here, not refused");
+}
 
-    // Scanners: a detected one is added by its button, a typed one by Enter; a bad
-    // spec and a second copy are refused in words.
+#[test]
+fn scanners_are_added_by_shortcut_or_enter_and_bad_ones_refused_in_words() {
+    let (mut rig, _env) = on_settings();
     set(
-        &mut app,
+        &mut rig,
         settings::Message::Detected(vec![Detected {
             spec: "serial:/dev/ttyACM3".into(),
             description: "0c2e:0b61  Honeywell".into(),
         }]),
     );
-    let _ = app.update(Message::CtrlDigit(1)); // its button says "Add (Ctrl+1)"
-    set(&mut app, settings::Message::AddDetected(0));
+    rig.press(Shortcut::Pick(1)); // its button says "Add (Ctrl+1)"
+    set(&mut rig, settings::Message::AddDetected(0));
     assert_eq!(
-        settings(&app).error.as_deref(),
+        settings(&rig).error.as_deref(),
         Some("serial:/dev/ttyACM3@9600 is already in the list")
     );
-    set(&mut app, settings::Message::Spec("bogus:thing".into()));
-    keys(&mut app, "\n", Instant::now(), 200);
+    set(&mut rig, settings::Message::Spec("bogus:thing".into()));
+    rig.keys("\n", Instant::now(), 200);
     assert!(
-        settings(&app)
+        settings(&rig)
             .error
             .as_deref()
             .unwrap()
             .starts_with("\"bogus:thing\" is not a scanner")
     );
     set(
-        &mut app,
+        &mut rig,
         settings::Message::Spec("serial:/dev/ttyUSB9@19200".into()),
     );
-    keys(&mut app, "\n", Instant::now(), 200);
-    assert_eq!(settings(&app).error, None);
+    rig.keys("\n", Instant::now(), 200);
+    assert_eq!(settings(&rig).error, None);
+}
 
+#[test]
+fn settings_are_saved_audited_and_in_force() {
+    let (mut rig, env) = on_settings();
+    for spec in ["serial:/dev/ttyACM3", "serial:/dev/ttyUSB9@19200"] {
+        set(&mut rig, settings::Message::Spec(spec.into()));
+        set(&mut rig, settings::Message::AddSpec);
+    }
     // The idle time must be whole minutes; nothing is saved until it is.
-    set(&mut app, settings::Message::Idle("ten".into()));
-    save(&mut app);
+    set(&mut rig, settings::Message::Idle("ten".into()));
+    rig.press(Shortcut::Save);
     assert!(
-        settings(&app)
+        settings(&rig)
             .error
             .as_deref()
             .unwrap()
@@ -129,11 +131,11 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     );
     assert!(!Config::path(&env).exists());
 
-    set(&mut app, settings::Message::Idle("5".into()));
-    set(&mut app, settings::Message::Sounds(false));
-    set(&mut app, settings::Message::Volume(40));
-    save(&mut app);
-    simulator(app.view())
+    set(&mut rig, settings::Message::Idle("5".into()));
+    set(&mut rig, settings::Message::Sounds(false));
+    set(&mut rig, settings::Message::Volume(40));
+    rig.press(Shortcut::Save);
+    simulator(rig.app.view())
         .find("Saved. The scanners and settings are in force.")
         .unwrap();
 
@@ -152,7 +154,8 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
         (saved.ui.idle_minutes, saved.ui.sounds, saved.ui.volume),
         (5, false, 40)
     );
-    assert_eq!(app.scanners().len(), 2);
+    assert_eq!(rig.app.scanners().len(), 2);
+    let mut ledger = rig.ledger();
     let audit = ledger.recent_audit(5).unwrap();
     let row = audit
         .iter()
@@ -168,50 +171,50 @@ fn settings_are_for_admins_shown_tested_saved_audited_and_in_force() {
     assert!(ledger.verify().unwrap().ok());
 
     // Saving again with nothing changed writes nothing more.
-    save(&mut app);
-    simulator(app.view()).find("Nothing changed.").unwrap();
+    rig.press(Shortcut::Save);
+    simulator(rig.app.view()).find("Nothing changed.").unwrap();
 
     // Removing a scanner stops reading it as soon as it is saved.
-    set(&mut app, settings::Message::Remove(0));
-    save(&mut app);
-    assert_eq!(app.scanners().len(), 1);
-    assert!(app.scanners()[0].contains("/dev/ttyUSB9"));
+    set(&mut rig, settings::Message::Remove(0));
+    rig.press(Shortcut::Save);
+    assert_eq!(rig.app.scanners().len(), 1);
+    assert!(rig.app.scanners()[0].contains("/dev/ttyUSB9"));
     assert_eq!(Config::load(&env).scanners.len(), 1);
+}
 
-    // A write that fails changes nothing in force and is said; Save tries again.
+#[test]
+fn a_failed_write_changes_nothing_in_force_and_save_tries_again() {
+    let (mut rig, env) = on_settings();
     let path = Config::path(&env);
-    std::fs::remove_file(&path).unwrap();
-    std::fs::create_dir(&path).unwrap(); // a folder where the file should go
-    set(&mut app, settings::Message::Volume(10));
-    save(&mut app);
+    std::fs::create_dir_all(&path).unwrap(); // a folder where the file should go
+    set(&mut rig, settings::Message::Volume(10));
+    rig.press(Shortcut::Save);
     assert!(
-        settings(&app)
+        settings(&rig)
             .error
             .as_deref()
             .unwrap()
             .starts_with("NOT saved: could not write"),
         "{:?}",
-        settings(&app).error
+        settings(&rig).error
     );
     std::fs::remove_dir(&path).unwrap();
-    save(&mut app);
-    assert_eq!(settings(&app).error, None);
+    rig.press(Shortcut::Save);
+    assert_eq!(settings(&rig).error, None);
     assert_eq!(Config::load(&env).ui.volume, 10);
+}
 
-    // The test buttons play even with sounds off; results choose their cue.
-    set(&mut app, settings::Message::Play(Cue::SetAside));
-    assert_eq!(app.last_cue(), Some(Cue::SetAside));
-    let _ = app.update(Message::Shortcut(Named::Escape));
-    let mut accepted = ui_common::scan_result(Outcome::Accepted);
-    let _ = app.update(Message::Scan(scan::Message::Recorded(Box::new(Ok(
-        accepted.clone(),
-    )))));
-    assert_eq!(app.last_cue(), Some(Cue::Accepted));
-    accepted.outcome = Outcome::Late;
-    let _ = app.update(Message::Scan(scan::Message::Recorded(Box::new(Ok(
-        accepted,
-    )))));
-    assert_eq!(app.last_cue(), Some(Cue::SetAside));
+#[test]
+fn test_buttons_play_even_with_sounds_off_and_results_choose_their_cue() {
+    let (mut rig, _env) = on_settings();
+    set(&mut rig, settings::Message::Sounds(false));
+    set(&mut rig, settings::Message::Play(Cue::SetAside));
+    assert_eq!(rig.app.last_cue(), Some(Cue::SetAside));
+    rig.press(Shortcut::Back);
+    let t = rig.keys("D000001\n", Instant::now(), 2);
+    assert_eq!(rig.app.last_cue(), Some(Cue::Accepted));
+    rig.keys("NOPE-1\n", t + std::time::Duration::from_secs(1), 2);
+    assert_eq!(rig.app.last_cue(), Some(Cue::SetAside));
 }
 
 #[test]

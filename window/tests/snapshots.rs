@@ -12,8 +12,10 @@
 
 use ballot_intake_core::config::UiConfig;
 use ballot_intake_core::intake::Outcome;
-use ballot_intake_core::ledger::User;
-use ballot_intake_window::screen::{open_batch, scan, settings, sign_in, undeliverable};
+use ballot_intake_core::ledger::{BatchClose, LedgerError, User};
+use ballot_intake_window::screen::flag::{self, Kind};
+use ballot_intake_window::screen::{Scanned, open_batch, scan, settings, sign_in};
+use ballot_intake_window::station::Station;
 use ballot_intake_window::theme;
 use iced::Element;
 use iced_test::Simulator;
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 #[path = "common/ui.rs"]
 mod ui_common;
-use ui_common::{demo_ledger, header, scan_result};
+use ui_common::{demo_ledger, header, scan_result, station};
 
 fn snapshot<M: Clone>(name: &str, element: Element<'_, M>) {
     let mut ui = Simulator::with_size(Default::default(), (1280.0, 800.0), element);
@@ -55,36 +57,53 @@ fn snapshot<M: Clone>(name: &str, element: Element<'_, M>) {
     }
 }
 
-fn users() -> (tempfile::TempDir, User, ballot_intake_core::ledger::Batch) {
+fn users() -> (
+    tempfile::TempDir,
+    Station,
+    User,
+    ballot_intake_core::ledger::Batch,
+) {
     let (dir, mut ledger) = demo_ledger();
     let user = ledger
         .sign_in("demo-supervisor", "999999", chrono::Utc::now())
         .unwrap();
     let batch = ledger.open_or_current_batch(&user).unwrap();
-    (dir, user, batch)
+    let station = station(&dir);
+    (dir, station, user, batch)
 }
 
+// The screens are drawn from hand-made answers, not the ledger's: a drawing compared
+// pixel for pixel must not carry the clock's times or a fresh batch's number.
 #[test]
 fn sign_in_and_open_batch() {
+    let (_dir, station, user, mut batch) = users();
     let mut state = sign_in::State::new(Some(
         "Demo users: demo-clerk (PIN 111111), demo-supervisor (PIN 999999)".into(),
     ));
-    state.failed("wrong PIN for \"ana\" (4 tries left before the account is locked)".into());
+    let wrong = LedgerError::WrongPin {
+        user: "ana".into(),
+        left: 4,
+    };
+    let _ = state.update(sign_in::Message::Checked(Box::new(Err(wrong))), &station);
     snapshot("sign-in", state.view());
-    let state = open_batch::State::with_notice(
-        "Batch 3 closed with a DISCREPANCY: 200 counted, 198 accepted. It goes to a supervisor."
-            .into(),
-    );
+    batch.batch_id = 3;
+    batch.declared_count = Some(200);
+    batch.accepted_count = 198;
+    let closed = BatchClose {
+        batch,
+        discrepancy: true,
+    };
+    let state = open_batch::State::after_close(user, &closed);
     snapshot("open-batch", state.view());
 }
 
 #[test]
 fn scanning_with_an_accepted_and_a_set_aside_banner() {
-    let (_dir, user, batch) = users();
+    let (_dir, station, user, batch) = users();
     let mut state = scan::State::new(user, batch);
     let mut first = scan_result(Outcome::Accepted);
     first.barcode = "D000001".into();
-    state.update(scan::Message::Recorded(Box::new(Ok(first))));
+    let _ = state.update(scan::Message::Recorded(Box::new(Ok(first))), &station);
     snapshot(
         "scan-accepted",
         state.view(&header(), &scan::Live::default()),
@@ -94,7 +113,7 @@ fn scanning_with_an_accepted_and_a_set_aside_banner() {
     second.ballot_id = Some("D000003".into());
     second.seq = 8;
     second.instruction = "SET ASIDE: replaced or surrendered ballot".into();
-    state.update(scan::Message::Recorded(Box::new(Ok(second))));
+    let _ = state.update(scan::Message::Recorded(Box::new(Ok(second))), &station);
     snapshot(
         "scan-set-aside",
         state.view(&header(), &scan::Live::default()),
@@ -103,18 +122,20 @@ fn scanning_with_an_accepted_and_a_set_aside_banner() {
 
 #[test]
 fn undeliverable_mode_and_settings() {
-    let (_dir, user, _) = users();
-    let state = undeliverable::State::new(user.clone());
+    let (_dir, station, user, _) = users();
+    let state = flag::State::new(user.clone(), Kind::Undeliverable);
     snapshot("undeliverable", state.view());
     let (mut state, _) = settings::State::new(user, &UiConfig::default(), &[]);
-    state.update(settings::Message::Detected(vec![settings::Detected {
+    let detected = vec![settings::Detected {
         spec: "serial:/dev/ttyACM0".into(),
         description: "0c2e:0b61  Honeywell Xenon".into(),
-    }]));
-    state.scanned(settings::TestScan {
+    }];
+    let _ = state.update(settings::Message::Detected(detected), &station);
+    state.scanned(Scanned {
         source: "serial:/dev/ttyACM0".into(),
         raw: b"D000001".to_vec(),
         symbology: Some("]C0".into()),
+        typed: false,
     });
     snapshot("settings", state.view("working"));
 }

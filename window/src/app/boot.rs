@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{App, Message};
-use crate::screen::scan;
+use crate::station::Header;
 use crate::worker::LedgerWorker;
 use ballot_intake_core::config::ScannerConfig;
 use ballot_intake_core::environment::Environment;
@@ -80,7 +80,7 @@ pub struct Boot {
     /// The ledger thread.
     pub worker: LedgerWorker,
     /// The station facts for the header.
-    pub header: scan::Header,
+    pub header: Header,
     /// The demo users' PINs, on a demo station.
     pub demo_hint: Option<String>,
     /// Where the station's files are (the demo's own folder on a demo station).
@@ -101,7 +101,7 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
     };
     let ledger = Ledger::open(&env.ledger_path())?;
     let election = ledger.active_election()?;
-    let header = scan::Header {
+    let header = Header {
         station: ledger.station().station_id.clone(),
         election: format!("{} ({})", election.name, election.election_id),
         demo: demo || ledger.station().demo,

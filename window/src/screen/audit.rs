@@ -2,11 +2,13 @@
 //! event name, a user, a batch), and the result of verifying the whole chain.
 
 use iced::widget::{Id, column, row, scrollable, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Task};
 
-use crate::{theme, widget};
 use ballot_intake_core::audit::AuditRow;
-use ballot_intake_core::ledger::VerifyReport;
+use ballot_intake_core::ledger::{Ledger, LedgerError, VerifyReport};
+
+use crate::station::Station;
+use crate::{theme, widget};
 
 /// The filter field's id (focused when the screen opens).
 pub const FILTER_FIELD: &str = "audit-filter";
@@ -18,7 +20,7 @@ pub const SHOWN: usize = 500;
 pub struct State {
     rows: Vec<AuditRow>,
     filter: String,
-    verified: Option<Result<VerifyReport, String>>,
+    verified: Option<Result<VerifyReport, LedgerError>>,
     error: Option<String>,
 }
 
@@ -26,30 +28,26 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's newest entries.
-    Loaded(Result<Vec<AuditRow>, String>),
+    Loaded(Result<Vec<AuditRow>, LedgerError>),
     /// The filter changed.
     Filter(String),
     /// Enter: verify the chain.
     Verify,
     /// The ledger's verification report.
-    Verified(Box<Result<VerifyReport, String>>),
-}
-
-/// What the application must do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Load the newest entries.
-    Load,
-    /// Verify the chain (then reload: a successful check is itself logged).
-    Verify,
+    Verified(Box<Result<VerifyReport, LedgerError>>),
 }
 
 impl State {
-    /// The screen (the entries load at once).
-    pub fn new() -> (Self, Action) {
-        (State::default(), Action::Load)
+    /// The screen, and the task loading the newest entries.
+    pub fn new(station: &Station) -> (Self, Task<Message>) {
+        (State::default(), Self::load(station))
+    }
+
+    fn load(station: &Station) -> Task<Message> {
+        station
+            .worker
+            .task(|l| l.recent_audit(SHOWN))
+            .map(Message::Loaded)
     }
 
     /// The field the cursor starts in.
@@ -57,19 +55,30 @@ impl State {
         Id::new(FILTER_FIELD)
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// Enter verifies the whole chain on the ledger thread; the entries reload
+    /// afterwards, because a verification is itself logged.
+    pub fn update(&mut self, message: Message, station: &Station) -> Task<Message> {
         match message {
             Message::Loaded(Ok(rows)) => self.rows = rows,
-            Message::Loaded(Err(e)) => self.error = Some(e),
+            Message::Loaded(Err(e)) => self.error = Some(e.to_string()),
             Message::Filter(f) => self.filter = f,
-            Message::Verify => return Action::Verify,
+            Message::Verify => {
+                return station
+                    .worker
+                    .task(Ledger::verify)
+                    .map(|r| Message::Verified(Box::new(r)));
+            }
             Message::Verified(r) => {
                 self.verified = Some(*r);
-                return Action::Load;
+                return Self::load(station);
             }
         }
-        Action::None
+        Task::none()
+    }
+
+    /// The last verification's report, once one came back.
+    pub fn verified(&self) -> Option<&Result<VerifyReport, LedgerError>> {
+        self.verified.as_ref()
     }
 
     fn matches(&self, r: &AuditRow) -> bool {
@@ -129,7 +138,7 @@ impl State {
                     |c, p| c.push(text(p.to_string()).size(20).color(theme::ERROR)),
                 )
                 .into(),
-            Some(Err(e)) => text(e.clone()).size(20).color(theme::ERROR).into(),
+            Some(Err(e)) => text(e.to_string()).size(20).color(theme::ERROR).into(),
         };
         let mut page = column![
             widget::mode_title("AUDIT LOG (Esc: back to receiving)", theme::HEADER),

@@ -2,10 +2,12 @@
 //! the resolution of a discrepancy (a count that differed from the scans) with a note.
 
 use iced::widget::{Id, column, row, scrollable, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Task};
 
+use ballot_intake_core::ledger::{Batch, BatchStatus, LedgerError, User};
+
+use crate::station::Station;
 use crate::{theme, widget};
-use ballot_intake_core::ledger::{Batch, BatchStatus, User};
 
 /// The batch number field's id (focused when the screen opens).
 pub const BATCH_FIELD: &str = "batches-number";
@@ -27,7 +29,7 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's batches.
-    Loaded(Result<Vec<Batch>, String>),
+    Loaded(Result<Vec<Batch>, LedgerError>),
     /// The batch number changed.
     Number(String),
     /// The note changed.
@@ -35,38 +37,24 @@ pub enum Message {
     /// Enter.
     Resolve,
     /// The ledger's answer to a resolution (boxed: a batch is large).
-    Resolved(Box<Result<Batch, String>>),
-}
-
-/// What the application must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Load the batches.
-    Load,
-    /// Resolve a discrepancy.
-    Resolve {
-        /// The batch.
-        batch: i64,
-        /// What was found.
-        note: String,
-    },
+    Resolved(Box<Result<Batch, LedgerError>>),
 }
 
 impl State {
-    /// The screen for `user` (the batches load at once).
-    pub fn new(user: User) -> (Self, Action) {
-        (
-            State {
-                user,
-                batches: Vec::new(),
-                number: String::new(),
-                note: String::new(),
-                outcome: None,
-            },
-            Action::Load,
-        )
+    /// The screen for `user`, and the task loading the batches.
+    pub fn new(user: User, station: &Station) -> (Self, Task<Message>) {
+        let state = State {
+            user,
+            batches: Vec::new(),
+            number: String::new(),
+            note: String::new(),
+            outcome: None,
+        };
+        (state, Self::load(station))
+    }
+
+    fn load(station: &Station) -> Task<Message> {
+        station.worker.task(|l| l.batches()).map(Message::Loaded)
     }
 
     /// The field the cursor starts in.
@@ -74,8 +62,8 @@ impl State {
         Id::new(BATCH_FIELD)
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// A resolution is written on the ledger thread, then the list reloads.
+    pub fn update(&mut self, message: Message, station: &Station) -> Task<Message> {
         match message {
             Message::Loaded(Ok(b)) => self.batches = b,
             Message::Number(n) => self.number = n.chars().filter(char::is_ascii_digit).collect(),
@@ -87,29 +75,30 @@ impl State {
                         .any(|b| b.batch_id == *n && b.status == BatchStatus::Discrepancy)
                 }) else {
                     self.outcome = Some(Err("Type the number of a batch in DISCREPANCY.".into()));
-                    return Action::None;
+                    return Task::none();
                 };
                 if self.note.trim().is_empty() {
                     self.outcome = Some(Err("Say in the note what was found.".into()));
-                    return Action::None;
+                    return Task::none();
                 }
-                return Action::Resolve {
-                    batch,
-                    note: self.note.trim().to_string(),
-                };
+                let (user, note) = (self.user.clone(), self.note.trim().to_string());
+                return station
+                    .worker
+                    .task(move |l| l.resolve_batch(batch, &user, &note))
+                    .map(|r| Message::Resolved(Box::new(r)));
             }
             Message::Resolved(result) => match *result {
                 Ok(b) => {
                     self.outcome = Some(Ok(format!("Batch {} resolved.", b.batch_id)));
                     self.number.clear();
                     self.note.clear();
-                    return Action::Load;
+                    return Self::load(station);
                 }
-                Err(e) => self.outcome = Some(Err(e)),
+                Err(e) => self.outcome = Some(Err(e.to_string())),
             },
-            Message::Loaded(Err(e)) => self.outcome = Some(Err(e)),
+            Message::Loaded(Err(e)) => self.outcome = Some(Err(e.to_string())),
         }
-        Action::None
+        Task::none()
     }
 
     /// Draws the screen.

@@ -3,8 +3,11 @@
 //! the accepted scans is shown, and the batch goes to a supervisor.
 
 use iced::widget::{Id, column, row, text};
-use iced::{Center, Element};
+use iced::{Center, Element, Task};
 
+use ballot_intake_core::ledger::{BatchClose, LedgerError, User};
+
+use crate::station::Station;
 use crate::widget;
 
 /// The count field's id (focused when the screen opens).
@@ -15,8 +18,10 @@ pub const VERIFIER_FIELD: &str = "close-verifier";
 pub const VERIFIER_PIN_FIELD: &str = "close-verifier-pin";
 
 /// The screen's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct State {
+    /// The clerk closing the batch (who scanned into it).
+    pub closer: User,
     /// The batch being closed.
     pub batch_id: i64,
     /// Envelopes accepted into it, for the clerk to compare.
@@ -26,7 +31,7 @@ pub struct State {
     pin: String,
     /// Why closing failed.
     pub error: Option<String>,
-    /// Closing is under way.
+    /// Closing is under way: a second Enter does not close twice.
     pub busy: bool,
 }
 
@@ -43,33 +48,39 @@ pub enum Message {
     Submit,
     /// Back to scanning without closing.
     Cancel,
+    /// The ledger closed the batch (or refused: wrong PIN, same person, ...).
+    Closed(Box<Result<BatchClose, LedgerError>>),
 }
 
 /// What the application must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Close the batch.
-    Close {
-        /// The physical count.
-        declared: i64,
-        /// The second person.
-        verifier: String,
-        /// Their PIN.
-        pin: String,
-    },
+pub enum Event {
+    /// The batch is closed: on to the next tray.
+    Closed(Box<BatchClose>),
     /// Back to scanning.
     Cancel,
 }
 
+/// What the form holds once it is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filled {
+    declared: i64,
+    verifier: String,
+    pin: String,
+}
+
 impl State {
-    /// The form for `batch_id` with `accepted` envelopes.
-    pub fn new(batch_id: i64, accepted: i64) -> Self {
+    /// The form for `closer`'s batch `batch_id` with `accepted` envelopes.
+    pub fn new(closer: User, batch_id: i64, accepted: i64) -> Self {
         State {
+            closer,
             batch_id,
             accepted,
-            ..State::default()
+            count: String::new(),
+            verifier: String::new(),
+            pin: String::new(),
+            error: None,
+            busy: false,
         }
     }
 
@@ -78,40 +89,64 @@ impl State {
         Id::new(COUNT_FIELD)
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// The count and the second person, or what is missing (said on the form). The
+    /// PIN leaves the field as soon as it is used.
+    fn filled(&mut self) -> Option<Filled> {
+        let Ok(declared) = self.count.parse::<i64>() else {
+            self.error = Some("Type the number of envelopes counted in the tray.".into());
+            return None;
+        };
+        if self.verifier.trim().is_empty() || self.pin.is_empty() {
+            self.error = Some("A second person verifies the count: their name and PIN.".into());
+            return None;
+        }
+        Some(Filled {
+            declared,
+            verifier: self.verifier.trim().to_string(),
+            pin: std::mem::take(&mut self.pin),
+        })
+    }
+
+    /// Enter checks the second person's PIN and closes the batch, both on the ledger
+    /// thread.
+    pub fn update(
+        &mut self,
+        message: Message,
+        station: &Station,
+    ) -> (Task<Message>, Option<Event>) {
         match message {
             Message::Count(c) => self.count = c.chars().filter(char::is_ascii_digit).collect(),
             Message::Verifier(v) => self.verifier = v,
             Message::Pin(p) => self.pin = p.chars().filter(char::is_ascii_digit).collect(),
-            Message::Cancel => return Action::Cancel,
-            Message::Submit if !self.busy => {
-                let Ok(declared) = self.count.parse::<i64>() else {
-                    self.error = Some("Type the number of envelopes counted in the tray.".into());
-                    return Action::None;
+            Message::Cancel => return (Task::none(), Some(Event::Cancel)),
+            Message::Submit if self.busy => {}
+            Message::Submit => {
+                let Some(Filled {
+                    declared,
+                    verifier,
+                    pin,
+                }) = self.filled()
+                else {
+                    return (Task::none(), None);
                 };
-                if self.verifier.trim().is_empty() || self.pin.is_empty() {
-                    self.error =
-                        Some("A second person verifies the count: their name and PIN.".into());
-                    return Action::None;
-                }
                 self.busy = true;
                 self.error = None;
-                return Action::Close {
-                    declared,
-                    verifier: self.verifier.trim().to_string(),
-                    pin: std::mem::take(&mut self.pin),
-                };
+                let (closer, batch) = (self.closer.clone(), self.batch_id);
+                let close = station.worker.task(move |l| {
+                    let second = l.sign_in(&verifier, &pin, chrono::Utc::now())?;
+                    l.close_batch(batch, &closer, &second, declared)
+                });
+                return (close.map(|r| Message::Closed(Box::new(r))), None);
             }
-            Message::Submit => {}
+            Message::Closed(result) => {
+                self.busy = false;
+                match *result {
+                    Ok(closed) => return (Task::none(), Some(Event::Closed(Box::new(closed)))),
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
         }
-        Action::None
-    }
-
-    /// Closing failed.
-    pub fn failed(&mut self, error: String) {
-        self.busy = false;
-        self.error = Some(error);
+        (Task::none(), None)
     }
 
     /// Draws the screen.
@@ -166,25 +201,31 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ballot_intake_core::auth::Role;
 
     #[test]
     fn needs_a_count_and_a_second_person() {
-        let mut s = State::new(3, 12);
-        assert_eq!(s.update(Message::Submit), Action::None);
+        let clerk = User {
+            user_id: 1,
+            name: "ana".into(),
+            role: Role::Clerk,
+        };
+        let mut s = State::new(clerk, 3, 12);
+        assert_eq!(s.filled(), None);
         assert!(s.error.as_deref().unwrap().contains("number of envelopes"));
-        s.update(Message::Count("1x2".into()));
-        assert_eq!(s.update(Message::Submit), Action::None);
+        s.count = "12".into();
+        assert_eq!(s.filled(), None);
         assert!(s.error.as_deref().unwrap().contains("second person"));
-        s.update(Message::Verifier("ben".into()));
-        s.update(Message::Pin("222222".into()));
+        s.verifier = " ben ".into();
+        s.pin = "222222".into();
         assert_eq!(
-            s.update(Message::Submit),
-            Action::Close {
+            s.filled(),
+            Some(Filled {
                 declared: 12,
                 verifier: "ben".into(),
                 pin: "222222".into()
-            }
+            })
         );
-        assert_eq!(s.update(Message::Cancel), Action::Cancel);
+        assert!(s.pin.is_empty(), "the PIN is not kept");
     }
 }

@@ -2,26 +2,54 @@
 //! as a bar chart, and per batch and per user.
 
 use iced::widget::{column, row, scrollable, text};
-use iced::{Element, Fill, Font};
+use iced::{Element, Fill, Font, Task};
 
+use ballot_intake_core::ledger::{Dashboard, LedgerError};
+
+use crate::station::Station;
 use crate::{theme, widget};
-use ballot_intake_core::ledger::Dashboard;
+
+/// The numbers are read again every this many clock ticks (seconds).
+pub const REFRESH_TICKS: u64 = 5;
 
 /// The screen's state.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    data: Option<Result<Dashboard, String>>,
+    data: Option<Result<Dashboard, LedgerError>>,
+    ticks: u64,
 }
 
 /// What happened on the screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's numbers.
-    Loaded(Box<Result<Dashboard, String>>),
+    Loaded(Box<Result<Dashboard, LedgerError>>),
 }
 
 impl State {
-    /// Handles a message.
+    /// The screen, and the task loading its numbers.
+    pub fn new(station: &Station) -> (Self, Task<Message>) {
+        (State::default(), Self::load(station))
+    }
+
+    fn load(station: &Station) -> Task<Message> {
+        station
+            .worker
+            .task(|l| l.dashboard(chrono::Utc::now()))
+            .map(|r| Message::Loaded(Box::new(r)))
+    }
+
+    /// A second passed: every [`REFRESH_TICKS`] the numbers are read again.
+    pub fn tick(&mut self, station: &Station) -> Task<Message> {
+        self.ticks += 1;
+        if self.ticks.is_multiple_of(REFRESH_TICKS) {
+            Self::load(station)
+        } else {
+            Task::none()
+        }
+    }
+
+    /// The ledger's numbers arrived.
     pub fn update(&mut self, message: Message) {
         match message {
             Message::Loaded(d) => self.data = Some(*d),
@@ -36,7 +64,7 @@ impl State {
         );
         let body: Element<'_, Message> = match &self.data {
             None => text("Loading...").size(24).into(),
-            Some(Err(e)) => text(e.clone()).size(24).color(theme::ERROR).into(),
+            Some(Err(e)) => text(e.to_string()).size(24).color(theme::ERROR).into(),
             Some(Ok(d)) => {
                 let counts = |label: &'static str, m: &std::collections::BTreeMap<String, i64>| {
                     m.iter()

@@ -5,10 +5,14 @@
 
 use chrono::NaiveDate;
 use iced::widget::{Id, column, row, text};
-use iced::{Element, Font};
+use iced::{Element, Font, Task};
+use std::path::Path;
 
+use ballot_intake_core::export::{ExportError, ExportResult, export_day};
+
+use super::dialog::{Pick, choose};
+use crate::station::Station;
 use crate::{theme, widget};
-use ballot_intake_core::export::ExportResult;
 
 /// The date field's id (focused when the screen opens).
 pub const DATE_FIELD: &str = "export-date";
@@ -38,23 +42,7 @@ pub enum Message {
     /// The dialog closed: the folder chosen, if any.
     Chosen(Option<String>),
     /// The export finished.
-    Done(Box<Result<ExportResult, String>>),
-}
-
-/// What `app.rs` should do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Export the local day `date` into `folder`.
-    Export {
-        /// The day.
-        date: NaiveDate,
-        /// The folder.
-        folder: String,
-    },
-    /// Show the desktop's folder dialog.
-    Browse,
+    Done(Box<Result<ExportResult, ExportError>>),
 }
 
 impl State {
@@ -78,39 +66,45 @@ impl State {
         self.busy
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// Enter writes the file on the ledger thread; Ctrl+O opens the desktop's folder
+    /// dialog.
+    pub fn update(&mut self, message: Message, station: &Station) -> Task<Message> {
         match message {
             Message::Date(d) => self.date = d,
             Message::Folder(f) | Message::Chosen(Some(f)) => self.folder = f,
-            Message::Browse if !self.busy => return Action::Browse,
+            Message::Browse if !self.busy => {
+                let dialog =
+                    rfd::AsyncFileDialog::new().set_title("Choose the folder for the nightly file");
+                return choose(dialog, Pick::Folder).map(Message::Chosen);
+            }
             Message::Export if !self.busy => {
                 let date = self.date.trim();
                 let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
                     self.result = Some(Err(format!(
                         "{date:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-03"
                     )));
-                    return Action::None;
+                    return Task::none();
                 };
                 if self.folder.trim().is_empty() {
                     self.result = Some(Err("say which folder the file goes in".into()));
-                    return Action::None;
+                    return Task::none();
                 }
                 self.busy = true;
                 self.result = None;
-                return Action::Export {
-                    date,
-                    folder: self.folder.trim().to_string(),
-                };
+                let folder = self.folder.trim().to_string();
+                return station
+                    .worker
+                    .task(move |l| export_day(l, date, Path::new(&folder)))
+                    .map(|r| Message::Done(Box::new(r)));
             }
             // One export at a time; a cancelled dialog changes nothing.
             Message::Browse | Message::Export | Message::Chosen(None) => {}
             Message::Done(r) => {
                 self.busy = false;
-                self.result = Some(*r);
+                self.result = Some(r.map_err(|e| e.to_string()));
             }
         }
-        Action::None
+        Task::none()
     }
 
     /// Draws the screen.

@@ -3,12 +3,17 @@
 //! the ledger thread reads it, then the summary or every error with its line and
 //! column. The window stays responsive: the import runs on the ledger thread.
 
+use iced::futures::channel::mpsc;
 use iced::widget::{Id, column, progress_bar, scrollable, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Task};
+use std::path::Path;
 
+use ballot_intake_core::ledger::{ImportSummary, LedgerError};
+use ballot_intake_core::mail_ballot::{self, ImportError};
+
+use super::dialog::{Pick, choose};
+use crate::station::Station;
 use crate::{theme, widget};
-use ballot_intake_core::ledger::ImportSummary;
-use ballot_intake_core::mail_ballot::ImportError;
 
 /// The path field's id (focused when the screen opens).
 pub const PATH_FIELD: &str = "import-path";
@@ -22,6 +27,28 @@ pub enum Progress {
     Done(Box<Result<ImportSummary, ImportError>>),
 }
 
+/// Imports the file at `path` on the ledger thread; progress and the result come
+/// back as a stream of messages while the window stays responsive.
+fn start(path: String, station: &Station) -> Task<Message> {
+    let (tx, rx) = mpsc::unbounded();
+    let progress = tx.clone();
+    let sent = station.worker.run(
+        move |l| {
+            mail_ballot::import_file(l, Path::new(&path), |done, total| {
+                let _ = progress.unbounded_send(Progress::Read(done, total));
+            })
+        },
+        move |result| {
+            let _ = tx.unbounded_send(Progress::Done(Box::new(result)));
+        },
+    );
+    if !sent {
+        let stopped = Err(ImportError::Ledger(LedgerError::Stopped));
+        return Task::done(Message::Progress(Progress::Done(Box::new(stopped))));
+    }
+    Task::run(rx, Message::Progress)
+}
+
 /// The screen's state.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -31,17 +58,6 @@ pub struct State {
     result: Option<Result<ImportSummary, ImportError>>,
     /// A line about the file dialog (cancelled, or none could be shown).
     note: Option<String>,
-}
-
-/// What `app.rs` should do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Import the file at this path.
-    Import(String),
-    /// Show the desktop's file dialog.
-    Browse,
 }
 
 /// What happened on the screen.
@@ -70,8 +86,9 @@ impl State {
         self.busy
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// Enter starts the import on the ledger thread (its progress comes back as a
+    /// stream of messages); Ctrl+O opens the desktop's file dialog.
+    pub fn update(&mut self, message: Message, station: &Station) -> Task<Message> {
         self.note = None;
         match message {
             Message::Path(p) => self.path = p,
@@ -79,9 +96,14 @@ impl State {
                 self.busy = true;
                 self.read = Some((0, 0));
                 self.result = None;
-                return Action::Import(self.path.trim().to_string());
+                return start(self.path.trim().to_string(), station);
             }
-            Message::Browse if !self.busy => return Action::Browse,
+            Message::Browse if !self.busy => {
+                let dialog = rfd::AsyncFileDialog::new()
+                    .set_title("Choose a mail ballot file")
+                    .add_filter("Mail ballot file (CSV)", &["csv", "CSV", "txt"]);
+                return choose(dialog, Pick::File).map(Message::Chosen);
+            }
             // One import at a time.
             Message::Import | Message::Browse => {}
             Message::Chosen(Some(path)) => {
@@ -99,7 +121,7 @@ impl State {
                 self.result = Some(*r);
             }
         }
-        Action::None
+        Task::none()
     }
 
     /// Draws the screen.

@@ -1,8 +1,13 @@
-//! Opening a batch: container id and seal numbers (both optional); Enter opens it.
+//! Opening a batch: container id and seal numbers (both optional); Enter opens it on
+//! the ledger thread and scanning starts. Shown after sign-in when the clerk has no
+//! open batch, and after a batch is closed (with what became of it).
 
 use iced::widget::{Id, column, container, row, text};
-use iced::{Center, Element};
+use iced::{Center, Element, Task};
 
+use ballot_intake_core::ledger::{Batch, BatchClose, LedgerError, NewBatch, User};
+
+use crate::station::Station;
 use crate::{theme, widget};
 
 /// The container field's id (focused when the screen opens).
@@ -11,13 +16,15 @@ pub const CONTAINER_FIELD: &str = "open-batch-container";
 pub const SEALS_FIELD: &str = "open-batch-seals";
 
 /// The screen's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct State {
+    /// Who opens the batch.
+    pub user: User,
     container: String,
     seals: String,
     /// Why opening failed, if it did.
     pub error: Option<String>,
-    /// Opening is under way.
+    /// Opening is under way: a second Enter does not open a second batch.
     pub busy: bool,
     /// What happened to the batch just closed, shown above the form.
     pub notice: Option<String>,
@@ -34,30 +41,52 @@ pub enum Message {
     Submit,
     /// Sign out instead.
     SignOut,
+    /// The ledger opened the batch, or why not.
+    Opened(Box<Result<Batch, LedgerError>>),
 }
 
 /// What the application must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Open a batch.
-    Open {
-        /// Container or tray label.
-        container: Option<String>,
-        /// Seal numbers.
-        seals: Vec<String>,
-    },
-    /// Sign out.
+pub enum Event {
+    /// Scanning starts in this batch.
+    Opened(Box<(User, Batch)>),
+    /// Back to the sign-in screen.
     SignOut,
 }
 
 impl State {
-    /// The form, under a notice about the batch just closed.
-    pub fn with_notice(notice: String) -> Self {
+    /// The empty form for `user`.
+    pub fn new(user: User) -> Self {
+        State {
+            user,
+            container: String::new(),
+            seals: String::new(),
+            error: None,
+            busy: false,
+            notice: None,
+        }
+    }
+
+    /// The form for the next tray, under what became of the batch just closed: a
+    /// discrepancy is said plainly, because it goes to a supervisor.
+    pub fn after_close(user: User, closed: &BatchClose) -> Self {
+        let b = &closed.batch;
+        let notice = if closed.discrepancy {
+            format!(
+                "Batch {} closed with a DISCREPANCY: {} counted, {} accepted. It goes to a supervisor.",
+                b.batch_id,
+                b.declared_count.unwrap_or_default(),
+                b.accepted_count
+            )
+        } else {
+            format!(
+                "Batch {} closed: {} envelopes.",
+                b.batch_id, b.accepted_count
+            )
+        };
         State {
             notice: Some(notice),
-            ..State::default()
+            ..State::new(user)
         }
     }
 
@@ -66,34 +95,52 @@ impl State {
         Id::new(CONTAINER_FIELD)
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// The container and seals as the ledger takes them: blanks dropped, seals split
+    /// on commas and spaces.
+    fn new_batch(&self) -> NewBatch {
+        NewBatch {
+            container: Some(self.container.trim().to_string()).filter(|c| !c.is_empty()),
+            seals: self
+                .seals
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            received_at: None,
+        }
+    }
+
+    /// Enter opens the batch on the ledger thread; its answer starts scanning.
+    pub fn update(
+        &mut self,
+        message: Message,
+        station: &Station,
+    ) -> (Task<Message>, Option<Event>) {
         match message {
             Message::Container(c) => self.container = c,
             Message::Seals(s) => self.seals = s,
-            Message::SignOut => return Action::SignOut,
-            Message::Submit if !self.busy => {
+            Message::SignOut => return (Task::none(), Some(Event::SignOut)),
+            Message::Submit if self.busy => {}
+            Message::Submit => {
                 self.busy = true;
                 self.error = None;
-                let container = Some(self.container.trim().to_string()).filter(|c| !c.is_empty());
-                let seals = self
-                    .seals
-                    .split([',', ' '])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                return Action::Open { container, seals };
+                let (user, batch) = (self.user.clone(), self.new_batch());
+                let open = station.worker.task(move |l| l.open_batch(&user, &batch));
+                return (open.map(|r| Message::Opened(Box::new(r))), None);
             }
-            Message::Submit => {}
+            Message::Opened(result) => {
+                self.busy = false;
+                match *result {
+                    Ok(batch) => {
+                        let opened = Box::new((self.user.clone(), batch));
+                        return (Task::none(), Some(Event::Opened(opened)));
+                    }
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
         }
-        Action::None
-    }
-
-    /// Opening failed.
-    pub fn failed(&mut self, error: String) {
-        self.busy = false;
-        self.error = Some(error);
+        (Task::none(), None)
     }
 
     /// Draws the screen.
@@ -141,26 +188,22 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ballot_intake_core::auth::Role;
 
     #[test]
     fn seals_are_split_and_blanks_dropped() {
-        let mut s = State::default();
-        s.update(Message::Container("  TRAY-7 ".into()));
-        s.update(Message::Seals("A1, A2  A3,,".into()));
-        assert_eq!(
-            s.update(Message::Submit),
-            Action::Open {
-                container: Some("TRAY-7".into()),
-                seals: vec!["A1".into(), "A2".into(), "A3".into()]
-            }
-        );
-        let mut s = State::default();
-        assert_eq!(
-            s.update(Message::Submit),
-            Action::Open {
-                container: None,
-                seals: vec![]
-            }
-        );
+        let clerk = User {
+            user_id: 1,
+            name: "ana".into(),
+            role: Role::Clerk,
+        };
+        let mut s = State::new(clerk.clone());
+        s.container = "  TRAY-7 ".into();
+        s.seals = "A1, A2  A3,,".into();
+        let b = s.new_batch();
+        assert_eq!(b.container.as_deref(), Some("TRAY-7"));
+        assert_eq!(b.seals, ["A1", "A2", "A3"]);
+        let b = State::new(clerk).new_batch();
+        assert_eq!((b.container, b.seals.len()), (None, 0));
     }
 }

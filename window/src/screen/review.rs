@@ -4,10 +4,13 @@
 //! Confidential voters' names and ZIPs arrive masked from the ledger.
 
 use iced::widget::{Id, column, row, scrollable, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Task};
 
+use ballot_intake_core::ledger::{BallotView, HistoryRow, LedgerError, Reversal, User};
+
+use super::Scanned;
+use crate::station::Station;
 use crate::{theme, widget};
-use ballot_intake_core::ledger::{BallotView, HistoryRow, Reversal, User};
 
 /// The search field's id (focused when the screen opens).
 pub const QUERY_FIELD: &str = "review-query";
@@ -38,11 +41,11 @@ pub enum Message {
     /// Enter in the search field.
     Search,
     /// The ledger's matches.
-    Found(Result<Vec<BallotView>, String>),
+    Found(Result<Vec<BallotView>, LedgerError>),
     /// Ctrl+1 .. Ctrl+9: pick a match.
     Select(usize),
     /// The ledger's history of the picked ballot.
-    History(Result<Vec<HistoryRow>, String>),
+    History(Result<Vec<HistoryRow>, LedgerError>),
     /// The event number to reverse changed.
     Seq(String),
     /// The reason changed.
@@ -50,25 +53,7 @@ pub enum Message {
     /// Enter in the reason field.
     Reverse,
     /// The ledger's answer to a reversal.
-    Reversed(Result<Reversal, String>),
-}
-
-/// What the application must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Look ballots up.
-    Search(String),
-    /// Load a ballot's history.
-    History(i64),
-    /// Reverse an event.
-    Reverse {
-        /// The event.
-        seq: i64,
-        /// Why.
-        reason: String,
-    },
+    Reversed(Result<Reversal, LedgerError>),
 }
 
 impl State {
@@ -91,10 +76,10 @@ impl State {
         Id::new(QUERY_FIELD)
     }
 
-    /// A scanned envelope becomes the search.
-    pub fn scanned(&mut self, code: String) -> Action {
-        self.query = code;
-        self.update(Message::Search)
+    /// A scanned envelope is looked up.
+    pub fn scanned(&mut self, scan: &Scanned, station: &Station) -> Task<Message> {
+        self.query = scan.text();
+        self.update(Message::Search, station)
     }
 
     /// The ballot picked, if any.
@@ -102,14 +87,16 @@ impl State {
         self.selected.and_then(|i| self.results.get(i))
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// Searches, histories and reversals run on the ledger thread; their answers
+    /// come back here.
+    pub fn update(&mut self, message: Message, station: &Station) -> Task<Message> {
+        let ledger = &station.worker;
         match message {
             Message::Query(q) => self.query = q,
             Message::Search => {
                 let q = self.query.trim().to_string();
                 if !q.is_empty() {
-                    return Action::Search(q);
+                    return ledger.task(move |l| l.find_ballots(&q)).map(Message::Found);
                 }
             }
             Message::Found(Ok(results)) => {
@@ -118,7 +105,7 @@ impl State {
                 self.selected = None;
                 self.outcome = None;
                 if self.results.len() == 1 {
-                    return self.update(Message::Select(1));
+                    return self.update(Message::Select(1), station);
                 }
                 if self.results.is_empty() {
                     self.outcome = Some(Err(format!("No ballot matches {:?}.", self.query)));
@@ -127,7 +114,10 @@ impl State {
             Message::Select(n) => {
                 if let Some(b) = n.checked_sub(1).and_then(|i| self.results.get(i)) {
                     self.selected = n.checked_sub(1);
-                    return Action::History(b.ballot_pk);
+                    let pk = b.ballot_pk;
+                    return ledger
+                        .task(move |l| l.ballot_history(pk))
+                        .map(Message::History);
                 }
             }
             Message::History(Ok(h)) => self.history = h,
@@ -136,22 +126,22 @@ impl State {
             Message::Reverse => {
                 let Ok(seq) = self.seq.parse::<i64>() else {
                     self.outcome = Some(Err("Type the number (#) of the event to reverse.".into()));
-                    return Action::None;
+                    return Task::none();
                 };
                 if !self.history.iter().any(|h| h.seq == seq) {
                     self.outcome = Some(Err(format!(
                         "Event #{seq} is not in this ballot's history."
                     )));
-                    return Action::None;
+                    return Task::none();
                 }
                 if self.reason.trim().is_empty() {
                     self.outcome = Some(Err("A reversal needs a reason.".into()));
-                    return Action::None;
+                    return Task::none();
                 }
-                return Action::Reverse {
-                    seq,
-                    reason: self.reason.trim().to_string(),
-                };
+                let (user, reason) = (self.user.clone(), self.reason.trim().to_string());
+                return ledger
+                    .task(move |l| l.reverse_event(&user, seq, &reason))
+                    .map(Message::Reversed);
             }
             Message::Reversed(Ok(r)) => {
                 self.outcome = Some(Ok(format!(
@@ -160,15 +150,17 @@ impl State {
                 )));
                 self.seq.clear();
                 self.reason.clear();
-                if let Some(b) = self.selected() {
-                    return Action::History(b.ballot_pk);
+                if let Some(pk) = self.selected().map(|b| b.ballot_pk) {
+                    return ledger
+                        .task(move |l| l.ballot_history(pk))
+                        .map(Message::History);
                 }
             }
             Message::Found(Err(e)) | Message::History(Err(e)) | Message::Reversed(Err(e)) => {
-                self.outcome = Some(Err(e));
+                self.outcome = Some(Err(e.to_string()));
             }
         }
-        Action::None
+        Task::none()
     }
 
     /// Draws the screen; times in `tz`.

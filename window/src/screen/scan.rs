@@ -1,33 +1,29 @@
 //! The scan screen: a large banner for the last outcome (shown only once the scan has
 //! committed), a manual-entry field for damaged barcodes, the batch's running count and
-//! its last 20 scans. Keyboard-wedge scans arrive from the application (they need no
-//! focused field); this screen only shows what the ledger answered.
+//! its last 20 scans. Every scan that reaches this screen (keyboard wedge, serial, USB,
+//! or typed by hand) is sent to the ledger thread from here, and its answer comes back
+//! here: the banner, the count, the recent list and the sound.
 
 use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
-use iced::{Center, Element, Fill};
+use iced::{Center, Element, Fill, Task};
 use std::collections::VecDeque;
+use std::time::Instant;
 
-use crate::theme;
 use ballot_intake_core::intake::Outcome;
-use ballot_intake_core::ledger::{Batch, ScanResult, User};
+use ballot_intake_core::ledger::{Batch, LedgerError, ScanResult, SyncCounts, User};
+use ballot_intake_core::scanner::debounce::DEFAULT_WINDOW;
+
+use super::Scanned;
+use crate::sound::Cue;
+use crate::station::{Header, Station};
+use crate::theme;
 
 /// The manual-entry field's id.
 pub const MANUAL_FIELD: &str = "scan-manual";
 /// Scans listed under the banner.
 pub const RECENT: usize = 20;
-
-/// The station facts shown in the header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    /// Station id.
-    pub station: String,
-    /// Election id and name.
-    pub election: String,
-    /// A demo station.
-    pub demo: bool,
-    /// The county's time zone: times are shown in local time.
-    pub timezone: chrono_tz::Tz,
-}
+/// The source recorded for a code a person typed into the manual-entry field.
+pub const KEYED: &str = "keyed";
 
 /// What changes while the screen is up: scanners connecting, the sync catching up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,7 +31,7 @@ pub struct Live {
     /// Each serial/USB scanner and whether it is connected.
     pub scanners: Vec<(String, bool)>,
     /// The sync's counts, when known.
-    pub sync: Option<ballot_intake_core::ledger::SyncCounts>,
+    pub sync: Option<SyncCounts>,
 }
 
 impl Live {
@@ -66,9 +62,12 @@ pub struct State {
     banner: Option<ScanResult>,
     recent: VecDeque<ScanResult>,
     manual: String,
-    /// Scans sent to the ledger and not yet answered.
+    /// Scans sent to the ledger and not yet answered ("recording 2...").
     pub pending: usize,
     error: Option<String>,
+    /// The last code from the keyboard (wedge or typed), and when: the same code
+    /// again within the double-read window is one envelope read twice.
+    last_keyboard: Option<(String, Instant)>,
 }
 
 /// What happened on the screen.
@@ -79,7 +78,7 @@ pub enum Message {
     /// A person pressed Enter after typing into the manual-entry field.
     ManualSubmit,
     /// The ledger answered a scan (boxed: a result is large beside the other messages).
-    Recorded(Box<Result<ScanResult, String>>),
+    Recorded(Box<Result<ScanResult, LedgerError>>),
     /// Sign out.
     SignOut,
     /// Close the batch (F2).
@@ -87,12 +86,10 @@ pub enum Message {
 }
 
 /// What the application must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Record a code typed by hand.
-    Keyed(String),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Play this cue (the outcome's, or set-aside for a scan NOT recorded).
+    Sound(Cue),
     /// Sign out.
     SignOut,
     /// Go to the close-batch form.
@@ -111,6 +108,7 @@ impl State {
             manual: String::new(),
             pending: 0,
             error: None,
+            last_keyboard: None,
         }
     }
 
@@ -124,58 +122,95 @@ impl State {
         self.banner.as_ref()
     }
 
-    /// A wedge scan was typed while the manual field had focus: the field received the
-    /// same keys, which are a scan, not text. Removes them.
-    pub fn take_wedge_keys(&mut self, code: &str) {
-        if let Some(kept) = self.manual.strip_suffix(code) {
-            self.manual = kept.to_string();
-        }
-    }
-
     /// Says in red under the banner why something asked for was not done (it goes
     /// with the next scan's result).
     pub fn refuse(&mut self, why: String) {
         self.error = Some(why);
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// A scanner read `scan` while this screen is up: it is recorded in the batch. A
+    /// wedge scan's keys also reached the manual field and are taken back out.
+    pub fn scanned(&mut self, scan: Scanned, station: &Station) -> Task<Message> {
+        if scan.typed {
+            super::take_back(&mut self.manual, &scan.text());
+            if self.keyboard_double_read(&scan.text()) {
+                return Task::none();
+            }
+        }
+        self.record(scan, station)
+    }
+
+    /// Whether `code` from the keyboard repeats the last one within the double-read
+    /// window; remembers it otherwise.
+    fn keyboard_double_read(&mut self, code: &str) -> bool {
+        let now = Instant::now();
+        if let Some((last, at)) = &self.last_keyboard
+            && last == code
+            && now.duration_since(*at) < DEFAULT_WINDOW
+        {
+            log::info!("keyboard double read of {code:?} suppressed");
+            return true;
+        }
+        self.last_keyboard = Some((code.to_string(), now));
+        false
+    }
+
+    /// Sends a scan to the ledger thread; its answer comes back as `Recorded`.
+    fn record(&mut self, scan: Scanned, station: &Station) -> Task<Message> {
+        self.pending += 1;
+        let (user, batch, at) = (self.user.clone(), self.batch.batch_id, chrono::Utc::now());
+        station
+            .worker
+            .task(move |l| scan.with_input(at, |input| l.record_scan(&user, batch, input)))
+            .map(|r| Message::Recorded(Box::new(r)))
+    }
+
+    /// The manual field, Enter, and the ledger's answers.
+    pub fn update(
+        &mut self,
+        message: Message,
+        station: &Station,
+    ) -> (Task<Message>, Option<Event>) {
         match message {
             Message::Manual(m) => self.manual = m,
             Message::ManualSubmit => {
                 let code = std::mem::take(&mut self.manual);
-                if !code.trim().is_empty() {
-                    self.pending += 1;
-                    return Action::Keyed(code);
+                if code.trim().is_empty() || self.keyboard_double_read(&code) {
+                    return (Task::none(), None);
                 }
+                let scan = Scanned {
+                    raw: code.into_bytes(),
+                    source: KEYED.into(),
+                    symbology: None,
+                    typed: false,
+                };
+                return (self.record(scan, station), None);
             }
             Message::Recorded(result) => {
                 self.pending = self.pending.saturating_sub(1);
-                match *result {
+                return match *result {
                     Ok(r) => {
                         if r.outcome == Outcome::Accepted {
                             self.accepted += 1;
                         }
+                        let cue = Cue::for_outcome(r.outcome);
                         self.error = None;
                         self.recent.push_front(r.clone());
                         self.recent.truncate(RECENT);
                         self.banner = Some(r);
+                        (Task::none(), Some(Event::Sound(cue)))
                     }
                     // Not recorded: said plainly, and the envelope must be scanned again.
                     Err(e) => {
                         self.error = Some(format!("NOT RECORDED: {e}. Scan the envelope again."));
+                        (Task::none(), Some(Event::Sound(Cue::SetAside)))
                     }
-                }
+                };
             }
-            Message::SignOut => return Action::SignOut,
-            Message::CloseBatch => return Action::CloseBatch,
+            Message::SignOut => return (Task::none(), Some(Event::SignOut)),
+            Message::CloseBatch => return (Task::none(), Some(Event::CloseBatch)),
         }
-        Action::None
-    }
-
-    /// A scan was sent to the ledger (from the wedge or a serial scanner).
-    pub fn sent(&mut self) {
-        self.pending += 1;
+        (Task::none(), None)
     }
 
     fn banner_view(&self) -> Element<'_, Message> {

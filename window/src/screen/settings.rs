@@ -7,16 +7,20 @@
 //! the form until Save (Ctrl+S), which writes `config.json` atomically and audits the
 //! change; the scanners start or stop at once, without a restart.
 
+use iced::futures::channel::oneshot;
 use iced::widget::{Id, checkbox, column, row, scrollable, slider, text};
-use iced::{Element, Fill};
+use iced::{Element, Fill, Task};
 use serde_json::json;
 
-use crate::sound::Cue;
-use crate::{theme, widget};
 use ballot_intake_core::barcode;
-use ballot_intake_core::config::{ScannerConfig, UiConfig};
-use ballot_intake_core::ledger::User;
-use ballot_intake_core::scanner::ScannerSpec;
+use ballot_intake_core::config::{Config, ScannerConfig, UiConfig};
+use ballot_intake_core::ledger::{CHANGE_SETTINGS, LedgerError, User};
+use ballot_intake_core::scanner::{ScannerSpec, serial, usb};
+
+use super::Scanned;
+use crate::sound::Cue;
+use crate::station::Station;
+use crate::{theme, widget};
 
 /// The idle-minutes field's id (focused when the screen opens).
 pub const IDLE_FIELD: &str = "settings-idle";
@@ -128,35 +132,116 @@ pub enum Message {
     /// Save (Ctrl+S).
     Save,
     /// Enter in a field: nothing by itself (a wedge scanner's Enter must not save or
-    /// add anything); `app.rs` sends `AddSpec` for a person's Enter.
+    /// add anything); the application sends `AddSpec` for a person's Enter.
     Submit,
-    /// The save finished.
-    Saved(Result<(), String>),
+    /// The save finished: the settings now in force, or why nothing changed.
+    Saved(Result<Box<Config>, SaveError>),
 }
 
-/// What `app.rs` should do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Play `cue` at this volume (0.0..=1.0).
-    Play(Cue, f32),
-    /// List the scanners present (off the UI thread: USB enumeration can be slow).
-    Detect,
-    /// Write these settings and audit `changes`.
-    Save {
-        /// The window's settings.
-        ui: UiConfig,
-        /// The scanners.
-        scanners: Vec<ScannerConfig>,
-        /// Each changed setting's old and new value.
-        changes: serde_json::Value,
+/// Why the settings were NOT saved (nothing changed: the old file and the old
+/// settings stay in force).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaveError {
+    /// A window started without a station folder (tests) has nowhere to save.
+    #[error("this window has no configuration folder to save to")]
+    NoFolder,
+    /// The ledger refused (not an administrator: the refusal is audited).
+    #[error("{0}")]
+    Refused(LedgerError),
+    /// `config.json` could not be written.
+    #[error("could not write {path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
     },
+    /// The change could not be audited, so the old file was put back.
+    #[error("the audit log could not record it ({0})")]
+    NotAudited(LedgerError),
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Play `cue` at this volume (0.0..=1.0), even with sounds turned off: that is
+    /// how an administrator checks the speakers before turning them on.
+    Play(Cue, f32),
+    /// These settings were written and audited: they take effect now.
+    Saved(Box<Config>),
+}
+
+/// The serial ports and HID-POS scanners present. Runs on its own thread: USB
+/// enumeration opens devices and can take a while.
+fn detect() -> Task<Message> {
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("scanner-detect".into())
+        .spawn(move || {
+            let serial = serial::list().into_iter().map(|p| Detected {
+                spec: p.spec(),
+                description: p.description(),
+            });
+            let usb = usb::list().into_iter().map(|u| Detected {
+                spec: u.spec(),
+                description: u.description(),
+            });
+            let _ = tx.send(serial.chain(usb).collect());
+        });
+    if spawned.is_err() {
+        return Task::done(Message::Detected(Vec::new()));
+    }
+    Task::perform(rx, |r| Message::Detected(r.unwrap_or_default()))
+}
+
+/// Writes `config.json` with the new `ui` and `scanners` and audits `changes`, on
+/// the ledger thread. The file is read afresh first, so that what the command line
+/// changed meanwhile (the sync settings) is kept.
+fn save(
+    station: &Station,
+    user: User,
+    ui: UiConfig,
+    scanners: Vec<ScannerConfig>,
+    changes: serde_json::Value,
+) -> Task<Message> {
+    let Some(env) = station.env.clone() else {
+        return Task::done(Message::Saved(Err(SaveError::NoFolder)));
+    };
+    station
+        .worker
+        .task(move |l| {
+            // Refused (and the refusal audited) before anything is written.
+            l.require_admin(&user, CHANGE_SETTINGS)
+                .map_err(SaveError::Refused)?;
+            let before = Config::load(&env);
+            let after = Config {
+                ui,
+                scanners,
+                ..before.clone()
+            };
+            after.save(&env).map_err(|e| SaveError::Write {
+                path: Config::path(&env).display().to_string(),
+                message: e.to_string(),
+            })?;
+            if let Err(e) = l.record_settings_change(&user, changes) {
+                // Not audited, not in force: put the old file back.
+                let _ = before.save(&env);
+                return Err(SaveError::NotAudited(e));
+            }
+            Ok(Box::new(after))
+        })
+        .map(Message::Saved)
+}
+
+impl From<LedgerError> for SaveError {
+    fn from(e: LedgerError) -> Self {
+        SaveError::Refused(e)
+    }
 }
 
 impl State {
-    /// The form filled with the settings in force.
-    pub fn new(user: User, ui: &UiConfig, scanners: &[ScannerConfig]) -> (State, Action) {
+    /// The form filled with the settings in force, and the task looking for scanners.
+    pub fn new(user: User, ui: &UiConfig, scanners: &[ScannerConfig]) -> (State, Task<Message>) {
         let state = State {
             user,
             saved: (ui.clone(), scanners.to_vec()),
@@ -171,7 +256,7 @@ impl State {
             error: None,
             notice: None,
         };
-        (state, Action::Detect)
+        (state, detect())
     }
 
     /// The field the cursor starts in.
@@ -179,18 +264,19 @@ impl State {
         Id::new(IDLE_FIELD)
     }
 
-    /// A scan arrived while this screen is open: shown, not recorded.
-    pub fn scanned(&mut self, scan: TestScan) {
-        self.test = Some(scan);
-    }
-
-    /// A wedge scanner typed `code` into the focused field: take it back out.
-    pub fn take_wedge_keys(&mut self, code: &str) {
-        for field in [&mut self.idle, &mut self.spec] {
-            if let Some(kept) = field.strip_suffix(code) {
-                *field = kept.to_string();
-            }
+    /// A scan arrived while this screen is open: shown, not recorded. A wedge
+    /// scan's keys also reached the focused field and are taken back out.
+    pub fn scanned(&mut self, scan: Scanned) {
+        if scan.typed {
+            let code = scan.text();
+            super::take_back(&mut self.idle, &code);
+            super::take_back(&mut self.spec, &code);
         }
+        self.test = Some(TestScan {
+            source: scan.source,
+            raw: scan.raw,
+            symbology: scan.symbology,
+        });
     }
 
     /// The scan last read here.
@@ -198,14 +284,22 @@ impl State {
         self.test.as_ref()
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
+    /// The form's fields; Ctrl+S saves on the ledger thread (audited), and the
+    /// application puts what was saved in force.
+    pub fn update(
+        &mut self,
+        message: Message,
+        station: &Station,
+    ) -> (Task<Message>, Option<Event>) {
         self.notice = None;
         match message {
             Message::Idle(s) => self.idle = s,
             Message::Sounds(on) => self.sounds = on,
             Message::Volume(v) => self.volume = v.min(100),
-            Message::Play(cue) => return Action::Play(cue, f32::from(self.volume) / 100.0),
+            Message::Play(cue) => {
+                let volume = f32::from(self.volume) / 100.0;
+                return (Task::none(), Some(Event::Play(cue, volume)));
+            }
             Message::Spec(s) => self.spec = s,
             Message::Submit => {}
             Message::AddSpec if self.spec.trim().is_empty() => {}
@@ -227,23 +321,32 @@ impl State {
             }
             Message::Detect => {
                 self.detected = None;
-                return Action::Detect;
+                return (detect(), None);
             }
             Message::Detected(list) => self.detected = Some(list),
-            Message::Save => return self.save(),
-            Message::Saved(Ok(())) => {
+            Message::Save => {
+                let Some((ui, scanners, changes)) = self.changes() else {
+                    return (Task::none(), None);
+                };
+                return (
+                    save(station, self.user.clone(), ui, scanners, changes),
+                    None,
+                );
+            }
+            Message::Saved(Ok(config)) => {
                 if let Some(saved) = self.saving.take() {
                     self.saved = saved;
                 }
                 self.error = None;
                 self.notice = Some("Saved. The scanners and settings are in force.".into());
+                return (Task::none(), Some(Event::Saved(config)));
             }
             Message::Saved(Err(e)) => {
                 self.saving = None;
                 self.error = Some(format!("NOT saved: {e}"));
             }
         }
-        Action::None
+        (Task::none(), None)
     }
 
     /// Adds a scanner by its spec unless it is malformed or already there.
@@ -271,8 +374,9 @@ impl State {
         }
     }
 
-    /// Checks the form and, when it is sound, asks for it to be written.
-    fn save(&mut self) -> Action {
+    /// Checks the form and, when it is sound and differs from what is saved, gives
+    /// the new settings and each changed one's old and new value.
+    fn changes(&mut self) -> Option<(UiConfig, Vec<ScannerConfig>, serde_json::Value)> {
         let idle = match self.idle.trim().parse::<u64>() {
             Ok(m) if m <= 24 * 60 => m,
             _ => {
@@ -280,7 +384,7 @@ impl State {
                     "idle sign-out {:?}: give whole minutes from 0 (never) to 1440",
                     self.idle.trim()
                 ));
-                return Action::None;
+                return None;
             }
         };
         let ui = UiConfig {
@@ -303,17 +407,17 @@ impl State {
         note("scanners", specs(old_scanners), specs(&self.scanners));
         if changes.is_empty() {
             self.notice = Some("Nothing changed.".into());
-            return Action::None;
+            return None;
         }
         self.error = None;
         // What is saved becomes the new baseline once the write succeeds; a failed
         // write leaves the baseline as it was, so that Save tries again.
         self.saving = Some((ui.clone(), self.scanners.clone()));
-        Action::Save {
+        Some((
             ui,
-            scanners: self.scanners.clone(),
-            changes: serde_json::Value::Object(changes),
-        }
+            self.scanners.clone(),
+            serde_json::Value::Object(changes),
+        ))
     }
 
     /// Draws the screen; `sound` says whether the sound device works.

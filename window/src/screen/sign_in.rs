@@ -1,8 +1,13 @@
-//! Sign-in: the cursor starts in the name field; name, Tab, PIN, Enter.
+//! Sign-in: the cursor starts in the name field; name, Tab, PIN, Enter. The PIN is
+//! checked on the ledger thread (Argon2id takes a noticeable moment), and the user's
+//! open batch, if any, comes back with the answer.
 
-use iced::widget::{Id, column, text};
-use iced::{Center, Element};
+use iced::widget::{Id, column, operation, text};
+use iced::{Center, Element, Task};
 
+use ballot_intake_core::ledger::{Batch, LedgerError, User};
+
+use crate::station::Station;
 use crate::widget;
 
 /// The name field's id (focused when the screen opens).
@@ -15,9 +20,9 @@ pub const PIN_FIELD: &str = "sign-in-pin";
 pub struct State {
     user: String,
     pin: String,
-    /// Shown in plain words: wrong PIN, locked until ...
+    /// Shown in plain words: wrong PIN, locked until ..., signed out when idle.
     pub error: Option<String>,
-    /// A sign-in is being checked.
+    /// A sign-in is being checked: a second Enter does not start another.
     pub busy: bool,
     /// On a demo station, the demo users and PINs.
     pub demo_hint: Option<String>,
@@ -32,19 +37,19 @@ pub enum Message {
     Pin(String),
     /// Enter or the button.
     Submit,
+    /// The ledger checked the PIN: the user and their open batch, or why not.
+    Checked(Box<Result<(User, Option<Batch>), LedgerError>>),
 }
 
 /// What the application must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing.
-    None,
-    /// Check these credentials.
-    SignIn {
-        /// The name.
-        user: String,
-        /// The PIN.
-        pin: String,
+pub enum Event {
+    /// `user` is signed in; scanning resumes in `batch` if they have one open.
+    SignedIn {
+        /// Who.
+        user: User,
+        /// Their open batch.
+        batch: Option<Batch>,
     },
 }
 
@@ -57,41 +62,52 @@ impl State {
         }
     }
 
-    /// Handles a message.
-    pub fn update(&mut self, message: Message) -> Action {
-        match message {
-            Message::User(u) => self.user = u,
-            Message::Pin(p) => self.pin = p.chars().filter(char::is_ascii_digit).collect(),
-            Message::Submit => {
-                if self.busy {
-                    return Action::None;
-                }
-                if self.user.trim().is_empty() || self.pin.is_empty() {
-                    self.error = Some("Type your name and your PIN.".into());
-                    return Action::None;
-                }
-                self.busy = true;
-                self.error = None;
-                // The PIN leaves the field as soon as it is used.
-                let pin = std::mem::take(&mut self.pin);
-                return Action::SignIn {
-                    user: self.user.trim().to_string(),
-                    pin,
-                };
-            }
-        }
-        Action::None
-    }
-
-    /// The answer came back as an error.
-    pub fn failed(&mut self, error: String) {
-        self.busy = false;
-        self.error = Some(error);
-    }
-
     /// The field the cursor starts in.
     pub fn focus_id() -> Id {
         Id::new(USER_FIELD)
+    }
+
+    /// The PIN is sent to the ledger thread when name and PIN are both there; it
+    /// leaves the field as soon as it is used.
+    pub fn update(
+        &mut self,
+        message: Message,
+        station: &Station,
+    ) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::User(u) => self.user = u,
+            Message::Pin(p) => self.pin = p.chars().filter(char::is_ascii_digit).collect(),
+            Message::Submit if self.busy => {}
+            Message::Submit => {
+                if self.user.trim().is_empty() || self.pin.is_empty() {
+                    self.error = Some("Type your name and your PIN.".into());
+                    return (Task::none(), None);
+                }
+                self.busy = true;
+                self.error = None;
+                let user = self.user.trim().to_string();
+                let pin = std::mem::take(&mut self.pin);
+                let check = station.worker.task(move |l| {
+                    let u = l.sign_in(&user, &pin, chrono::Utc::now())?;
+                    let batch = l.current_batch(&u)?;
+                    Ok((u, batch))
+                });
+                return (check.map(|r| Message::Checked(Box::new(r))), None);
+            }
+            Message::Checked(result) => {
+                self.busy = false;
+                match *result {
+                    Ok((user, batch)) => {
+                        return (Task::none(), Some(Event::SignedIn { user, batch }));
+                    }
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        return (operation::focus(Self::focus_id()), None);
+                    }
+                }
+            }
+        }
+        (Task::none(), None)
     }
 
     /// Draws the screen.
@@ -115,34 +131,5 @@ impl State {
             col = col.push(text(h).size(20));
         }
         widget::form(col, self.error.as_deref())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn submit_needs_both_and_takes_the_pin() {
-        let mut s = State::new(None);
-        assert_eq!(s.update(Message::Submit), Action::None);
-        assert!(s.error.is_some());
-        s.update(Message::User(" ana ".into()));
-        s.update(Message::Pin("12a3456".into()));
-        assert_eq!(
-            s.update(Message::Submit),
-            Action::SignIn {
-                user: "ana".into(),
-                pin: "123456".into()
-            }
-        );
-        assert!(s.pin.is_empty(), "the PIN is not kept");
-        assert_eq!(
-            s.update(Message::Submit),
-            Action::None,
-            "no second submit while busy"
-        );
-        s.failed("wrong PIN".into());
-        assert!(!s.busy);
     }
 }
