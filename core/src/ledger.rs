@@ -189,3 +189,6 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| LedgerError::Sqlite(format!("bad stored time {s:?}: {e}")))
 }
+
+#[cfg(test)]
+mod tests;
