@@ -1,4 +1,5 @@
-//! Supervisor flags through the real binary, and their trip to the backend.
+//! Supervisor flags through the real binary, and their trip to the backend and the
+//! nightly file.
 
 #![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
 
@@ -7,101 +8,73 @@ use common::Station;
 use common::receiver::{Behaviour, Receiver};
 use std::os::unix::fs::PermissionsExt;
 
-fn as_sam(s: &Station, args: &[&str]) -> common::Run {
-    s.run_with(args, b"", &[("BALLOT_INTAKE_PIN", "654321")])
-}
-
-#[test]
-fn flags_are_their_own_events_and_reach_the_backend() {
+/// A station with `small.csv` imported, whose clerk ana (123456) scanned B0001.
+fn station() -> Station {
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
     let (_, scanned) = s.scan("ana", "123456", "B0001\n");
     assert_eq!(scanned[0]["outcome"], "accepted");
+    s
+}
 
-    // By outbound IMb (B0008's packet) and by ballot id.
-    let r = as_sam(
-        &s,
-        &[
-            "flag",
-            "undeliverable",
-            "0070012345620080000180208",
-            "--reason",
-            "moved-left-no-address",
-            "--user",
-            "sam",
-            "--json",
-        ],
-    );
+/// `flag KIND CODE --reason REASON [extra...] --user sam --json` as the supervisor sam.
+fn flag(s: &Station, kind: &str, code: &str, reason: &str, extra: &[&str]) -> common::Run {
+    let mut args = vec!["flag", kind, code, "--reason", reason];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--user", "sam", "--json"]);
+    s.run_with(&args, b"", &[("BALLOT_INTAKE_PIN", "654321")])
+}
+
+fn flagged(r: &common::Run) -> serde_json::Value {
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let f: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn undeliverable_by_outbound_imb_or_by_ballot_id() {
+    let s = station();
+    // B0008's outbound packet.
+    let f = flagged(&flag(
+        &s,
+        "undeliverable",
+        "0070012345620080000180208",
+        "moved-left-no-address",
+        &[],
+    ));
     assert_eq!(
         (f["ballot_id"].as_str(), f["reason"].as_str()),
         (Some("B0008"), Some("moved_left_no_address"))
     );
-    let undeliverable_seq = f["seq"].as_i64().unwrap();
-    assert_eq!(
-        as_sam(
-            &s,
-            &[
-                "flag",
-                "undeliverable",
-                "B0002",
-                "--reason",
-                "vacant",
-                "--user",
-                "sam"
-            ]
-        )
-        .code,
-        0
-    );
-    // A return envelope's IMb is not an outbound packet: never guessed.
-    let r = as_sam(
-        &s,
-        &[
-            "flag",
-            "undeliverable",
-            "00040123456200800002",
-            "--reason",
-            "vacant",
-            "--user",
-            "sam",
-        ],
-    );
+    let f = flagged(&flag(&s, "undeliverable", "B0002", "vacant", &[]));
+    assert_eq!(f["ballot_id"], "B0002");
+    assert_eq!(s.ok(&["verify"]).code, 0);
+}
+
+#[test]
+fn a_return_envelopes_imb_is_never_taken_for_an_outbound_packet() {
+    let s = station();
+    let r = flag(&s, "undeliverable", "00040123456200800002", "vacant", &[]);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("outbound packet barcode") && r.stderr.contains("nothing flagged"),
         "{}",
         r.stderr
     );
-    // A received ballot cannot be flagged undeliverable.
-    let r = as_sam(
-        &s,
-        &[
-            "flag",
-            "undeliverable",
-            "B0001",
-            "--reason",
-            "vacant",
-            "--user",
-            "sam",
-        ],
-    );
+}
+
+#[test]
+fn a_received_ballot_cannot_be_flagged_undeliverable() {
+    let s = station();
+    let r = flag(&s, "undeliverable", "B0001", "vacant", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("already received"), "{}", r.stderr);
-    // Twice the same flag is refused; a clerk may not flag.
-    let r = as_sam(
-        &s,
-        &[
-            "flag",
-            "undeliverable",
-            "B0002",
-            "--reason",
-            "vacant",
-            "--user",
-            "sam",
-        ],
-    );
+}
+
+#[test]
+fn the_same_flag_twice_is_refused_and_a_clerk_may_not_flag() {
+    let s = station();
+    flagged(&flag(&s, "undeliverable", "B0002", "vacant", &[]));
+    let r = flag(&s, "undeliverable", "B0002", "vacant", &[]);
     assert!(r.stderr.contains("already flagged"), "{}", r.stderr);
     let r = s.run_with(
         &[
@@ -118,57 +91,34 @@ fn flags_are_their_own_events_and_reach_the_backend() {
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("may not flag"), "{}", r.stderr);
-    // Needs attention: reasons, and "other" needs a note.
-    assert_eq!(
-        as_sam(
-            &s,
-            &[
-                "flag",
-                "needs-attention",
-                "B0003",
-                "--reason",
-                "unsigned",
-                "--user",
-                "sam"
-            ]
-        )
-        .code,
-        0
-    );
-    let r = as_sam(
-        &s,
-        &[
-            "flag",
-            "needs-attention",
-            "B0005",
-            "--reason",
-            "other",
-            "--user",
-            "sam",
-        ],
-    );
+}
+
+#[test]
+fn needs_attention_takes_a_reason_and_other_needs_a_note() {
+    let s = station();
+    flagged(&flag(&s, "needs-attention", "B0003", "unsigned", &[]));
+    let r = flag(&s, "needs-attention", "B0005", "other", &[]);
     assert!(r.stderr.contains("needs a note"), "{}", r.stderr);
-    assert_eq!(
-        as_sam(
-            &s,
-            &[
-                "flag",
-                "needs-attention",
-                "B0005",
-                "--reason",
-                "other",
-                "--note",
-                "torn flap",
-                "--user",
-                "sam"
-            ]
-        )
-        .code,
-        0
-    );
-    // A confidential voter's flag is recorded but never sent.
-    let r = as_sam(
+    let f = flagged(&flag(
         &s,
+        "needs-attention",
+        "B0005",
+        "other",
+        &["--note", "torn flap"],
+    ));
+    assert_eq!(f["reason"], "other: torn flap");
+}
+
+#[test]
+fn an_unknown_endorsement_is_a_usage_error() {
+    let s = station();
+    assert_eq!(flag(&s, "undeliverable", "B0002", "lost", &[]).code, 2);
+}
+
+#[test]
+fn a_confidential_voters_flag_is_recorded_but_never_sent() {
+    let s = station();
+    let r = s.run_with(
         &[
             "flag",
             "needs-attention",
@@ -178,40 +128,54 @@ fn flags_are_their_own_events_and_reach_the_backend() {
             "--user",
             "sam",
         ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "654321")],
     );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("not sent"), "{}", r.stdout);
-    assert_eq!(
-        as_sam(
-            &s,
-            &[
-                "flag",
-                "undeliverable",
-                "B0002",
-                "--reason",
-                "lost",
-                "--user",
-                "sam"
-            ]
-        )
-        .code,
-        2
-    );
+}
+
+#[test]
+fn flags_and_a_correction_reach_the_backend_and_the_nightly_file() {
+    let s = station();
+    let f = flagged(&flag(
+        &s,
+        "undeliverable",
+        "0070012345620080000180208",
+        "moved-left-no-address",
+        &[],
+    ));
+    let undeliverable_seq = f["seq"].as_i64().unwrap();
+    flagged(&flag(&s, "undeliverable", "B0002", "vacant", &[]));
+    flagged(&flag(&s, "needs-attention", "B0003", "unsigned", &[]));
+    flagged(&flag(
+        &s,
+        "needs-attention",
+        "B0005",
+        "other",
+        &["--note", "torn flap"],
+    ));
+    flagged(&flag(
+        &s,
+        "needs-attention",
+        "B0006",
+        "signature_mismatch",
+        &[],
+    ));
     // The first undeliverable flag was a mistake: reversed, and the correction is sent.
-    assert_eq!(
-        as_sam(
-            &s,
-            &[
-                "reverse",
-                &undeliverable_seq.to_string(),
-                "--user",
-                "sam",
-                "--reason",
-                "wrong tray"
-            ]
-        )
-        .code,
-        0
+    let r = s.run_with(
+        &[
+            "reverse",
+            &undeliverable_seq.to_string(),
+            "--user",
+            "sam",
+            "--reason",
+            "wrong tray",
+        ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "654321")],
     );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(s.ok(&["verify"]).code, 0);
 
     let rx = Receiver::start("tok", Behaviour::default());
