@@ -15,7 +15,8 @@ pub const FILTER_FIELD: &str = "audit-filter";
 /// How many of the newest entries are loaded.
 pub const SHOWN: usize = 500;
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     rows: Vec<AuditRow>,
@@ -24,7 +25,8 @@ pub struct State {
     error: Option<String>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's newest entries.
@@ -50,7 +52,7 @@ impl State {
             .map(Message::Loaded)
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(FILTER_FIELD)
     }

@@ -14,7 +14,8 @@ pub const BATCH_FIELD: &str = "batches-number";
 /// The note field's id.
 pub const NOTE_FIELD: &str = "batches-note";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// The supervisor.
@@ -25,7 +26,8 @@ pub struct State {
     outcome: Option<Result<String, String>>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's batches.
@@ -57,7 +59,7 @@ impl State {
         station.worker.task(|l| l.batches()).map(Message::Loaded)
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(BATCH_FIELD)
     }
@@ -101,7 +103,7 @@ impl State {
         Task::none()
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let list = self.batches.iter().fold(column![].spacing(6), |c, b| {
             let line = format!(

@@ -17,7 +17,8 @@ pub const VERIFIER_FIELD: &str = "close-verifier";
 /// The verifier's PIN field.
 pub const VERIFIER_PIN_FIELD: &str = "close-verifier-pin";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// The clerk closing the batch (who scanned into it).
@@ -35,7 +36,8 @@ pub struct State {
     pub busy: bool,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// The declared count changed.
@@ -84,7 +86,7 @@ impl State {
         }
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(COUNT_FIELD)
     }
@@ -149,7 +151,7 @@ impl State {
         (Task::none(), None)
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let col = column![
             text(format!("Close batch {}", self.batch_id)).size(44),

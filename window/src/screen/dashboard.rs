@@ -12,14 +12,16 @@ use crate::{theme, widget};
 /// The numbers are read again every this many clock ticks (seconds).
 pub const REFRESH_TICKS: u64 = 5;
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     data: Option<Result<Dashboard, LedgerError>>,
     ticks: u64,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The ledger's numbers.
@@ -56,7 +58,7 @@ impl State {
         }
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let title = widget::mode_title(
             "DASHBOARD (Esc: back to receiving; refreshes every 5 s)",

@@ -19,7 +19,8 @@ pub const DATE_FIELD: &str = "export-date";
 /// The folder field's id.
 pub const FOLDER_FIELD: &str = "export-folder";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     date: String,
@@ -28,7 +29,8 @@ pub struct State {
     result: Option<Result<ExportResult, String>>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The date field changed.
@@ -56,7 +58,7 @@ impl State {
         }
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(DATE_FIELD)
     }
@@ -107,7 +109,7 @@ impl State {
         Task::none()
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let mut page = column![
             widget::mode_title("NIGHTLY BATCH FILE (Esc: back to receiving)", theme::HEADER),

@@ -44,7 +44,8 @@ pub enum Kind {
     NeedsAttention,
 }
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// The supervisor.
@@ -63,7 +64,8 @@ pub struct State {
     pub pending: usize,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// Ctrl+1 .. Ctrl+9: the n-th reason of the list on screen.
@@ -191,7 +193,7 @@ impl State {
         }
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let (title, color, label, idle, word) = match self.kind {
             Kind::Undeliverable => (

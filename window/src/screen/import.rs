@@ -49,7 +49,8 @@ fn start(path: String, station: &Station) -> Task<Message> {
     Task::run(rx, Message::Progress)
 }
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     path: String,
@@ -60,7 +61,8 @@ pub struct State {
     note: Option<String>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The path changed.
@@ -76,7 +78,7 @@ pub enum Message {
 }
 
 impl State {
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(PATH_FIELD)
     }
@@ -124,7 +126,7 @@ impl State {
         Task::none()
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let mut page = column![
             widget::mode_title(

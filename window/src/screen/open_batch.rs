@@ -15,7 +15,8 @@ pub const CONTAINER_FIELD: &str = "open-batch-container";
 /// The seals field's id.
 pub const SEALS_FIELD: &str = "open-batch-seals";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// Who opens the batch.
@@ -30,7 +31,8 @@ pub struct State {
     pub notice: Option<String>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// The container id changed.
@@ -90,7 +92,7 @@ impl State {
         }
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(CONTAINER_FIELD)
     }
@@ -143,7 +145,7 @@ impl State {
         (Task::none(), None)
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let mut col = column![].spacing(14).align_x(Center).max_width(640);
         if let Some(n) = &self.notice {

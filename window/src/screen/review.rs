@@ -19,7 +19,8 @@ pub const SEQ_FIELD: &str = "review-seq";
 /// The reason field's id.
 pub const REASON_FIELD: &str = "review-reason";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// The supervisor.
@@ -33,7 +34,8 @@ pub struct State {
     outcome: Option<Result<String, String>>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The search text changed.
@@ -71,7 +73,7 @@ impl State {
         }
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(QUERY_FIELD)
     }

@@ -50,7 +50,8 @@ fn local_time(at: &str, tz: chrono_tz::Tz) -> String {
         .unwrap_or_default()
 }
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// Who is scanning.
@@ -70,7 +71,8 @@ pub struct State {
     last_keyboard: Option<(String, Instant)>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The manual-entry field changed.

@@ -86,7 +86,8 @@ fn shortcut_label(i: usize) -> &'static str {
     LABELS.get(i).copied().unwrap_or("Add")
 }
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
     /// Who is changing the settings.
@@ -106,7 +107,8 @@ pub struct State {
     notice: Option<String>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// The idle minutes field changed.
@@ -259,7 +261,7 @@ impl State {
         (state, detect())
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(IDLE_FIELD)
     }

@@ -15,7 +15,8 @@ pub const USER_FIELD: &str = "sign-in-user";
 /// The PIN field's id.
 pub const PIN_FIELD: &str = "sign-in-pin";
 
-/// The screen's state.
+/// What this screen keeps between messages: its fields, its work in progress and
+/// the ledger's last answers.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     user: String,
@@ -28,7 +29,8 @@ pub struct State {
     pub demo_hint: Option<String>,
 }
 
-/// What happened on the screen.
+/// What this screen reacts to: a person's input, and the ledger's answers to what it
+/// asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// The name changed.
@@ -62,7 +64,7 @@ impl State {
         }
     }
 
-    /// The field the cursor starts in.
+    /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(USER_FIELD)
     }
@@ -110,7 +112,7 @@ impl State {
         (Task::none(), None)
     }
 
-    /// Draws the screen.
+    /// The screen as it stands (drawing changes nothing).
     pub fn view(&self) -> Element<'_, Message> {
         let mut col = column![
             text("Sign in").size(44),
