@@ -345,6 +345,10 @@ pub enum BatchCommand {
         /// deadline is judged on this time instead of the scan time.
         #[arg(long, value_name = "LOCAL_TIME")]
         received_at: Option<String>,
+        /// The supervisor who confirms a --received-at more than 10 minutes ago (PIN
+        /// from BALLOT_INTAKE_VERIFIER_PIN or a prompt); not needed when --user is one.
+        #[arg(long, value_name = "SUPERVISOR")]
+        confirmed_by: Option<String>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,

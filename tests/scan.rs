@@ -173,12 +173,36 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
                 "A77",
                 "--received-at",
                 received,
+                "--confirmed-by",
+                "sam",
                 "--json",
             ],
             b"",
-            &[("BALLOT_INTAKE_PIN", "123456")],
+            &[
+                ("BALLOT_INTAKE_PIN", "123456"),
+                ("BALLOT_INTAKE_VERIFIER_PIN", "654321"),
+            ],
         )
     };
+    // A clerk alone cannot date a batch's receipt days back.
+    let r = s.run_with(
+        &[
+            "batch",
+            "open",
+            "--user",
+            "ana",
+            "--received-at",
+            &format!("{three_days_ago} 18:59"),
+        ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "123456")],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("must be confirmed by a supervisor"),
+        "{}",
+        r.stderr
+    );
     let close = |count: &str| {
         let r = s.run_with(
             &[

@@ -106,6 +106,13 @@ catalogue! {
     SignInWhileLocked = 1205, "sign-in-while-locked", UserAction, Failure;
     /// A user tried something their role does not allow.
     PermissionDenied = 1206, "permission-denied", UserAction, Failure;
+    /// A second person's PIN was checked to confirm what another user is doing (a
+    /// batch's count, an earlier receipt time): not a sign-in.
+    SecondPersonConfirmed = 1207, "second-person-confirmed", UserAction, Success;
+    /// A user signed out.
+    SignOut = 1208, "sign-out", UserAction, Success;
+    /// The station signed a user out after a time without activity.
+    SignedOutIdle = 1209, "signed-out-idle", SystemAction, Success;
     /// A mail ballot file was imported.
     ImportCompleted = 1301, "import-completed", UserAction, Success;
     /// A mail ballot file was refused; nothing in it was loaded.
@@ -126,6 +133,9 @@ catalogue! {
     FlaggedUndeliverable = 1503, "flagged-undeliverable", UserAction, Success;
     /// An envelope was flagged as needing the voter's attention (cure).
     FlaggedNeedsAttention = 1504, "flagged-needs-attention", UserAction, Success;
+    /// A flag was refused (no such ballot, already received, already flagged, ...):
+    /// nothing was flagged.
+    FlagRefused = 1505, "flag-refused", UserAction, Failure;
     /// `verify` found the ledger intact.
     LedgerVerified = 1601, "ledger-verified", UserAction, Success;
     /// The sync transport was chosen or changed.

@@ -113,6 +113,10 @@ pub struct UiConfig {
     pub sounds: bool,
     /// Their loudness, 0 to 100.
     pub volume: u8,
+    /// The longest gap, in milliseconds, between two keys of a keyboard-wedge
+    /// scanner's burst (see `scanner::wedge`): raise it for a scanner set to type
+    /// slowly, lower it if a fast typist is taken for a scanner.
+    pub wedge_max_gap_ms: u64,
 }
 
 impl Default for UiConfig {
@@ -121,6 +125,7 @@ impl Default for UiConfig {
             idle_minutes: 15,
             sounds: true,
             volume: 80,
+            wedge_max_gap_ms: crate::scanner::wedge::DEFAULT_MAX_GAP_MS,
         }
     }
 }

@@ -134,6 +134,7 @@ pub fn export_day(
     ledger: &mut Ledger,
     date: NaiveDate,
     out: &Path,
+    by: Option<&crate::ledger::User>,
 ) -> Result<ExportResult, ExportError> {
     let station = ledger.station().clone();
     let (start, end) =
@@ -223,7 +224,13 @@ pub fn export_day(
         write_atomic(&manifest_path, |f| f.write_all(&json))?;
         manifest
     };
-    ledger.record_export(&manifest.file, &manifest.sha256, manifest.rows, unchanged)?;
+    ledger.record_export(
+        &manifest.file,
+        &manifest.sha256,
+        manifest.rows,
+        unchanged,
+        by,
+    )?;
     Ok(ExportResult {
         csv: csv_path,
         manifest_path,

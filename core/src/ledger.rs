@@ -27,7 +27,7 @@ use chrono_tz::Tz;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
-pub use batches::{Batch, BatchClose, BatchStatus, NewBatch};
+pub use batches::{Batch, BatchClose, BatchStatus, NewBatch, RECEIVED_AT_GRACE_MINUTES};
 pub use dashboard::Dashboard;
 pub use elections::{Election, NewElection};
 pub use events::EventRow;

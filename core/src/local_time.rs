@@ -24,6 +24,19 @@ pub fn day_bounds(date: NaiveDate, tz: Tz) -> Option<(DateTime<Utc>, DateTime<Ut
     ))
 }
 
+/// Reads a local time a person typed: `YYYY-MM-DD HH:MM`, or `HH:MM` for that
+/// time on `today`. The error says what was expected, in words for the form.
+pub fn parse(text: &str, today: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M").map(|t| today.and_time(t)))
+        .map_err(|_| {
+            format!("{text:?} is not a local time: write it as \"HH:MM\" or \"YYYY-MM-DD HH:MM\"")
+        })?;
+    instant(naive.date(), naive.time(), tz)
+        .ok_or_else(|| format!("{text} does not exist in {tz} (the clocks skipped it)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +53,20 @@ mod tests {
         // 2026-03-08: DST starts, 23 hours.
         let (s, e) = day_bounds(NaiveDate::from_ymd_opt(2026, 3, 8).unwrap(), tz).unwrap();
         assert_eq!((e - s).num_hours(), 23);
+    }
+
+    #[test]
+    fn typed_times_with_or_without_a_date() {
+        let tz = chrono_tz::America::Denver;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        let t = parse("18:58", day, tz).unwrap();
+        assert_eq!(format_time(t), "2026-11-04T01:58:00.000000Z");
+        assert_eq!(parse(" 2026-11-03 18:58 ", day, tz).unwrap(), t);
+        assert!(parse("6:58 pm", day, tz).unwrap_err().contains("HH:MM"));
+        assert!(
+            parse("2026-03-08 02:30", day, tz)
+                .unwrap_err()
+                .contains("skipped")
+        );
     }
 }

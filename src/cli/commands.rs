@@ -61,7 +61,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 today.pred_opt().unwrap_or(today)
             });
             let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
-            let r = ballot_intake_core::export::export_day(&mut ledger, date, &out)?;
+            let r = ballot_intake_core::export::export_day(&mut ledger, date, &out, None)?;
             if json {
                 print_json(&r.manifest)?;
             } else {
@@ -347,15 +347,8 @@ fn import(env: &Environment, file: &std::path::Path, json: bool) -> Result<()> {
 /// daylight saving ends, the earlier instant is taken: it never makes a timely
 /// envelope late.
 fn parse_local_time(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<Utc>> {
-    use chrono::TimeZone;
-    let naive = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").with_context(
-        || format!("{text:?} is not a local time of the form \"YYYY-MM-DD HH:MM\""),
-    )?;
-    let local = tz
-        .from_local_datetime(&naive)
-        .earliest()
-        .with_context(|| format!("{text} does not exist in {tz} (the clocks skipped it)"))?;
-    Ok(local.with_timezone(&Utc))
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    ballot_intake_core::local_time::parse(text, today, tz).map_err(anyhow::Error::msg)
 }
 
 fn flag(env: &Environment, cmd: FlagCommand) -> Result<()> {
@@ -435,6 +428,7 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
             container,
             seals,
             received_at,
+            confirmed_by,
             json,
         } => {
             let tz = ledger.station().timezone;
@@ -443,12 +437,16 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
                 .map(|t| parse_local_time(t, tz))
                 .transpose()?;
             let u = sign_in(&mut ledger, &user, PIN_ENV)?;
+            let confirmed_by = confirmed_by
+                .map(|name| sign_in(&mut ledger, &name, VERIFIER_PIN_ENV))
+                .transpose()?;
             let b = ledger.open_batch(
                 &u,
                 &NewBatch {
                     container,
                     seals,
                     received_at,
+                    confirmed_by,
                 },
             )?;
             if json {

@@ -34,21 +34,33 @@ pub const WEDGE_SOURCE: &str = "wedge:keyboard";
 const SYNC_STATUS_TICKS: u64 = 5;
 
 /// Where the application is.
+// One screen at a time, replaced only when a person moves between screens: the
+// size of the largest does not matter; boxing each would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Screen {
     /// Signing in.
     SignIn(sign_in::State),
-    /// Opening a batch.
-    OpenBatch(open_batch::State),
+    /// Opening a batch (boxed: it travels under a page too).
+    OpenBatch(Box<open_batch::State>),
     /// Scanning (boxed: by far the largest screen).
     Scan(Box<scan::State>),
-    /// A page opened from scanning with a function key; the scan screen is kept to
-    /// go back to (Esc).
+    /// A page opened with a function key from scanning or from the open-batch form
+    /// (supervisors need no batch to reach their screens); the screen it was opened
+    /// from is kept to go back to (Esc).
     Page {
-        /// The scan screen left.
-        scan: Box<scan::State>,
+        /// The screen left.
+        under: Under,
         /// What is shown instead.
         page: Page,
     },
+}
+
+/// The screen a page was opened from, kept as it was.
+pub enum Under {
+    /// Scanning (boxed: by far the largest screen).
+    Scan(Box<scan::State>),
+    /// The open-batch form (boxed, like scanning).
+    OpenBatch(Box<open_batch::State>),
 }
 
 /// Everything the application reacts to.
@@ -69,6 +81,9 @@ pub enum Message {
         /// Shift held.
         back: bool,
     },
+    /// A person pressed Enter with the cursor in this field (the window's answer to
+    /// "which field has focus?").
+    Entered(iced::widget::Id),
     /// A function key, Esc or a Ctrl shortcut.
     Shortcut(Shortcut),
     /// Once a second: the idle sign-out, the dashboard, the sync's counts.
@@ -141,6 +156,10 @@ impl App {
     /// The settings in `config` take effect: the scanners' subscriptions follow the
     /// list, the idle limit and sounds change at once.
     fn apply(&mut self, config: Config) {
+        let wedge = WedgeConfig::with_max_gap_ms(config.ui.wedge_max_gap_ms);
+        if wedge != self.wedge.config() {
+            self.wedge = WedgeDecoder::new(wedge);
+        }
         self.idle_limit = (config.ui.idle_minutes > 0)
             .then(|| Duration::from_secs(config.ui.idle_minutes.saturating_mul(60)));
         self.config = config;
@@ -191,8 +210,29 @@ impl App {
     /// The scan screen, whether it is up or kept under a page.
     pub fn scan(&self) -> Option<&scan::State> {
         match &self.screen {
-            Screen::Scan(scan) | Screen::Page { scan, .. } => Some(scan),
+            Screen::Scan(scan)
+            | Screen::Page {
+                under: Under::Scan(scan),
+                ..
+            } => Some(scan),
             _ => None,
+        }
+    }
+
+    /// Who is signed in, if anyone.
+    pub fn user(&self) -> Option<&User> {
+        match &self.screen {
+            Screen::SignIn(_) => None,
+            Screen::OpenBatch(s)
+            | Screen::Page {
+                under: Under::OpenBatch(s),
+                ..
+            } => Some(&s.user),
+            Screen::Scan(s)
+            | Screen::Page {
+                under: Under::Scan(s),
+                ..
+            } => Some(&s.user),
         }
     }
 
@@ -213,25 +253,55 @@ impl App {
         )
     }
 
-    fn sign_out(&mut self) -> Task<Message> {
-        self.screen = Screen::SignIn(sign_in::State::new(self.demo_hint.clone()));
-        operation::focus(sign_in::State::focus_id())
+    /// Back to the sign-in screen; the sign-out (by choice, or `idle`) is audited.
+    fn sign_out(&mut self, idle: bool) -> Task<Message> {
+        let audited = match self.user().cloned() {
+            Some(user) => self
+                .station
+                .worker
+                .task(move |l| l.record_sign_out(&user, idle))
+                .then(|r| {
+                    if let Err(e) = r {
+                        log::error!("the sign-out could not be audited: {e}");
+                    }
+                    Task::none()
+                }),
+            None => Task::none(),
+        };
+        let mut form = sign_in::State::new(self.demo_hint.clone());
+        if idle {
+            form.error = Some("Signed out after a time without activity.".into());
+        }
+        self.screen = Screen::SignIn(form);
+        Task::batch([audited, operation::focus(sign_in::State::focus_id())])
     }
 
-    /// Back to the scan screen kept under a page.
-    fn back_to_scanning(&mut self) -> Task<Message> {
+    /// Back to the screen kept under a page, the cursor in its first field.
+    fn back(&mut self) -> Task<Message> {
         let screen = std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default()));
-        self.screen = match screen {
-            Screen::Page { scan, .. } => Screen::Scan(scan),
-            other => other,
+        let (screen, focus) = match screen {
+            Screen::Page {
+                under: Under::Scan(scan),
+                ..
+            } => (Screen::Scan(scan), scan::State::focus_id()),
+            Screen::Page {
+                under: Under::OpenBatch(form),
+                ..
+            } => (Screen::OpenBatch(form), open_batch::State::focus_id()),
+            other => (other, sign_in::State::focus_id()),
         };
-        operation::focus(scan::State::focus_id())
+        self.screen = screen;
+        operation::focus(focus)
     }
 
     /// A scan arrived where it cannot be recorded: the strip says so, with the
     /// set-aside sound, so that the scanner's own beep is not taken for a record.
+    /// On the sign-in screen the code is not shown: keys that came as fast as a
+    /// scanner's there may have been a PIN.
     fn refuse_scan(&mut self, scan: &Scanned) {
-        let what = if scan.typed {
+        let what = if matches!(self.screen, Screen::SignIn(_)) && scan.typed {
+            "a barcode read on the sign-in screen".to_string()
+        } else if scan.typed {
             format!("barcode {}", scan.text())
         } else {
             format!("barcode {} from {}", scan.text(), scan.source)
@@ -239,9 +309,15 @@ impl App {
         let todo = match self.screen {
             Screen::SignIn(_) => "Sign in and open a batch, then scan it again.",
             Screen::OpenBatch(_) => "Open the batch, then scan it again.",
-            Screen::Scan(_) | Screen::Page { .. } => {
-                "Press Esc to go back to scanning, then scan it again."
-            }
+            Screen::Scan(_) => "Scan it again.",
+            Screen::Page {
+                under: Under::Scan(_),
+                ..
+            } => "Press Esc to go back to scanning, then scan it again.",
+            Screen::Page {
+                under: Under::OpenBatch(_),
+                ..
+            } => "Press Esc, open a batch, then scan it again.",
         };
         self.notice = Some(format!("NOT RECORDED: {what}. {todo}"));
         self.cue(Cue::SetAside);
@@ -293,23 +369,42 @@ impl App {
                 }
             }
             Message::OpenBatch(m) => {
-                let Screen::OpenBatch(state) = &mut self.screen else {
+                let (Screen::OpenBatch(state)
+                | Screen::Page {
+                    under: Under::OpenBatch(state),
+                    ..
+                }) = &mut self.screen
+                else {
                     return Task::none();
                 };
                 let (task, event) = state.update(m, &self.station);
                 let task = task.map(Message::OpenBatch);
                 match event {
                     Some(open_batch::Event::Opened(opened)) => {
-                        let (user, batch) = *opened;
-                        Task::batch([task, self.signed_in(user, Some(batch))])
+                        let (user, batch, first) = *opened;
+                        let scanning = self.signed_in(user, Some(batch));
+                        // An envelope scanned on the form: recorded in the new batch,
+                        // its result on the banner.
+                        let shown = first.map_or_else(Task::none, |r| {
+                            self.update(Message::Scan(scan::Message::Recorded(Box::new(Ok(r)))))
+                        });
+                        Task::batch([task, scanning, shown])
                     }
-                    Some(open_batch::Event::SignOut) => self.sign_out(),
+                    Some(open_batch::Event::Refused(scan)) => {
+                        self.refuse_scan(&scan);
+                        task
+                    }
+                    Some(open_batch::Event::SignOut) => self.sign_out(false),
                     None => task,
                 }
             }
             Message::Scan(m) => {
                 // An answer for a scan screen under a page still reaches it.
-                let (Screen::Scan(state) | Screen::Page { scan: state, .. }) = &mut self.screen
+                let (Screen::Scan(state)
+                | Screen::Page {
+                    under: Under::Scan(state),
+                    ..
+                }) = &mut self.screen
                 else {
                     return Task::none();
                 };
@@ -320,7 +415,7 @@ impl App {
                         self.cue(cue);
                         task
                     }
-                    Some(scan::Event::SignOut) => self.sign_out(),
+                    Some(scan::Event::SignOut) => self.sign_out(false),
                     Some(scan::Event::CloseBatch) => self.open_page(2),
                     None => task,
                 }
@@ -335,12 +430,9 @@ impl App {
             Message::Key(key, at) => self.key(key, at),
             Message::Tab { back } => {
                 let _ = self.wedge.key(Key::Other, Instant::now());
-                if back {
-                    operation::focus_previous()
-                } else {
-                    operation::focus_next()
-                }
+                keys::focus_step(back)
             }
+            Message::Entered(field) => self.entered(&field),
             Message::Shortcut(shortcut) => self.shortcut(shortcut),
             Message::Tick => self.tick(),
             Message::Device(m) => self.device(m),
@@ -360,7 +452,7 @@ impl App {
                 operation::focus(scan::State::focus_id())
             }
             None => {
-                self.screen = Screen::OpenBatch(open_batch::State::new(user));
+                self.screen = Screen::OpenBatch(Box::new(open_batch::State::new(user)));
                 operation::focus(open_batch::State::focus_id())
             }
         }
@@ -383,39 +475,53 @@ impl App {
                 self.apply(*config);
                 Task::none()
             }
-            Some(PageEvent::Back) => self.back_to_scanning(),
+            Some(PageEvent::Back) => self.back(),
             Some(PageEvent::BatchClosed(closed)) => {
                 let Some(user) = self.scan().map(|s| s.user.clone()) else {
                     return Task::none();
                 };
-                self.screen = Screen::OpenBatch(open_batch::State::after_close(user, &closed));
+                self.screen =
+                    Screen::OpenBatch(Box::new(open_batch::State::after_close(user, &closed)));
                 operation::focus(open_batch::State::focus_id())
             }
         }
     }
 
-    /// Opens the page of function key `f` from the scan screen, or says on it why
-    /// not.
+    /// Opens the page of function key `f` over the scan screen or the open-batch
+    /// form, or says on it why not (and puts the cursor back where it was).
     fn open_page(&mut self, f: u8) -> Task<Message> {
-        let Screen::Scan(scan) = &mut self.screen else {
+        let Some(user) = self.user().cloned() else {
             return Task::none();
         };
-        match Page::open(f, scan, &self.station, &self.config) {
+        match Page::open(f, &user, self.scan(), &self.station, &self.config) {
             Ok(Some((page, task))) => {
                 let screen =
                     std::mem::replace(&mut self.screen, Screen::SignIn(sign_in::State::default()));
-                if let Screen::Scan(scan) = screen {
-                    self.screen = Screen::Page { scan, page };
-                }
+                let under = match screen {
+                    Screen::Scan(scan) => Under::Scan(scan),
+                    Screen::OpenBatch(form) => Under::OpenBatch(form),
+                    other => {
+                        self.screen = other;
+                        return Task::none();
+                    }
+                };
+                self.screen = Screen::Page { under, page };
                 task.map(Message::Page)
             }
             Ok(None) => Task::none(),
             // Said, not silently ignored: a clerk pressing F5 should know why
             // nothing opened.
-            Err(refusal) => {
-                scan.refuse(refusal.said());
-                Task::none()
-            }
+            Err(refusal) => match &mut self.screen {
+                Screen::Scan(scan) => {
+                    scan.refuse(refusal.said());
+                    operation::focus(scan::State::focus_id())
+                }
+                Screen::OpenBatch(form) => {
+                    form.error = Some(refusal.said());
+                    operation::focus(open_batch::State::focus_id())
+                }
+                _ => Task::none(),
+            },
         }
     }
 
@@ -424,11 +530,13 @@ impl App {
         self.notice = None;
         match (shortcut, &mut self.screen) {
             // Signing out is one key from the two screens a clerk stands at.
-            (Shortcut::Function(12), Screen::Scan(_) | Screen::OpenBatch(_)) => self.sign_out(),
-            (Shortcut::Function(f), Screen::Scan(_)) => self.open_page(f),
+            (Shortcut::Function(12), Screen::Scan(_) | Screen::OpenBatch(_)) => {
+                self.sign_out(false)
+            }
+            (Shortcut::Function(f), Screen::Scan(_) | Screen::OpenBatch(_)) => self.open_page(f),
             // An import or export in progress finishes before the page can be left.
             (Shortcut::Back, Screen::Page { page, .. }) if page.busy() => Task::none(),
-            (Shortcut::Back, Screen::Page { .. }) => self.back_to_scanning(),
+            (Shortcut::Back, Screen::Page { .. }) => self.back(),
             (_, Screen::Page { page, .. }) => {
                 let (task, event) = page.shortcut(shortcut, &self.station);
                 Task::batch([task.map(Message::Page), self.page_event(event)])
@@ -438,7 +546,8 @@ impl App {
     }
 
     /// A key from the window: fed to the wedge decoder; a scan goes where any
-    /// scanner's scans go, a person's Enter submits what they typed.
+    /// scanner's scans go; a person's Enter asks the window which field has focus
+    /// (the answer comes back as `Entered`).
     fn key(&mut self, key: Key, at: Instant) -> Task<Message> {
         let mut tasks = Vec::new();
         for event in self.wedge.key(key, at) {
@@ -449,29 +558,38 @@ impl App {
                     symbology: None,
                     typed: true,
                 }),
-                WedgeEvent::Typed(t) if t.ends_with('\n') => self.person_enter(),
+                WedgeEvent::Typed(t) if t.ends_with('\n') => keys::focused().map(Message::Entered),
                 WedgeEvent::Typed(_) => Task::none(),
             });
         }
         Task::batch(tasks)
     }
 
-    /// A person pressed Enter: the manual entry on the scan screen (recorded as keyed
-    /// in), the scanner typed in the settings' field.
-    fn person_enter(&mut self) -> Task<Message> {
-        match &mut self.screen {
-            Screen::Scan(_) => self.update(Message::Scan(scan::Message::ManualSubmit)),
-            Screen::Page { page, .. } => {
-                let (task, event) = page.person_enter(&self.station);
-                Task::batch([task.map(Message::Page), self.page_event(event)])
-            }
-            _ => Task::none(),
-        }
+    /// A person pressed Enter in `field`: what the screen up says Enter does there.
+    fn entered(&mut self, field: &iced::widget::Id) -> Task<Message> {
+        let message = match &self.screen {
+            Screen::SignIn(s) => s.on_enter(field).map(Message::SignIn),
+            Screen::OpenBatch(s) => s.on_enter(field).map(Message::OpenBatch),
+            Screen::Scan(s) => s.on_enter(field).map(Message::Scan),
+            Screen::Page { page, .. } => page.on_enter(field).map(Message::Page),
+        };
+        message.map_or_else(Task::none, |m| self.update(m))
     }
 
-    /// A scan from any scanner, wherever the window is: the screen that is up
-    /// decides what it means; where nothing can take it, the strip says so.
+    /// A scan from any scanner, wherever the window is: a wedge's keys are first
+    /// taken back out of the field they reached (a scan is never a form's text);
+    /// then the screen that is up decides what the scan means, and where nothing
+    /// can take it the strip says so.
     fn scanned(&mut self, scan: Scanned) -> Task<Message> {
+        if scan.typed {
+            let code = scan.text();
+            match &mut self.screen {
+                Screen::SignIn(s) => s.take_back(&code),
+                Screen::OpenBatch(s) => s.take_back(&code),
+                Screen::Scan(s) => s.take_back(&code),
+                Screen::Page { page, .. } => page.take_back(&code),
+            }
+        }
         match &mut self.screen {
             Screen::Scan(state) => state.scanned(scan, &self.station).map(Message::Scan),
             Screen::Page { page, .. } => match page.scanned(scan, &self.station) {
@@ -481,11 +599,8 @@ impl App {
                     Task::none()
                 }
             },
-            // Not from the keyboard on the sign-in screen: a PIN typed while the
-            // window was busy can arrive as fast as a scanner, and must never be
-            // shown. Its keys went into the field like typing.
-            Screen::SignIn(_) if scan.typed => Task::none(),
-            Screen::SignIn(_) | Screen::OpenBatch(_) => {
+            Screen::OpenBatch(form) => form.scanned(scan, &self.station).map(Message::OpenBatch),
+            Screen::SignIn(_) => {
                 self.refuse_scan(&scan);
                 Task::none()
             }
@@ -533,11 +648,7 @@ impl App {
             .is_some_and(|l| self.last_activity.elapsed() >= l);
         if idle && !matches!(self.screen, Screen::SignIn(_)) {
             log::info!("signed out after {:?} idle", self.idle_limit);
-            let task = self.sign_out();
-            if let Screen::SignIn(s) = &mut self.screen {
-                s.error = Some("Signed out after a time without activity.".into());
-            }
-            return task;
+            return self.sign_out(true);
         }
         let page = match &mut self.screen {
             Screen::Page { page, .. } => page.tick(&self.station).map(Message::Page),

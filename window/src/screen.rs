@@ -65,3 +65,12 @@ impl Scanned {
         })
     }
 }
+
+/// [`take_back`] for a field that keeps only digits (a count, a PIN, an event
+/// number): the scan's digits are what reached it.
+pub fn take_back_digits(field: &mut String, code: &str) {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    if !digits.is_empty() {
+        take_back(field, &digits);
+    }
+}

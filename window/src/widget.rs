@@ -7,18 +7,20 @@ use iced::{Element, Fill};
 
 use crate::theme;
 
-/// A large text field with an id (for focus), submitting on Enter.
+/// A large text field with an id (for focus). It submits nothing on Enter by
+/// itself: a keyboard-wedge scanner ends every scan with Enter, typed into whatever
+/// field has focus. The application decides what an Enter was (see `app.rs`): a
+/// scanner's goes with its scan; a person's asks the screen what Enter does in the
+/// focused field (each screen's `on_enter`).
 pub fn field<'a, M: Clone + 'a>(
     placeholder: &str,
     value: &str,
     id: &'static str,
     on_input: impl Fn(String) -> M + 'a,
-    on_submit: M,
 ) -> TextInput<'a, M> {
     text_input(placeholder, value)
         .id(id)
         .on_input(on_input)
-        .on_submit(on_submit)
         .size(28)
         .padding(12)
 }
@@ -30,12 +32,11 @@ pub fn path_field<'a, M: Clone + 'a>(
     (placeholder, value): (&str, &str),
     id: &'static str,
     on_input: impl Fn(String) -> M + 'a,
-    on_submit: M,
     browse: Option<M>,
 ) -> Element<'a, M> {
     iced::widget::row![
         text(label).size(22).width(140),
-        field(placeholder, value, id, on_input, on_submit).width(640),
+        field(placeholder, value, id, on_input).width(640),
         action("Choose... (Ctrl+O)", browse),
     ]
     .spacing(12)

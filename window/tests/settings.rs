@@ -96,7 +96,7 @@ fn scanners_are_added_by_shortcut_or_enter_and_bad_ones_refused_in_words() {
         Some("serial:/dev/ttyACM3@9600 is already in the list")
     );
     set(&mut rig, settings::Message::Spec("bogus:thing".into()));
-    rig.keys("\n", Instant::now(), 200);
+    rig.enter(settings::SPEC_FIELD);
     assert!(
         settings(&rig)
             .error
@@ -108,7 +108,7 @@ fn scanners_are_added_by_shortcut_or_enter_and_bad_ones_refused_in_words() {
         &mut rig,
         settings::Message::Spec("serial:/dev/ttyUSB9@19200".into()),
     );
-    rig.keys("\n", Instant::now(), 200);
+    rig.enter(settings::SPEC_FIELD);
     assert_eq!(settings(&rig).error, None);
 }
 

@@ -95,7 +95,16 @@ pub struct NewBatch {
     /// When the county received the container's envelopes (a drop box's collection
     /// time), if they were received before they are scanned.
     pub received_at: Option<DateTime<Utc>>,
+    /// The supervisor who confirmed a `received_at` more than
+    /// [`RECEIVED_AT_GRACE_MINUTES`] before the batch is opened (signed in by the
+    /// caller with their own PIN). A clerk alone cannot date envelopes back: the
+    /// time decides which envelopes are late.
+    pub confirmed_by: Option<User>,
 }
+
+/// How far before now a clerk may date a batch's receipt without a supervisor: the
+/// walk from the drop box to the station.
+pub const RECEIVED_AT_GRACE_MINUTES: i64 = 10;
 
 /// The result of closing a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -237,6 +246,22 @@ fn open_in(
             at.with_timezone(&station.timezone).format("%Y-%m-%d %H:%M")
         )));
     }
+    let confirmer = match batch.received_at {
+        Some(at) if now - at > chrono::Duration::minutes(RECEIVED_AT_GRACE_MINUTES) => {
+            let by = [batch.confirmed_by.as_ref(), Some(user)]
+                .into_iter()
+                .flatten()
+                .find(|u| u.role.can_supervise());
+            let Some(by) = by else {
+                return Err(LedgerError::Invalid(format!(
+                    "a receipt time more than {RECEIVED_AT_GRACE_MINUTES} minutes ago ({}) must be confirmed by a supervisor",
+                    at.with_timezone(&station.timezone).format("%Y-%m-%d %H:%M")
+                )));
+            };
+            Some(by.name.clone())
+        }
+        _ => None,
+    };
     if let Some(existing) = open_batch_of(tx, user, &election.election_id)? {
         return Err(LedgerError::Batch(format!(
             "{} already has batch {existing} open; close it before opening another",
@@ -270,6 +295,7 @@ fn open_in(
                 "container": batch.container,
                 "seals": batch.seals,
                 "received_at": received,
+                "received_at_confirmed_by": confirmer,
             })),
     )?;
     Ok(batch_id)
@@ -404,6 +430,18 @@ impl Ledger {
                 return Err(LedgerError::Batch(format!(
                     "batch {batch_id} is {}, not in discrepancy",
                     batch.status.as_str()
+                )));
+            }
+            // The people whose count is in question do not judge it.
+            let involved = [
+                Some(batch.opened_by.as_str()),
+                batch.closed_by.as_deref(),
+                batch.verified_by.as_deref(),
+            ];
+            if involved.contains(&Some(supervisor.name.as_str())) {
+                return Err(LedgerError::Batch(format!(
+                    "{} opened, closed or verified batch {batch_id}; a different supervisor resolves its discrepancy",
+                    supervisor.name
                 )));
             }
             tx.execute(

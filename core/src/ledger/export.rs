@@ -4,7 +4,7 @@ use rusqlite::params;
 use serde_json::json;
 
 use super::audit_log::AuditEntry;
-use super::{Ledger, Result};
+use super::{Ledger, Result, User};
 use crate::audit::AuditEvent;
 
 /// One event as the nightly file shows it (ids only, never names).
@@ -76,9 +76,10 @@ impl Ledger {
         sha256: &str,
         rows: u64,
         unchanged: bool,
+        by: Option<&User>,
     ) -> Result<()> {
         self.audit_now(
-            &AuditEntry::user(AuditEvent::ExportWritten, None).detail(json!({
+            &AuditEntry::user(AuditEvent::ExportWritten, by).detail(json!({
                 "file": file, "sha256": sha256, "rows": rows, "unchanged": unchanged,
             })),
         )?;

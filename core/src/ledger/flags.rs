@@ -172,9 +172,28 @@ impl Ledger {
         )
     }
 
+    /// Records the flag, or audits why it was refused (the refusal itself is an
+    /// event a supervisor did, and the log must show it).
     fn flag(&mut self, supervisor: &User, f: &Flag<'_>) -> Result<FlagResult> {
         let action = format!("flag an envelope {}", f.kind.replace('_', " "));
         self.require_supervisor(supervisor, &action)?;
+        let result = self.write_flag(supervisor, f);
+        if let Err(e) = &result
+            && !matches!(e, LedgerError::DiskFull | LedgerError::Sqlite(_))
+        {
+            self.audit_now(
+                &AuditEntry::user(AuditEvent::FlagRefused, Some(supervisor)).detail(json!({
+                    "kind": f.kind,
+                    "barcode": String::from_utf8_lossy(f.input.raw),
+                    "reason": f.reason,
+                    "why": e.to_string(),
+                })),
+            )?;
+        }
+        result
+    }
+
+    fn write_flag(&mut self, supervisor: &User, f: &Flag<'_>) -> Result<FlagResult> {
         let shown = String::from_utf8_lossy(f.input.raw).into_owned();
         self.write(|tx, station| {
             let election = active_election(tx)?;

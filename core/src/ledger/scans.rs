@@ -167,6 +167,23 @@ pub(crate) fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Opti
 }
 
 impl Ledger {
+    /// Whether `raw` reads as a return envelope: a ballot id of any election in
+    /// this ledger, or an Intelligent Mail barcode. What tells an envelope from a
+    /// container's label scanned on the open-batch form.
+    pub fn is_return_envelope(&self, raw: &[u8]) -> Result<bool> {
+        let election = self.active_election()?;
+        let tx = self.conn.unchecked_transaction()?;
+        let found = match intake::read_barcode(raw, election.check_digit) {
+            Err(_) => false,
+            Ok((_, Barcode::Imb(_))) => true,
+            Ok((normalized, code)) => {
+                find(&tx, None, &code, &normalized, Envelope::Return)?.is_some()
+            }
+        };
+        tx.rollback()?;
+        Ok(found)
+    }
+
     /// Records one receive-mode scan into `batch_id` for `user` and returns its
     /// outcome once committed.
     pub fn record_scan(

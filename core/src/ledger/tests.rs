@@ -205,7 +205,7 @@ fn a_confidential_voters_receipt_counts_but_never_enters_the_outbox() {
 #[test]
 fn a_count_that_differs_is_a_discrepancy_a_supervisor_resolves() {
     let mut s = station();
-    let (clerk, sup) = (s.clerk.clone(), s.sup.clone());
+    let (clerk, sup, sup2) = (s.clerk.clone(), s.sup.clone(), s.sup2.clone());
     let b = s.ledger.open_or_current_batch(&clerk).unwrap().batch_id;
     scan(&mut s, b, "B0001", NOON);
     // One person cannot close alone.
@@ -222,9 +222,12 @@ fn a_count_that_differs_is_a_discrepancy_a_supervisor_resolves() {
         s.ledger.resolve_batch(b, &clerk, "found it"),
         Err(LedgerError::NotAllowed { .. })
     ));
+    // Nor the supervisor who verified the count.
+    let err = s.ledger.resolve_batch(b, &sup, "fine").unwrap_err();
+    assert!(err.to_string().contains("a different supervisor"), "{err}");
     let resolved = s
         .ledger
-        .resolve_batch(b, &sup, "one envelope was a flyer")
+        .resolve_batch(b, &sup2, "one envelope was a flyer")
         .unwrap();
     assert_eq!(resolved.status, BatchStatus::Resolved);
     assert_eq!(

@@ -138,6 +138,43 @@ impl Ledger {
     /// Signs a user in with their PIN at `now`. Every success, failure and lock is
     /// audited; a locked user is refused without the PIN being checked.
     pub fn sign_in(&mut self, name: &str, pin: &str, now: DateTime<Utc>) -> Result<User> {
+        self.check_pin(name, pin, now, None)
+    }
+
+    /// Checks a second person's PIN to confirm `what` another user is doing (close
+    /// a batch with its count, date a batch's receipt back): audited as a
+    /// confirmation, not a sign-in; wrong PINs count towards the same lockout.
+    pub fn confirm_pin(
+        &mut self,
+        name: &str,
+        pin: &str,
+        now: DateTime<Utc>,
+        what: &str,
+    ) -> Result<User> {
+        self.check_pin(name, pin, now, Some(what))
+    }
+
+    /// Records that `user` signed out, by choice or (`idle`) after a time without
+    /// activity.
+    pub fn record_sign_out(&mut self, user: &User, idle: bool) -> Result<()> {
+        let event = if idle {
+            AuditEvent::SignedOutIdle
+        } else {
+            AuditEvent::SignOut
+        };
+        self.audit_now(&AuditEntry::user(event, Some(user)))?;
+        Ok(())
+    }
+
+    /// The PIN check behind [`Ledger::sign_in`] and [`Ledger::confirm_pin`]:
+    /// `confirming` is what a second person's PIN confirms, `None` for a sign-in.
+    fn check_pin(
+        &mut self,
+        name: &str,
+        pin: &str,
+        now: DateTime<Utc>,
+        confirming: Option<&str>,
+    ) -> Result<User> {
         let Some(stored) = self.stored_user(name)? else {
             self.audit_now(
                 &AuditEntry::user(AuditEvent::SignInFailed, None)
@@ -167,11 +204,12 @@ impl Ledger {
                     "UPDATE users SET failures = 0, locked_until = NULL WHERE user_id = ?1",
                     [user.user_id],
                 )?;
-                append(
-                    tx,
-                    station,
-                    &AuditEntry::user(AuditEvent::SignIn, Some(&user)),
-                )?;
+                let entry = match confirming {
+                    None => AuditEntry::user(AuditEvent::SignIn, Some(&user)),
+                    Some(what) => AuditEntry::user(AuditEvent::SecondPersonConfirmed, Some(&user))
+                        .detail(json!({ "confirms": what })),
+                };
+                append(tx, station, &entry)?;
                 Ok(())
             })?;
             return Ok(user);
@@ -200,8 +238,11 @@ impl Ledger {
             append(
                 tx,
                 station,
-                &AuditEntry::user(AuditEvent::SignInFailed, Some(&user))
-                    .detail(json!({ "reason": "wrong PIN", "failures": lock.failures })),
+                &AuditEntry::user(AuditEvent::SignInFailed, Some(&user)).detail(json!({
+                    "reason": "wrong PIN",
+                    "failures": lock.failures,
+                    "confirms": confirming,
+                })),
             )?;
             if let Some(until) = lock.locked_until {
                 append(

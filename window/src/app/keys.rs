@@ -28,6 +28,20 @@ pub enum Shortcut {
     Previous,
 }
 
+impl Shortcut {
+    /// The character a focused text field also received with this Ctrl shortcut
+    /// (iced's text input inserts it whatever the modifiers): taken back out, so
+    /// that Ctrl+1 never leaves a "1" in a note.
+    pub fn typed(self) -> Option<char> {
+        match self {
+            Shortcut::Save => Some('s'),
+            Shortcut::Browse => Some('o'),
+            Shortcut::Pick(n) => u32::try_from(n).ok().and_then(|d| char::from_digit(d, 10)),
+            _ => None,
+        }
+    }
+}
+
 /// The function key's number, for F2..F12.
 fn function_number(named: keyboard::key::Named) -> Option<u8> {
     use keyboard::key::Named as K;
@@ -64,6 +78,19 @@ fn translate(
             });
         }
         keyboard::Key::Named(Named::Escape) => Some(Shortcut::Back),
+        // A scanner presses Shift around each capital letter: part of the scan.
+        keyboard::Key::Named(
+            Named::Shift
+            | Named::Control
+            | Named::Alt
+            | Named::AltGraph
+            | Named::Super
+            | Named::Meta
+            | Named::Hyper
+            | Named::CapsLock
+            | Named::NumLock
+            | Named::Fn,
+        ) => return Some(Message::Key(Key::Modifier, at)),
         keyboard::Key::Named(Named::ArrowDown) if modifiers.control() => Some(Shortcut::Next),
         keyboard::Key::Named(Named::ArrowUp) if modifiers.control() => Some(Shortcut::Previous),
         keyboard::Key::Named(named) => function_number(*named).map(Shortcut::Function),
@@ -107,4 +134,63 @@ pub fn subscription() -> Subscription<Message> {
         }) => translate(&key, text.as_deref(), modifiers, Instant::now()),
         _ => None,
     })
+}
+
+/// Tab and Shift-Tab: the next (previous) field, wrapping around at either end, so
+/// that the cursor is never lost past the last field of a form.
+pub fn focus_step<T: Send + 'static>(back: bool) -> iced::Task<T> {
+    use iced::advanced::widget::operation::{self, Operation, focusable};
+    struct Step {
+        count: focusable::Count,
+        current: usize,
+        back: bool,
+    }
+    impl<T> Operation<T> for Step {
+        fn focusable(
+            &mut self,
+            _id: Option<&iced::widget::Id>,
+            _bounds: iced::Rectangle,
+            state: &mut dyn focusable::Focusable,
+        ) {
+            let total = self.count.total;
+            if total == 0 {
+                return;
+            }
+            let target = match (self.count.focused, self.back) {
+                (None, false) => 0,
+                (None, true) => total - 1,
+                (Some(f), false) => (f + 1) % total,
+                (Some(f), true) => (f + total - 1) % total,
+            };
+            if self.current == target {
+                state.focus();
+            } else if self.count.focused == Some(self.current) {
+                state.unfocus();
+            }
+            self.current += 1;
+        }
+
+        fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn Operation<T>)) {
+            operate(self);
+        }
+    }
+    // `then` takes a plain function: one for each direction.
+    if back {
+        iced::advanced::widget::operate(operation::then(focusable::count(), |count| Step {
+            count,
+            current: 0,
+            back: true,
+        }))
+    } else {
+        iced::advanced::widget::operate(operation::then(focusable::count(), |count| Step {
+            count,
+            current: 0,
+            back: false,
+        }))
+    }
+}
+
+/// The field that has focus, if any: what a person's Enter applies to.
+pub fn focused() -> iced::Task<iced::widget::Id> {
+    iced::advanced::widget::operate(iced::advanced::widget::operation::focusable::find_focused())
 }

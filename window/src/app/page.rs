@@ -4,7 +4,7 @@
 //! Each page's own file does the work; this only matches page to message.
 
 use iced::Task;
-use iced::widget::operation;
+use iced::widget::{Id, operation};
 
 use ballot_intake_core::auth::Role;
 use ballot_intake_core::config::Config;
@@ -99,16 +99,17 @@ impl Refusal {
 }
 
 impl Page {
-    /// The page function key `f` opens for `user` from `scan`, with the task that
-    /// loads it and puts the cursor in its first field; `Ok(None)` for a key that
-    /// opens no page, `Err` for one `user` may not use.
+    /// The page function key `f` opens for `user` (from `scan` when scanning: F2
+    /// closes its batch), with the task that loads it and puts the cursor in its
+    /// first field; `Ok(None)` for a key that opens no page here, `Err` for one
+    /// `user` may not use.
     pub fn open(
         f: u8,
-        scan: &scan::State,
+        user: &User,
+        scan: Option<&scan::State>,
         station: &Station,
         config: &Config,
     ) -> Result<Option<(Page, Task<Message>)>, Refusal> {
-        let user: &User = &scan.user;
         let supervisor = user.role.can_supervise();
         match f {
             3..=9 if !supervisor => return Err(Refusal::NeedsSupervisor),
@@ -117,8 +118,8 @@ impl Page {
         }
         let user = user.clone();
         let focus = operation::focus;
-        Ok(Some(match f {
-            2 => (
+        Ok(Some(match (f, scan) {
+            (2, Some(scan)) => (
                 Page::CloseBatch(close_batch::State::new(
                     user,
                     scan.batch.batch_id,
@@ -126,19 +127,19 @@ impl Page {
                 )),
                 focus(close_batch::State::focus_id()),
             ),
-            3 => (
+            (3, _) => (
                 Page::Flag(flag::State::new(user, Kind::Undeliverable)),
                 Task::none(),
             ),
-            4 => (
+            (4, _) => (
                 Page::Flag(flag::State::new(user, Kind::NeedsAttention)),
                 Task::none(),
             ),
-            5 => (
+            (5, _) => (
                 Page::Review(review::State::new(user)),
                 focus(review::State::focus_id()),
             ),
-            6 => {
+            (6, _) => {
                 let (state, load) = batches::State::new(user, station);
                 let task = Task::batch([
                     load.map(Message::Batches),
@@ -146,20 +147,20 @@ impl Page {
                 ]);
                 return Ok(Some((Page::Batches(state), task)));
             }
-            7 => {
+            (7, _) => {
                 let (state, load) = audit::State::new(station);
                 let task = Task::batch([load.map(Message::Audit), focus(audit::State::focus_id())]);
                 return Ok(Some((Page::Audit(state), task)));
             }
-            8 => {
+            (8, _) => {
                 let (state, load) = dashboard::State::new(station);
                 return Ok(Some((Page::Dashboard(state), load.map(Message::Dashboard))));
             }
-            9 => (
+            (9, _) => (
                 Page::Import(import::State::default()),
                 focus(import::State::focus_id()),
             ),
-            10 => {
+            (10, _) => {
                 let (state, detect) = settings::State::new(user, &config.ui, &config.scanners);
                 let task = Task::batch([
                     detect.map(Message::Settings),
@@ -167,7 +168,7 @@ impl Page {
                 ]);
                 return Ok(Some((Page::Settings(Box::new(state)), task)));
             }
-            11 => {
+            (11, _) => {
                 let tz = station.header.timezone;
                 let today = chrono::Utc::now().with_timezone(&tz).date_naive();
                 let folder = station
@@ -175,7 +176,7 @@ impl Page {
                     .as_ref()
                     .map(|e| e.data_dir.join("exports").display().to_string())
                     .unwrap_or_default();
-                let state = export::State::new(today.pred_opt().unwrap_or(today), folder);
+                let state = export::State::new(user, today.pred_opt().unwrap_or(today), folder);
                 (Page::Export(state), focus(export::State::focus_id()))
             }
             _ => return Ok(None),
@@ -257,14 +258,32 @@ impl Page {
         }
     }
 
-    /// A person pressed Enter (not a scanner's): in settings, it adds the scanner
-    /// typed. Elsewhere each field's own submit handles it.
-    pub fn person_enter(&mut self, station: &Station) -> (Task<Message>, Option<Event>) {
+    /// What a person's Enter in `field` does on this page, if anything.
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
         match self {
-            Page::Settings(_) => {
-                self.update(Message::Settings(settings::Message::AddSpec), station)
-            }
-            _ => (Task::none(), None),
+            Page::CloseBatch(s) => s.on_enter(field).map(Message::CloseBatch),
+            Page::Flag(_) | Page::Dashboard(_) => None,
+            Page::Review(s) => s.on_enter(field).map(Message::Review),
+            Page::Batches(s) => s.on_enter(field).map(Message::Batches),
+            Page::Import(s) => s.on_enter(field).map(Message::Import),
+            Page::Audit(s) => s.on_enter(field).map(Message::Audit),
+            Page::Settings(s) => s.on_enter(field).map(Message::Settings),
+            Page::Export(s) => s.on_enter(field).map(Message::Export),
+        }
+    }
+
+    /// A keyboard-wedge scan typed `code` into the focused field: taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        match self {
+            Page::CloseBatch(s) => s.take_back(code),
+            Page::Flag(s) => s.take_back(code),
+            Page::Review(s) => s.take_back(code),
+            Page::Batches(s) => s.take_back(code),
+            Page::Import(s) => s.take_back(code),
+            Page::Audit(s) => s.take_back(code),
+            Page::Settings(s) => s.take_back(code),
+            Page::Export(s) => s.take_back(code),
+            Page::Dashboard(_) => {}
         }
     }
 
@@ -292,6 +311,9 @@ impl Page {
             }
             _ => return (Task::none(), None),
         };
+        if let Some(c) = shortcut.typed() {
+            self.take_back(&c.to_string());
+        }
         self.update(message, station)
     }
 

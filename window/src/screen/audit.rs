@@ -52,6 +52,17 @@ impl State {
             .map(Message::Loaded)
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Verify)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.filter, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(FILTER_FIELD)
@@ -150,8 +161,7 @@ impl State {
                     "event, user or detail",
                     &self.filter,
                     FILTER_FIELD,
-                    Message::Filter,
-                    Message::Verify
+                    Message::Filter
                 )
                 .width(520),
                 text(format!(

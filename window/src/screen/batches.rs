@@ -59,6 +59,18 @@ impl State {
         station.worker.task(|l| l.batches()).map(Message::Loaded)
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Resolve)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back_digits(&mut self.number, code);
+        super::take_back(&mut self.note, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(BATCH_FIELD)
@@ -137,23 +149,9 @@ impl State {
         });
         let resolve = row![
             text("Resolve batch #").size(22),
-            widget::field(
-                "#",
-                &self.number,
-                BATCH_FIELD,
-                Message::Number,
-                Message::Resolve
-            )
-            .width(120),
+            widget::field("#", &self.number, BATCH_FIELD, Message::Number).width(120),
             text("note").size(22),
-            widget::field(
-                "what was found",
-                &self.note,
-                NOTE_FIELD,
-                Message::Note,
-                Message::Resolve
-            )
-            .width(620),
+            widget::field("what was found", &self.note, NOTE_FIELD, Message::Note).width(620),
         ]
         .spacing(12)
         .align_y(iced::Center);

@@ -1,6 +1,8 @@
 //! Closing a batch: the physical count, and a second person who verifies it with
-//! their own PIN (Colorado's two-person chain of custody). A count that differs from
-//! the accepted scans is shown, and the batch goes to a supervisor.
+//! their own PIN (Colorado's two-person chain of custody). The count is blind: the
+//! form does not show how many envelopes the station accepted, so the tray is
+//! counted, not copied. A count that differs gets one recount; if it still differs
+//! the batch closes as a discrepancy and goes to a supervisor.
 
 use iced::widget::{Id, column, row, text};
 use iced::{Center, Element, Task};
@@ -25,8 +27,10 @@ pub struct State {
     pub closer: User,
     /// The batch being closed.
     pub batch_id: i64,
-    /// Envelopes accepted into it, for the clerk to compare.
+    /// Envelopes accepted into it: compared with the count, never shown before it.
     pub accepted: i64,
+    /// The first count differed and the tray is being counted again.
+    pub recounting: bool,
     count: String,
     verifier: String,
     pin: String,
@@ -78,6 +82,7 @@ impl State {
             closer,
             batch_id,
             accepted,
+            recounting: false,
             count: String::new(),
             verifier: String::new(),
             pin: String::new(),
@@ -86,18 +91,41 @@ impl State {
         }
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Submit)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back_digits(&mut self.count, code);
+        super::take_back(&mut self.verifier, code);
+        super::take_back_digits(&mut self.pin, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(COUNT_FIELD)
     }
 
     /// The count and the second person, or what is missing (said on the form). The
-    /// PIN leaves the field as soon as it is used.
+    /// PIN leaves the field as soon as it is used. A first count that differs from
+    /// the station's asks for a recount instead (without saying the station's).
     fn filled(&mut self) -> Option<Filled> {
         let Ok(declared) = self.count.parse::<i64>() else {
             self.error = Some("Type the number of envelopes counted in the tray.".into());
             return None;
         };
+        if declared != self.accepted && !self.recounting {
+            self.recounting = true;
+            self.count.clear();
+            self.error = Some(
+                "That count differs from the station's. Count the tray again and type the recount."
+                    .into(),
+            );
+            return None;
+        }
         if self.verifier.trim().is_empty() || self.pin.is_empty() {
             self.error = Some("A second person verifies the count: their name and PIN.".into());
             return None;
@@ -135,7 +163,8 @@ impl State {
                 self.error = None;
                 let (closer, batch) = (self.closer.clone(), self.batch_id);
                 let close = station.worker.task(move |l| {
-                    let second = l.sign_in(&verifier, &pin, chrono::Utc::now())?;
+                    let what = format!("the count of batch {batch}");
+                    let second = l.confirm_pin(&verifier, &pin, chrono::Utc::now(), &what)?;
                     l.close_batch(batch, &closer, &second, declared)
                 });
                 return (close.map(|r| Message::Closed(Box::new(r))), None);
@@ -144,7 +173,10 @@ impl State {
                 self.busy = false;
                 match *result {
                     Ok(closed) => return (Task::none(), Some(Event::Closed(Box::new(closed)))),
-                    Err(e) => self.error = Some(e.to_string()),
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        return (iced::widget::operation::focus(Self::focus_id()), None);
+                    }
                 }
             }
         }
@@ -155,35 +187,17 @@ impl State {
     pub fn view(&self) -> Element<'_, Message> {
         let col = column![
             text(format!("Close batch {}", self.batch_id)).size(44),
-            text(format!(
-                "The station accepted {} envelopes into this batch.",
-                self.accepted
-            ))
+            text(if self.recounting {
+                "RECOUNT: count the envelopes in the tray again"
+            } else {
+                "Count the envelopes in the tray (the station's count is not shown)"
+            })
             .size(24),
             text("Envelopes counted in the tray").size(22),
-            widget::field(
-                "count",
-                &self.count,
-                COUNT_FIELD,
-                Message::Count,
-                Message::Submit
-            ),
+            widget::field("count", &self.count, COUNT_FIELD, Message::Count),
             text("Second person: name and PIN").size(22),
-            widget::field(
-                "name",
-                &self.verifier,
-                VERIFIER_FIELD,
-                Message::Verifier,
-                Message::Submit
-            ),
-            widget::field(
-                "PIN",
-                &self.pin,
-                VERIFIER_PIN_FIELD,
-                Message::Pin,
-                Message::Submit
-            )
-            .secure(true),
+            widget::field("name", &self.verifier, VERIFIER_FIELD, Message::Verifier),
+            widget::field("PIN", &self.pin, VERIFIER_PIN_FIELD, Message::Pin).secure(true),
             row![
                 widget::action(
                     "Close batch (Enter)",
@@ -215,6 +229,11 @@ mod tests {
         let mut s = State::new(clerk, 3, 12);
         assert_eq!(s.filled(), None);
         assert!(s.error.as_deref().unwrap().contains("number of envelopes"));
+        // A count that differs gets one recount, without the station's count.
+        s.count = "11".into();
+        assert_eq!(s.filled(), None);
+        assert!(s.recounting && s.count.is_empty());
+        assert!(!s.error.as_deref().unwrap().contains("12"));
         s.count = "12".into();
         assert_eq!(s.filled(), None);
         assert!(s.error.as_deref().unwrap().contains("second person"));

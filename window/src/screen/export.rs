@@ -9,6 +9,7 @@ use iced::{Element, Font, Task};
 use std::path::Path;
 
 use ballot_intake_core::export::{ExportError, ExportResult, export_day};
+use ballot_intake_core::ledger::User;
 
 use super::dialog::{Pick, choose};
 use crate::station::Station;
@@ -23,6 +24,8 @@ pub const FOLDER_FIELD: &str = "export-folder";
 /// the ledger's last answers.
 #[derive(Debug, Clone)]
 pub struct State {
+    /// Who writes the file (named in the audit log).
+    pub user: User,
     date: String,
     folder: String,
     busy: bool,
@@ -49,13 +52,26 @@ pub enum Message {
 
 impl State {
     /// The form for `yesterday` (the usual night's file) into `folder`.
-    pub fn new(yesterday: NaiveDate, folder: String) -> State {
+    pub fn new(user: User, yesterday: NaiveDate, folder: String) -> State {
         State {
+            user,
             date: yesterday.format("%Y-%m-%d").to_string(),
             folder,
             busy: false,
             result: None,
         }
+    }
+
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Export)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.date, code);
+        super::take_back(&mut self.folder, code);
     }
 
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
@@ -93,10 +109,10 @@ impl State {
                 }
                 self.busy = true;
                 self.result = None;
-                let folder = self.folder.trim().to_string();
+                let (folder, user) = (self.folder.trim().to_string(), self.user.clone());
                 return station
                     .worker
-                    .task(move |l| export_day(l, date, Path::new(&folder)))
+                    .task(move |l| export_day(l, date, Path::new(&folder), Some(&user)))
                     .map(|r| Message::Done(Box::new(r)));
             }
             // One export at a time; a cancelled dialog changes nothing.
@@ -115,14 +131,7 @@ impl State {
             widget::mode_title("NIGHTLY BATCH FILE (Esc: back to receiving)", theme::HEADER),
             row![
                 text("Local day:").size(22).width(140),
-                widget::field(
-                    "YYYY-MM-DD",
-                    &self.date,
-                    DATE_FIELD,
-                    Message::Date,
-                    Message::Export
-                )
-                .width(240),
+                widget::field("YYYY-MM-DD", &self.date, DATE_FIELD, Message::Date).width(240),
             ]
             .spacing(12)
             .align_y(iced::Center),
@@ -131,8 +140,7 @@ impl State {
                 ("/media/usb/exports", &self.folder),
                 FOLDER_FIELD,
                 Message::Folder,
-                Message::Export,
-                (!self.busy).then_some(Message::Browse),
+                (!self.busy).then_some(Message::Browse)
             ),
             text(
                 "Enter writes the day's events as CSV with a manifest (rows, SHA-256). \

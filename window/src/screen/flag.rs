@@ -114,17 +114,19 @@ impl State {
         }
     }
 
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.note, code);
+    }
+
     /// The field the cursor starts in (needs-attention mode has one).
     pub fn focus_id() -> Id {
         Id::new(NOTE_FIELD)
     }
 
-    /// A scan while this screen is up: flagged with the reason chosen. A wedge
-    /// scan's keys also reached the note field and are taken back out.
+    /// A scan while this screen is up: flagged with the reason chosen.
     pub fn scanned(&mut self, scan: Scanned, station: &Station) -> Task<Message> {
-        if scan.typed {
-            super::take_back(&mut self.note, &scan.text());
-        }
         self.pending += 1;
         let (user, at) = (self.user.clone(), chrono::Utc::now());
         let flag = match self.kind {

@@ -78,6 +78,17 @@ pub enum Message {
 }
 
 impl State {
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Import)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.path, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(PATH_FIELD)
@@ -138,8 +149,7 @@ impl State {
                 ("/path/to/mail-ballots.csv", &self.path),
                 PATH_FIELD,
                 Message::Path,
-                Message::Import,
-                (!self.busy).then_some(Message::Browse),
+                (!self.busy).then_some(Message::Browse)
             ),
             text(
                 self.note

@@ -73,6 +73,25 @@ impl State {
         }
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
+        if *field == Id::new(QUERY_FIELD) {
+            Some(Message::Search)
+        } else if *field == Id::new(SEQ_FIELD) || *field == Id::new(REASON_FIELD) {
+            Some(Message::Reverse)
+        } else {
+            None
+        }
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.query, code);
+        super::take_back_digits(&mut self.seq, code);
+        super::take_back(&mut self.reason, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(QUERY_FIELD)
@@ -111,6 +130,7 @@ impl State {
                 }
                 if self.results.is_empty() {
                     self.outcome = Some(Err(format!("No ballot matches {:?}.", self.query)));
+                    return iced::widget::operation::focus(Self::focus_id());
                 }
             }
             Message::Select(n) => {
@@ -172,8 +192,7 @@ impl State {
                 "barcode, voter id, or last name and ZIP",
                 &self.query,
                 QUERY_FIELD,
-                Message::Query,
-                Message::Search,
+                Message::Query
             )
             .width(640),
             text("or scan the envelope").size(20),
@@ -228,16 +247,9 @@ impl State {
         });
         let reverse = row![
             text("Reverse event #").size(22),
-            widget::field("#", &self.seq, SEQ_FIELD, Message::Seq, Message::Reverse).width(120),
+            widget::field("#", &self.seq, SEQ_FIELD, Message::Seq).width(120),
             text("because").size(22),
-            widget::field(
-                "reason",
-                &self.reason,
-                REASON_FIELD,
-                Message::Reason,
-                Message::Reverse
-            )
-            .width(520),
+            widget::field("reason", &self.reason, REASON_FIELD, Message::Reason).width(520),
         ]
         .spacing(12)
         .align_y(iced::Center);

@@ -114,6 +114,17 @@ impl State {
         }
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
+        (*field == Self::focus_id()).then_some(Message::ManualSubmit)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.manual, code);
+    }
+
     /// The field for damaged barcodes.
     pub fn focus_id() -> Id {
         Id::new(MANUAL_FIELD)
@@ -130,14 +141,10 @@ impl State {
         self.error = Some(why);
     }
 
-    /// A scanner read `scan` while this screen is up: it is recorded in the batch. A
-    /// wedge scan's keys also reached the manual field and are taken back out.
+    /// A scanner read `scan` while this screen is up: it is recorded in the batch.
     pub fn scanned(&mut self, scan: Scanned, station: &Station) -> Task<Message> {
-        if scan.typed {
-            super::take_back(&mut self.manual, &scan.text());
-            if self.keyboard_double_read(&scan.text()) {
-                return Task::none();
-            }
+        if scan.typed && self.keyboard_double_read(&scan.text()) {
+            return Task::none();
         }
         self.record(scan, station)
     }

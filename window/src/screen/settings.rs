@@ -24,6 +24,8 @@ use crate::{theme, widget};
 
 /// The idle-minutes field's id (focused when the screen opens).
 pub const IDLE_FIELD: &str = "settings-idle";
+/// The wedge key-gap field's id.
+pub const GAP_FIELD: &str = "settings-wedge-gap";
 /// The add-a-scanner field's id.
 pub const SPEC_FIELD: &str = "settings-spec";
 
@@ -96,6 +98,7 @@ pub struct State {
     /// What is being written; it becomes `saved` when the write succeeded.
     saving: Option<(UiConfig, Vec<ScannerConfig>)>,
     idle: String,
+    gap: String,
     sounds: bool,
     volume: u8,
     scanners: Vec<ScannerConfig>,
@@ -111,6 +114,8 @@ pub struct State {
 /// asked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
+    /// The wedge key-gap field changed.
+    Gap(String),
     /// The idle minutes field changed.
     Idle(String),
     /// Sounds on or off.
@@ -133,9 +138,6 @@ pub enum Message {
     Detected(Vec<Detected>),
     /// Save (Ctrl+S).
     Save,
-    /// Enter in a field: nothing by itself (a wedge scanner's Enter must not save or
-    /// add anything); the application sends `AddSpec` for a person's Enter.
-    Submit,
     /// The save finished: the settings now in force, or why nothing changed.
     Saved(Result<Box<Config>, SaveError>),
 }
@@ -249,6 +251,7 @@ impl State {
             saved: (ui.clone(), scanners.to_vec()),
             saving: None,
             idle: ui.idle_minutes.to_string(),
+            gap: ui.wedge_max_gap_ms.to_string(),
             sounds: ui.sounds,
             volume: ui.volume.min(100),
             scanners: scanners.to_vec(),
@@ -261,19 +264,27 @@ impl State {
         (state, detect())
     }
 
+    /// What a person's Enter in `field` does: in the add-a-scanner field, add it;
+    /// elsewhere nothing (Ctrl+S saves).
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
+        (*field == Id::new(SPEC_FIELD)).then_some(Message::AddSpec)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.idle, code);
+        super::take_back_digits(&mut self.gap, code);
+        super::take_back(&mut self.spec, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(IDLE_FIELD)
     }
 
-    /// A scan arrived while this screen is open: shown, not recorded. A wedge
-    /// scan's keys also reached the focused field and are taken back out.
+    /// A scan arrived while this screen is open: shown, not recorded.
     pub fn scanned(&mut self, scan: Scanned) {
-        if scan.typed {
-            let code = scan.text();
-            super::take_back(&mut self.idle, &code);
-            super::take_back(&mut self.spec, &code);
-        }
         self.test = Some(TestScan {
             source: scan.source,
             raw: scan.raw,
@@ -296,6 +307,7 @@ impl State {
         self.notice = None;
         match message {
             Message::Idle(s) => self.idle = s,
+            Message::Gap(s) => self.gap = s.chars().filter(char::is_ascii_digit).collect(),
             Message::Sounds(on) => self.sounds = on,
             Message::Volume(v) => self.volume = v.min(100),
             Message::Play(cue) => {
@@ -303,7 +315,6 @@ impl State {
                 return (Task::none(), Some(Event::Play(cue, volume)));
             }
             Message::Spec(s) => self.spec = s,
-            Message::Submit => {}
             Message::AddSpec if self.spec.trim().is_empty() => {}
             Message::AddSpec => {
                 let spec = self.spec.trim().to_string();
@@ -389,10 +400,21 @@ impl State {
                 return None;
             }
         };
+        let gap = match self.gap.parse::<u64>() {
+            Ok(ms) if (5..=500).contains(&ms) => ms,
+            _ => {
+                self.error = Some(format!(
+                    "scanner key gap {:?}: give whole milliseconds from 5 to 500",
+                    self.gap
+                ));
+                return None;
+            }
+        };
         let ui = UiConfig {
             idle_minutes: idle,
             sounds: self.sounds,
             volume: self.volume,
+            wedge_max_gap_ms: gap,
         };
         let (old_ui, old_scanners) = &self.saved;
         let mut changes = serde_json::Map::new();
@@ -404,6 +426,11 @@ impl State {
         note("idle_minutes", json!(old_ui.idle_minutes), json!(idle));
         note("sounds", json!(old_ui.sounds), json!(ui.sounds));
         note("volume", json!(old_ui.volume), json!(ui.volume));
+        note(
+            "wedge_max_gap_ms",
+            json!(old_ui.wedge_max_gap_ms),
+            json!(ui.wedge_max_gap_ms),
+        );
         let specs =
             |list: &[ScannerConfig]| json!(list.iter().map(|s| &s.spec).collect::<Vec<_>>());
         note("scanners", specs(old_scanners), specs(&self.scanners));
@@ -487,8 +514,7 @@ impl State {
                     "serial:/dev/ttyACM0 or usb:0c2e:0b61",
                     &self.spec,
                     SPEC_FIELD,
-                    Message::Spec,
-                    Message::Submit
+                    Message::Spec
                 )
                 .width(640),
                 widget::action("Add", Some(Message::AddSpec)),
@@ -522,9 +548,16 @@ impl State {
             heading("Idle sign-out"),
             row![
                 text("Sign out after").size(20),
-                widget::field("15", &self.idle, IDLE_FIELD, Message::Idle, Message::Submit)
-                    .width(120),
+                widget::field("15", &self.idle, IDLE_FIELD, Message::Idle).width(120),
                 text("minutes without a key or a scan (0: never).").size(20),
+            ]
+            .spacing(12)
+            .align_y(iced::Center),
+            heading("Keyboard-wedge scanners"),
+            row![
+                text("A scanner's keys come at most").size(20),
+                widget::field("30", &self.gap, GAP_FIELD, Message::Gap).width(120),
+                text("ms apart (a person types slower; raise it for a slow scanner).").size(20),
             ]
             .spacing(12)
             .align_y(iced::Center),

@@ -64,6 +64,18 @@ impl State {
         }
     }
 
+    /// What a person's Enter in `field` does on this screen (`None`: nothing).
+    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+        Some(Message::Submit)
+    }
+
+    /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
+    /// are a scan, not the field's text, and are taken back out.
+    pub fn take_back(&mut self, code: &str) {
+        super::take_back(&mut self.user, code);
+        super::take_back_digits(&mut self.pin, code);
+    }
+
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
     pub fn focus_id() -> Id {
         Id::new(USER_FIELD)
@@ -102,9 +114,15 @@ impl State {
                     Ok((user, batch)) => {
                         return (Task::none(), Some(Event::SignedIn { user, batch }));
                     }
+                    // An unknown name goes back to the name; a wrong PIN (the name
+                    // was right) to the PIN.
                     Err(e) => {
+                        let field = match e {
+                            LedgerError::UnknownUser(_) => Self::focus_id(),
+                            _ => Id::new(PIN_FIELD),
+                        };
                         self.error = Some(e.to_string());
-                        return (operation::focus(Self::focus_id()), None);
+                        return (operation::focus(field), None);
                     }
                 }
             }
@@ -116,14 +134,8 @@ impl State {
     pub fn view(&self) -> Element<'_, Message> {
         let mut col = column![
             text("Sign in").size(44),
-            widget::field(
-                "Name",
-                &self.user,
-                USER_FIELD,
-                Message::User,
-                Message::Submit
-            ),
-            widget::field("PIN", &self.pin, PIN_FIELD, Message::Pin, Message::Submit).secure(true),
+            widget::field("Name", &self.user, USER_FIELD, Message::User),
+            widget::field("PIN", &self.pin, PIN_FIELD, Message::Pin).secure(true),
             widget::action("Sign in", (!self.busy).then_some(Message::Submit)),
         ]
         .spacing(18)

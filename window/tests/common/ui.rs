@@ -59,11 +59,20 @@ pub fn drive(app: &mut App, task: Task<Message>) {
         let Some(stream) = iced_runtime::task::into_stream(task) else {
             continue;
         };
-        let actions: Vec<_> = iced::futures::executor::block_on(stream.collect());
-        for action in actions {
-            if let iced_runtime::Action::Output(m) = action {
-                queue.push(app.update(m));
+        // Item by item: a widget operation that answers (which field has focus?)
+        // waits for a window; dropped at once, its task ends with no answer.
+        let mut stream = stream;
+        let messages = iced::futures::executor::block_on(async {
+            let mut messages = Vec::new();
+            while let Some(action) = stream.next().await {
+                if let iced_runtime::Action::Output(m) = action {
+                    messages.push(m);
+                }
             }
+            messages
+        });
+        for m in messages {
+            queue.push(app.update(m));
         }
     }
 }
@@ -105,6 +114,12 @@ impl Rig {
     pub fn send(&mut self, message: Message) {
         let task = self.app.update(message);
         drive(&mut self.app, task);
+    }
+
+    /// A person's Enter with the cursor in `field` (the window's answer to "which
+    /// field has focus?", which has no window to come from here).
+    pub fn enter(&mut self, field: &'static str) {
+        self.send(Message::Entered(iced::widget::Id::new(field)));
     }
 
     /// A function key, Esc or a Ctrl shortcut, run to the end.
