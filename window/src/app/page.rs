@@ -133,7 +133,7 @@ impl Page {
             ),
             (4, _) => (
                 Page::Flag(flag::State::new(user, Kind::NeedsAttention)),
-                Task::none(),
+                focus(flag::State::focus_id()),
             ),
             (5, _) => (
                 Page::Review(review::State::new(user)),

@@ -356,9 +356,14 @@ impl State {
             );
         }
         let mut page = column![bar, status.wrap(), self.banner_view()];
-        if let Some(e) = &self.error {
-            page = page.push(text(e.clone()).size(26).color(theme::ERROR));
-        }
+        // Always in the page, empty when there is nothing to say: a line appearing
+        // above the manual field would take the cursor out of it (iced keeps a
+        // widget's state by its position).
+        page = page.push(
+            text(self.error.clone().unwrap_or_default())
+                .size(26)
+                .color(theme::ERROR),
+        );
         page.push(manual)
             .push(text(format!("Last {RECENT} scans of this batch")).size(20))
             .push(scrollable(recent).height(Fill))

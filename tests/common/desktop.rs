@@ -1,0 +1,233 @@
+//! A real window under Xvfb, driven with xdotool as a person (40 ms a key) or a
+//! keyboard-wedge scanner (4 ms a key) would drive it: the harness of the window
+//! tests. Needs Xvfb, xdotool, ImageMagick's `import` and zenity (Debian: xvfb
+//! xauth xdotool imagemagick zenity); `scripts/test` installs them.
+#![allow(dead_code)] // each window test uses its own share of it
+
+use crate::common;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+pub fn xdotool(display: &str, args: &[&str]) {
+    let ok = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "xdotool {args:?} failed");
+}
+
+/// A virtual display with the application's window on it.
+pub struct Desktop {
+    // Dropped in this order: the application, then the display, then its folder.
+    _app: Killed,
+    _xvfb: Killed,
+    pub display: String,
+    pub data: tempfile::TempDir,
+    pub window: String,
+}
+
+impl Desktop {
+    /// Starts Xvfb (display `:N`, N unique to this process and `slot`) and the
+    /// application on a new data folder, after `prepare` has set that folder up.
+    pub fn start(slot: u32, prepare: impl FnOnce(&std::path::Path)) -> Desktop {
+        for tool in ["Xvfb", "xdotool", "import", "zenity"] {
+            assert!(
+                have(tool),
+                "{tool} is missing: apt-get install -y xvfb xauth xdotool imagemagick zenity (scripts/test does this)"
+            );
+        }
+        // Ten displays a process (slots 0..9), none shared with another test process.
+        let display = format!(":{}", 90 + (std::process::id() % 300) * 10 + slot);
+        let xvfb = Killed(
+            Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let data = tempfile::tempdir().unwrap();
+        prepare(data.path());
+        let app = Killed(
+            Command::new(common::BIN)
+                .args(["--data-dir", data.path().to_str().unwrap()])
+                .env("DISPLAY", &display)
+                .env_remove("WAYLAND_DISPLAY")
+                // No desktop portal here: the file dialog falls back to zenity.
+                .env_remove("DBUS_SESSION_BUS_ADDRESS")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // Wait for the window (the first start also creates the demo station).
+        // By its X11 class, the one packaging/ballot-intake.desktop names.
+        let window = wait_for_window(&display, &["--class", "^ballot-intake$"]);
+        std::thread::sleep(Duration::from_millis(800));
+        xdotool(&display, &["windowfocus", "--sync", &window]);
+        Desktop {
+            display,
+            data,
+            window,
+            _app: app,
+            _xvfb: xvfb,
+        }
+    }
+
+    pub fn xdotool(&self, args: &[&str]) {
+        xdotool(&self.display, args);
+    }
+
+    /// Signs in by keyboard: name, Tab, PIN, Enter (typed at a person's pace).
+    pub fn sign_in(&self, user: &str, pin: &str) {
+        self.xdotool(&["type", "--delay", "80", user]);
+        self.xdotool(&["key", "Tab"]);
+        self.xdotool(&["type", "--delay", "80", pin]);
+        self.xdotool(&["key", "Return"]);
+        std::thread::sleep(Duration::from_secs(2));
+    }
+
+    /// The demo station's folder.
+    pub fn demo(&self) -> std::path::PathBuf {
+        self.data.path().join("demo")
+    }
+
+    /// `ballot-intake status --json` on the demo station.
+    pub fn status(&self) -> serde_json::Value {
+        let out = Command::new(common::BIN)
+            .args([
+                "--data-dir",
+                self.demo().to_str().unwrap(),
+                "status",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Saves a screenshot of the whole display to `target/NAME`.
+    pub fn screenshot(&self, name: &str) {
+        let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(name);
+        let _ = std::fs::create_dir_all(shot.parent().unwrap());
+        let ok = Command::new("import")
+            .args(["-window", "root", shot.to_str().unwrap()])
+            .env("DISPLAY", &self.display)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "screenshot failed");
+    }
+}
+
+/// Whether a visible window matches `xdotool search ARGS`.
+pub fn visible(display: &str, search: &[&str]) -> bool {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible"])
+        .args(search)
+        .env("DISPLAY", display)
+        .output()
+        .unwrap();
+    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+}
+
+/// The first window `xdotool search ARGS` finds, waiting up to 60 s for it.
+pub fn wait_for_window(display: &str, search: &[&str]) -> String {
+    let started = Instant::now();
+    loop {
+        let out = Command::new("xdotool")
+            .arg("search")
+            .args(search)
+            .env("DISPLAY", display)
+            .output()
+            .unwrap();
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().last() {
+            return id.to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no window {search:?} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl Desktop {
+    /// Types `code` and Enter as a keyboard-wedge scanner does: 4 ms a key, with
+    /// Shift around each capital letter (xdotool presses it as a keyboard would).
+    pub fn scan(&self, code: &str) {
+        self.xdotool(&["type", "--delay", "4", code]);
+        self.xdotool(&["key", "Return"]);
+        std::thread::sleep(Duration::from_millis(900));
+    }
+
+    /// Types `text` as a person does, 40 ms a key.
+    pub fn type_slowly(&self, text: &str) {
+        self.xdotool(&["type", "--delay", "40", text]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Presses a key (or a combination: "ctrl+5", "Tab", "F2") and waits a moment.
+    pub fn key(&self, key: &str) {
+        self.xdotool(&["key", key]);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    /// The demo station's ledger, to read what the window wrote.
+    pub fn ledger(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.demo().join("ledger.sqlite3")).unwrap()
+    }
+
+    /// The rows of `sql` (one text column) in the demo station's ledger.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        self.ledger()
+            .prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get::<_, Option<String>>(0))
+            .unwrap()
+            .map(|r| r.unwrap().unwrap_or_default())
+            .collect()
+    }
+
+    /// Waits up to 10 s for `sql` to give `want`, then asserts it does.
+    pub fn wait_for_rows(&self, sql: &str, want: &[&str]) {
+        let started = Instant::now();
+        loop {
+            let got = self.rows(sql);
+            if got == want || started.elapsed() > Duration::from_secs(10) {
+                assert_eq!(got, want, "{sql}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
