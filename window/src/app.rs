@@ -413,7 +413,8 @@ impl App {
                 match event {
                     Some(scan::Event::Sound(cue)) => {
                         self.cue(cue);
-                        task
+                        // The header's sync count follows each scan, not the clock.
+                        Task::batch([task, self.sync_status()])
                     }
                     Some(scan::Event::SignOut) => self.sign_out(false),
                     Some(scan::Event::CloseBatch) => self.open_page(2),
@@ -448,8 +449,10 @@ impl App {
     fn signed_in(&mut self, user: User, batch: Option<Batch>) -> Task<Message> {
         match batch {
             Some(batch) => {
-                self.screen = Screen::Scan(Box::new(scan::State::new(user, batch)));
-                operation::focus(scan::State::focus_id())
+                let scan = scan::State::new(user, batch);
+                let recent = scan.load_recent(&self.station).map(Message::Scan);
+                self.screen = Screen::Scan(Box::new(scan));
+                Task::batch([recent, operation::focus(scan::State::focus_id())])
             }
             None => {
                 self.screen = Screen::OpenBatch(Box::new(open_batch::State::new(user)));
@@ -617,12 +620,13 @@ impl App {
                 typed: false,
             }),
             DeviceMessage::Connected(s) => {
-                self.live.set_scanner(&s.to_string(), true);
+                self.live.set_scanner(&s.to_string(), None);
                 Task::none()
             }
             DeviceMessage::Disconnected { source, reason } => {
                 log::warn!("{source}: disconnected: {reason}");
-                self.live.set_scanner(&source.to_string(), false);
+                self.live
+                    .set_scanner(&source.to_string(), Some(reason.clone()));
                 Task::none()
             }
             DeviceMessage::DoubleRead { source, raw } => {
@@ -657,12 +661,15 @@ impl App {
         if self.ticks % SYNC_STATUS_TICKS != 1 {
             return page;
         }
-        let counts = self
-            .station
+        Task::batch([page, self.sync_status()])
+    }
+
+    /// Reads the sync's counts for the header.
+    fn sync_status(&self) -> Task<Message> {
+        self.station
             .worker
             .task(|l| l.sync_counts().map(Some))
-            .map(|r| Message::SyncStatus(r.ok().flatten()));
-        Task::batch([page, counts])
+            .map(|r| Message::SyncStatus(r.ok().flatten()))
     }
 
     /// Draws the current screen, under the DEMO banner on a demo station.
@@ -705,7 +712,7 @@ impl App {
             Page::CloseBatch(s) => s.view().map(page::Message::CloseBatch),
             Page::Flag(s) => s.view().map(page::Message::Flag),
             Page::Review(s) => s.view(tz).map(page::Message::Review),
-            Page::Batches(s) => s.view().map(page::Message::Batches),
+            Page::Batches(s) => s.view(tz).map(page::Message::Batches),
             Page::Audit(s) => s.view(tz).map(page::Message::Audit),
             Page::Dashboard(s) => s.view().map(page::Message::Dashboard),
             Page::Import(s) => s.view().map(page::Message::Import),

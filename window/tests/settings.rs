@@ -236,3 +236,27 @@ fn the_ledger_refuses_a_settings_change_by_anyone_but_an_admin() {
         ("permission-denied", Some("demo-supervisor"))
     );
 }
+
+#[test]
+fn every_setting_is_reachable_from_the_keyboard() {
+    let (mut rig, _env) = on_settings();
+    for spec in ["serial:/dev/ttyACM3", "serial:/dev/ttyUSB9"] {
+        set(&mut rig, settings::Message::Spec(spec.into()));
+        rig.enter(settings::SPEC_FIELD);
+    }
+    // Alt+1 removes the first scanner listed (its button says so).
+    simulator(rig.app.view()).find("Remove (Alt+1)").unwrap();
+    rig.press(Shortcut::Remove(1));
+    // Ctrl+M turns the sounds off; Ctrl+Down lowers the volume by ten.
+    rig.press(Shortcut::Letter('m'));
+    rig.press(Shortcut::Next);
+    // Ctrl+P plays the accepted sound even with sounds off.
+    rig.press(Shortcut::Letter('p'));
+    assert_eq!(rig.app.last_cue(), Some(Cue::Accepted));
+    let s = settings(&rig);
+    assert!(!s.sounds_on());
+    assert_eq!(s.volume(), 70);
+    rig.press(Shortcut::Save);
+    assert_eq!(rig.app.scanners().len(), 1);
+    assert!(rig.app.scanners()[0].contains("/dev/ttyUSB9"));
+}

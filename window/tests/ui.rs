@@ -442,7 +442,8 @@ fn needs_attention_mode_flags_with_reason_and_note() {
     let mut ui = simulator(rig.app.view());
     ui.find("NEEDS ATTENTION: envelopes the voter must cure (Esc: back to receiving)")
         .unwrap();
-    ui.find("Other (see note): ballot D000030").unwrap();
+    ui.find("Other (see note): torn flap: ballot D000030")
+        .unwrap();
     drop(ui);
     rig.press(Shortcut::Back);
     assert!(matches!(rig.app.screen(), Screen::Scan(_)));
@@ -462,7 +463,7 @@ fn review_finds_a_scanned_envelope_and_masks_a_confidential_voter() {
         "▶ Ctrl+1  D000004  V0000004  {MASKED}  {MASKED}  ACTIVE"
     ))
     .unwrap();
-    ui.find(format!("History of ballot D000004 ({MASKED})"))
+    ui.find("History of ballot D000004, confidential voter")
         .unwrap();
 }
 
@@ -736,4 +737,72 @@ fn an_envelope_scanned_on_the_open_batch_form_opens_the_batch_and_is_recorded() 
     // F12 signs out.
     rig.press(Shortcut::Function(12));
     assert!(matches!(rig.app.screen(), Screen::SignIn(_)));
+}
+
+#[test]
+fn signing_back_in_shows_the_batchs_last_scans() {
+    let mut rig = Rig::new(None);
+    rig.scanning("demo-clerk", "111111");
+    let t = rig.keys("D000001\n", Instant::now(), 2);
+    rig.keys("D000003\n", t + Duration::from_secs(1), 2);
+    rig.press(Shortcut::Function(12));
+    rig.scanning("demo-clerk", "111111");
+    let mut ui = simulator(rig.app.view());
+    let listed = |outcome: &'static str, code: &'static str| {
+        move |c: iced_test::selector::Candidate<'_>| match c {
+            iced_test::selector::Candidate::Text { content, .. }
+                if content.contains(outcome) && content.ends_with(code) =>
+            {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+    ui.find(listed("accepted", "D000001")).unwrap();
+    ui.find(listed("voided", "D000003")).unwrap();
+}
+
+#[test]
+fn a_disconnected_scanner_says_why_on_screen() {
+    use ballot_intake_core::scanner::{DeviceMessage, Source, SourceKind};
+    let mut rig = Rig::new(None);
+    rig.scanning("demo-clerk", "111111");
+    let source = Source {
+        kind: SourceKind::Serial,
+        id: "/dev/ttyACM7".into(),
+    };
+    rig.send(Message::Device(DeviceMessage::Disconnected {
+        source,
+        reason: "No such file or directory".into(),
+    }));
+    simulator(rig.app.view())
+        .find("serial:/dev/ttyACM7: DISCONNECTED (No such file or directory)")
+        .unwrap();
+}
+
+#[test]
+fn a_scan_in_the_middle_of_a_reversal_reason_reverses_nothing() {
+    let mut rig = Rig::new(None);
+    seed(&rig, "demo-supervisor", "999999", &["D000004", "D000004"]);
+    rig.scanning("demo-supervisor", "999999");
+    rig.press(Shortcut::Function(5));
+    let review = |m| Message::Page(PageMessage::Review(m));
+    rig.send(review(review::Message::Query("D000004".into())));
+    rig.enter(review::QUERY_FIELD);
+    let pk = rig.ledger().find_ballots("D000004").unwrap()[0].ballot_pk;
+    let dup = rig.ledger().ballot_history(pk).unwrap()[1].seq;
+    rig.send(review(review::Message::Seq(dup.to_string())));
+    // "drop box" typed, then an envelope scanned: the scanner's keys reach the
+    // reason field too, and its Enter must not reverse anything.
+    rig.send(review(review::Message::Reason("drop boxD000001".into())));
+    rig.keys("D000001\n", Instant::now(), 2);
+    assert_eq!(rig.ledger().ballot_history(pk).unwrap().len(), 2);
+    // The scan looked its own envelope up; the reason kept only what was typed.
+    rig.send(review(review::Message::Query("D000004".into())));
+    rig.enter(review::QUERY_FIELD);
+    rig.send(review(review::Message::Seq(dup.to_string())));
+    rig.enter(review::REASON_FIELD);
+    let h = rig.ledger().ballot_history(pk).unwrap();
+    assert_eq!(h.len(), 3);
+    assert_eq!(h[2].reason.as_deref(), Some("drop box"));
 }

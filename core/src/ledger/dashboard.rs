@@ -1,5 +1,6 @@
 //! The numbers a supervisor watches: outcomes today and for the election, scans per
-//! hour, per batch and per user.
+//! hour, per batch and per user. A reversed scan or flag no longer counts as what it
+//! was (it is counted as reversed), so the figures agree with the batches' counts.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -12,9 +13,10 @@ use crate::intake::Outcome;
 /// What the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Dashboard {
-    /// Scans per outcome since local midnight.
+    /// Scans per outcome since local midnight, then flags ("undeliverable",
+    /// "needs_attention") and "reversed" entries.
     pub today: BTreeMap<String, i64>,
-    /// Scans per outcome for the whole election.
+    /// The same for the whole election.
     pub election: BTreeMap<String, i64>,
     /// Today's scans per local hour ("07:00" ...), hours with scans only.
     pub per_hour: Vec<(String, i64)>,
@@ -24,10 +26,20 @@ pub struct Dashboard {
     pub per_user: Vec<(String, i64, i64)>,
 }
 
+/// Events that no correction has reversed (`e` is the events table).
+const STANDING: &str = "NOT EXISTS (SELECT 1 FROM events c WHERE c.corrects = e.seq)";
+
+/// What an event counts as: a scan's outcome, a flag's kind, or "reversed".
+const COUNTED_AS: &str =
+    "CASE WHEN EXISTS (SELECT 1 FROM events c WHERE c.corrects = e.seq) THEN 'reversed'
+                               WHEN e.kind = 'scan' THEN e.outcome ELSE e.kind END";
+
 fn outcomes(rows: Vec<(String, i64)>) -> BTreeMap<String, i64> {
     let mut map: BTreeMap<String, i64> = Outcome::ALL
         .iter()
-        .map(|o| (o.as_str().to_string(), 0))
+        .map(|o| o.as_str())
+        .chain(["undeliverable", "needs_attention", "reversed"])
+        .map(|o| (o.to_string(), 0))
         .collect();
     for (o, n) in rows {
         map.insert(o, n);
@@ -52,12 +64,18 @@ impl Ledger {
             Ok(rows)
         };
         let today_rows = pairs(
-            "SELECT outcome, count(*) FROM events WHERE election_id = ?1 AND kind = 'scan'
-             AND occurred_at >= ?2 AND occurred_at < ?3 GROUP BY outcome",
+            &format!(
+                "SELECT {COUNTED_AS}, count(*) FROM events e WHERE e.election_id = ?1
+                 AND e.kind <> 'correction' AND e.occurred_at >= ?2 AND e.occurred_at < ?3
+                 GROUP BY 1"
+            ),
             &[e, &start, &end],
         )?;
         let all_rows = pairs(
-            "SELECT outcome, count(*) FROM events WHERE election_id = ?1 AND kind = 'scan' GROUP BY outcome",
+            &format!(
+                "SELECT {COUNTED_AS}, count(*) FROM events e WHERE e.election_id = ?1
+                 AND e.kind <> 'correction' GROUP BY 1"
+            ),
             &[e],
         )?;
         // Hours are grouped in UTC (stored form) and labelled in local time.
@@ -76,19 +94,19 @@ impl Ledger {
                 (label, n)
             })
             .collect();
-        let mut stmt = self.conn.prepare(
-            "SELECT batch_id, count(*), sum(outcome = 'accepted') FROM events
-             WHERE election_id = ?1 AND kind = 'scan' AND batch_id IS NOT NULL
-             GROUP BY batch_id ORDER BY batch_id DESC LIMIT 50",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT e.batch_id, count(*), sum(e.outcome = 'accepted' AND {STANDING}) FROM events e
+             WHERE e.election_id = ?1 AND e.kind = 'scan' AND e.batch_id IS NOT NULL
+             GROUP BY e.batch_id ORDER BY e.batch_id DESC LIMIT 50"
+        ))?;
         let per_batch = stmt
             .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT u.name, count(*), sum(e.outcome = 'accepted') FROM events e
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT u.name, count(*), sum(e.outcome = 'accepted' AND {STANDING}) FROM events e
              JOIN users u ON u.user_id = e.user_id
-             WHERE e.election_id = ?1 AND e.kind = 'scan' GROUP BY u.name ORDER BY 2 DESC",
-        )?;
+             WHERE e.election_id = ?1 AND e.kind = 'scan' GROUP BY u.name ORDER BY 2 DESC"
+        ))?;
         let per_user = stmt
             .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -77,10 +77,16 @@ fn view_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BallotView> {
     })
 }
 
+/// A name as the search compares it: transliterated to ASCII (a well-kept table,
+/// `deunicode`), lower case, spaces trimmed.
+fn fold(name: &str) -> String {
+    deunicode::deunicode(name.trim()).to_lowercase()
+}
+
 impl Ledger {
     /// Ballots of the active election matching `query`: a barcode (ballot id, return
     /// or outbound IMb), a voter id, or "name ZIP" (last name, a space, the ZIP; the
-    /// name's case is ignored). At most 50.
+    /// name's case and accents are ignored). At most 50.
     pub fn find_ballots(&self, query: &str) -> Result<Vec<BallotView>> {
         let q = query.trim();
         if q.is_empty() {
@@ -122,15 +128,30 @@ impl Ledger {
             q,
         )?);
         if let Some((name, zip)) = q.rsplit_once(' ') {
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT {VIEW_COLUMNS} FROM ballots WHERE election_id = ?1
-                 AND residential_zip = ?2 AND confidential = 0
-                 AND last_name = ?3 COLLATE NOCASE LIMIT 50"
+            // Names are compared folded (accents and case ignored: "Garcia" finds
+            // "García", "NUNEZ" finds "Núñez"), which SQLite cannot do, so the
+            // ZIP's ballots are read and their names folded here.
+            let wanted = fold(name);
+            let mut stmt = self.conn.prepare(
+                "SELECT ballot_pk, last_name FROM ballots WHERE election_id = ?1
+                 AND residential_zip = ?2 AND confidential = 0 ORDER BY ballot_pk",
+            )?;
+            let pks = stmt
+                .query_map(params![e, zip.trim()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .filter_map(|row| match row {
+                    Ok((pk, last)) => (fold(&last) == wanted).then_some(Ok(pk)),
+                    Err(err) => Some(Err(err)),
+                })
+                .take(50)
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            let mut by_pk = self.conn.prepare(&format!(
+                "SELECT {VIEW_COLUMNS} FROM ballots WHERE ballot_pk = ?1"
             ))?;
-            let rows = stmt
-                .query_map(params![e, zip.trim(), name.trim()], view_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            push(rows);
+            for pk in pks {
+                push(vec![by_pk.query_row([pk], view_row)?]);
+            }
         }
         found.truncate(50);
         Ok(found)

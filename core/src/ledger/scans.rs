@@ -184,6 +184,57 @@ impl Ledger {
         Ok(found)
     }
 
+    /// The newest `limit` scans of `batch_id`, newest first: what the scan screen
+    /// lists when a clerk signs back in to a batch already under way. The first
+    /// receipt of a duplicate is not looked up again (the list shows outcomes).
+    pub fn batch_scans(&self, batch_id: i64, limit: usize) -> Result<Vec<ScanResult>> {
+        let tz = self.station.timezone;
+        let mut stmt = self.conn.prepare(
+            "SELECT e.seq, e.raw, e.outcome, b.ballot_id, e.source, e.symbology, e.occurred_at,
+                    e.reason, COALESCE(b.confidential, 0)
+               FROM events e LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
+              WHERE e.batch_id = ?1 AND e.kind = 'scan'
+              ORDER BY e.seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![batch_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, bool>(8)?,
+                ))
+            },
+        )?;
+        rows.map(|row| {
+            let (seq, raw, outcome, ballot_id, source, symbology, at, reason, confidential) = row?;
+            let outcome: Outcome = outcome
+                .parse()
+                .map_err(|e: String| LedgerError::Sqlite(format!("event {seq}: {e}")))?;
+            Ok(ScanResult {
+                barcode: String::from_utf8_lossy(&raw).into_owned(),
+                outcome,
+                ballot_id,
+                batch: batch_id,
+                seq,
+                at,
+                source,
+                symbology,
+                reason,
+                instruction: intake::instruction(outcome, None, tz),
+                first_receipt: None,
+                confidential,
+            })
+        })
+        .collect()
+    }
+
     /// Records one receive-mode scan into `batch_id` for `user` and returns its
     /// outcome once committed.
     pub fn record_scan(

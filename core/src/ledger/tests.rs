@@ -345,3 +345,23 @@ fn a_reversal_is_a_new_entry_and_frees_the_ballot_for_a_new_receipt() {
     assert!(s.ledger.verify().unwrap().ok());
     drop(s.dir);
 }
+
+#[test]
+fn the_dashboard_counts_a_reversed_receipt_as_reversed_and_shows_flags() {
+    let mut s = station();
+    let (clerk, sup) = (s.clerk.clone(), s.sup.clone());
+    let b = s.ledger.open_or_current_batch(&clerk).unwrap().batch_id;
+    let first = scan(&mut s, b, "B0001", NOON);
+    scan(&mut s, b, "B0002", NOON);
+    s.ledger
+        .reverse_event(&sup, first.seq, "wrong tray")
+        .unwrap();
+    s.ledger
+        .flag_needs_attention(&sup, &input("B0005"), AttentionReason::Unsigned, None)
+        .unwrap();
+    let d = s.ledger.dashboard(at(NOON)).unwrap();
+    assert_eq!(d.election["accepted"], 1);
+    assert_eq!(d.election["reversed"], 1);
+    assert_eq!(d.election["needs_attention"], 1);
+    assert_eq!(d.per_batch, [(b, 2, 1)]);
+}

@@ -26,6 +26,11 @@ pub enum Shortcut {
     Next,
     /// Ctrl+Up: the previous reason.
     Previous,
+    /// Ctrl and another letter (settings: M sounds on/off, P and E play the two
+    /// sounds, L looks for scanners again).
+    Letter(char),
+    /// Alt+1 .. Alt+9: remove the n-th thing listed (a configured scanner).
+    Remove(usize),
 }
 
 impl Shortcut {
@@ -36,7 +41,10 @@ impl Shortcut {
         match self {
             Shortcut::Save => Some('s'),
             Shortcut::Browse => Some('o'),
-            Shortcut::Pick(n) => u32::try_from(n).ok().and_then(|d| char::from_digit(d, 10)),
+            Shortcut::Pick(n) | Shortcut::Remove(n) => {
+                u32::try_from(n).ok().and_then(|d| char::from_digit(d, 10))
+            }
+            Shortcut::Letter(c) => Some(c),
             _ => None,
         }
     }
@@ -98,13 +106,25 @@ fn translate(
             return match c.as_str() {
                 "s" => Some(Message::Shortcut(Shortcut::Save)),
                 "o" => Some(Message::Shortcut(Shortcut::Browse)),
-                c => c
-                    .chars()
-                    .next()
-                    .and_then(|c| c.to_digit(10))
-                    .and_then(|d| usize::try_from(d).ok())
-                    .map(|n| Message::Shortcut(Shortcut::Pick(n))),
+                c => {
+                    let c = c.chars().next()?;
+                    match c.to_digit(10).and_then(|d| usize::try_from(d).ok()) {
+                        Some(n) => Some(Message::Shortcut(Shortcut::Pick(n))),
+                        None if c.is_ascii_alphabetic() => {
+                            Some(Message::Shortcut(Shortcut::Letter(c.to_ascii_lowercase())))
+                        }
+                        None => None,
+                    }
+                }
             };
+        }
+        keyboard::Key::Character(c) if modifiers.alt() => {
+            return c
+                .chars()
+                .next()
+                .and_then(|c| c.to_digit(10))
+                .and_then(|d| usize::try_from(d).ok())
+                .map(|n| Message::Shortcut(Shortcut::Remove(n)));
         }
         _ => None,
     };

@@ -309,6 +309,26 @@ impl Page {
             (Page::Settings(_), Shortcut::Pick(n)) if n > 0 => {
                 Message::Settings(settings::Message::AddDetected(n - 1))
             }
+            (Page::Settings(_), Shortcut::Remove(n)) if n > 0 => {
+                Message::Settings(settings::Message::Remove(n - 1))
+            }
+            (Page::Settings(s), Shortcut::Letter('m')) => {
+                Message::Settings(settings::Message::Sounds(!s.sounds_on()))
+            }
+            (Page::Settings(_), Shortcut::Letter('p')) => {
+                Message::Settings(settings::Message::Play(Cue::Accepted))
+            }
+            (Page::Settings(_), Shortcut::Letter('e')) => {
+                Message::Settings(settings::Message::Play(Cue::SetAside))
+            }
+            (Page::Settings(_), Shortcut::Letter('l')) => {
+                Message::Settings(settings::Message::Detect)
+            }
+            (Page::Settings(s), Shortcut::Next | Shortcut::Previous) => {
+                let step: i16 = if shortcut == Shortcut::Next { -10 } else { 10 };
+                let volume = (i16::from(s.volume()) + step).clamp(0, 100);
+                Message::Settings(settings::Message::Volume(u8::try_from(volume).unwrap_or(0)))
+            }
             _ => return (Task::none(), None),
         };
         if let Some(c) = shortcut.typed() {

@@ -116,8 +116,30 @@ impl State {
     }
 
     /// The screen as it stands (drawing changes nothing).
-    pub fn view(&self) -> Element<'_, Message> {
+    pub fn view(&self, tz: chrono_tz::Tz) -> Element<'_, Message> {
+        let local = |at: &str| {
+            chrono::DateTime::parse_from_rfc3339(at)
+                .map(|t| t.with_timezone(&tz).format("%m/%d %H:%M").to_string())
+                .unwrap_or_default()
+        };
         let list = self.batches.iter().fold(column![].spacing(6), |c, b| {
+            let custody = format!(
+                "opened {}{}{}{}",
+                local(&b.opened_at),
+                b.received_at
+                    .as_deref()
+                    .map(|r| format!(", received {}", local(r)))
+                    .unwrap_or_default(),
+                b.closed_at
+                    .as_deref()
+                    .map(|r| format!(", closed {}", local(r)))
+                    .unwrap_or_default(),
+                if b.seals.is_empty() {
+                    String::new()
+                } else {
+                    format!(", seals {}", b.seals.join(" "))
+                },
+            );
             let line = format!(
                 "#{}  {}  opened by {}{}: {} accepted{}{}{}",
                 b.batch_id,
@@ -141,11 +163,13 @@ impl State {
                     .unwrap_or_default(),
             );
             let t = text(line).size(20);
-            c.push(if b.status == BatchStatus::Discrepancy {
+            let t = if b.status == BatchStatus::Discrepancy {
                 t.color(theme::ERROR)
             } else {
                 t
-            })
+            };
+            // The custody record's times and seals on a line of their own.
+            c.push(column![t, text(format!("      {custody}")).size(17)].spacing(2))
         });
         let resolve = row![
             text("Resolve batch #").size(22),

@@ -187,11 +187,16 @@ impl State {
         None
     }
 
-    /// The label of a recorded flag's reason, in this mode's words.
+    /// The label of a recorded flag's reason, in this mode's words, with its note
+    /// ("other: torn flap" is "Other (see note): torn flap").
     fn reason_label(&self, code: &str) -> String {
-        match self.kind {
+        let label = match self.kind {
             Kind::Undeliverable => UspsReason::label_of(code),
             Kind::NeedsAttention => AttentionReason::label_of(code),
+        };
+        match code.split_once(": ") {
+            Some((_, note)) => format!("{label}: {note}"),
+            None => label,
         }
     }
 

@@ -403,10 +403,9 @@ impl State {
         );
         col = col.push(
             row![
-                text("Received by the county at (optional, a drop box's collection time):")
-                    .size(20),
+                text("Received by the county at (optional; a drop box's collection):").size(20),
                 widget::field("HH:MM", &self.received, RECEIVED_FIELD, Message::Received)
-                    .width(180),
+                    .width(280),
             ]
             .spacing(12)
             .align_y(Center),
@@ -415,7 +414,7 @@ impl State {
             col = col.push(
                 row![
                     text(format!(
-                        "More than {RECEIVED_AT_GRACE_MINUTES} minutes ago: a supervisor confirms it"
+                        "Over {RECEIVED_AT_GRACE_MINUTES} minutes ago: a supervisor confirms"
                     ))
                     .size(20),
                     widget::field(
@@ -424,7 +423,7 @@ impl State {
                         SUPERVISOR_FIELD,
                         Message::Supervisor
                     )
-                    .width(220),
+                    .width(300),
                     widget::field("PIN", &self.pin, SUPERVISOR_PIN_FIELD, Message::Pin)
                         .secure(true)
                         .width(140),

@@ -265,7 +265,18 @@ impl State {
         .padding(16);
         if let Some(b) = self.selected() {
             page = page
-                .push(text(format!("History of ballot {} ({})", b.ballot_id, b.name)).size(24))
+                .push(
+                    text(if b.confidential {
+                        format!(
+                            "History of ballot {}, {}",
+                            b.ballot_id,
+                            b.name.trim_matches(['(', ')'])
+                        )
+                    } else {
+                        format!("History of ballot {} ({})", b.ballot_id, b.name)
+                    })
+                    .size(24),
+                )
                 .push(scrollable(history).height(Fill))
                 .push(reverse);
         }

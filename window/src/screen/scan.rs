@@ -28,18 +28,19 @@ pub const KEYED: &str = "keyed";
 /// What changes while the screen is up: scanners connecting, the sync catching up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Live {
-    /// Each serial/USB scanner and whether it is connected.
-    pub scanners: Vec<(String, bool)>,
+    /// Each serial/USB scanner: `None` when connected, else why it is not (said on
+    /// screen, so that a clerk knows to check the cable, not only the log).
+    pub scanners: Vec<(String, Option<String>)>,
     /// The sync's counts, when known.
     pub sync: Option<SyncCounts>,
 }
 
 impl Live {
-    /// Records a scanner's state.
-    pub fn set_scanner(&mut self, source: &str, connected: bool) {
+    /// Records a scanner's state: connected (`None`), or disconnected and why.
+    pub fn set_scanner(&mut self, source: &str, problem: Option<String>) {
         match self.scanners.iter_mut().find(|(s, _)| s == source) {
-            Some(entry) => entry.1 = connected,
-            None => self.scanners.push((source.to_string(), connected)),
+            Some(entry) => entry.1 = problem,
+            None => self.scanners.push((source.to_string(), problem)),
         }
     }
 }
@@ -85,6 +86,9 @@ pub enum Message {
     SignOut,
     /// Close the batch (F2).
     CloseBatch,
+    /// The batch's newest scans, read when the screen opens (a clerk signing back
+    /// in to a batch under way sees where they were).
+    Recent(Result<Vec<ScanResult>, LedgerError>),
 }
 
 /// What the application must do.
@@ -123,6 +127,15 @@ impl State {
     /// are a scan, not the field's text, and are taken back out.
     pub fn take_back(&mut self, code: &str) {
         super::take_back(&mut self.manual, code);
+    }
+
+    /// The task that reads the batch's newest scans for the list.
+    pub fn load_recent(&self, station: &Station) -> Task<Message> {
+        let batch = self.batch.batch_id;
+        station
+            .worker
+            .task(move |l| l.batch_scans(batch, RECENT))
+            .map(Message::Recent)
     }
 
     /// The field for damaged barcodes.
@@ -215,6 +228,15 @@ impl State {
                         (Task::none(), Some(Event::Sound(Cue::SetAside)))
                     }
                 };
+            }
+            Message::Recent(Ok(scans)) => {
+                // Only into an empty list: a scan recorded meanwhile is already there.
+                if self.recent.is_empty() {
+                    self.recent = scans.into();
+                }
+            }
+            Message::Recent(Err(e)) => {
+                log::warn!("the batch's recent scans could not be read: {e}");
             }
             Message::SignOut => return (Task::none(), Some(Event::SignOut)),
             Message::CloseBatch => return (Task::none(), Some(Event::CloseBatch)),
@@ -323,19 +345,15 @@ impl State {
             )
         });
         let mut status = row![text("Scanners: keyboard").size(18)].spacing(18);
-        for (source, connected) in &live.scanners {
-            status = status.push(
-                text(format!(
-                    "{source}: {}",
-                    if *connected {
-                        "connected"
-                    } else {
-                        "DISCONNECTED"
-                    }
-                ))
-                .size(18)
-                .color(if *connected { theme::OK } else { theme::ERROR }),
-            );
+        for (source, problem) in &live.scanners {
+            status = status.push(match problem {
+                None => text(format!("{source}: connected"))
+                    .size(18)
+                    .color(theme::OK),
+                Some(why) => text(format!("{source}: DISCONNECTED ({why})"))
+                    .size(18)
+                    .color(theme::ERROR),
+            });
         }
         if let Some(sync) = &live.sync {
             status = status.push(
@@ -366,7 +384,7 @@ impl State {
         );
         page.push(manual)
             .push(text(format!("Last {RECENT} scans of this batch")).size(20))
-            .push(scrollable(recent).height(Fill))
+            .push(scrollable(recent.padding(iced::Padding::ZERO.right(24))).height(Fill))
             .spacing(14)
             .padding(16)
             .into()

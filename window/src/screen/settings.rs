@@ -72,6 +72,23 @@ impl TestScan {
     }
 }
 
+/// "Remove (Alt+N)" for the first nine scanners configured, so that removing one
+/// needs no mouse either.
+fn remove_label(i: usize) -> &'static str {
+    const LABELS: [&str; 9] = [
+        "Remove (Alt+1)",
+        "Remove (Alt+2)",
+        "Remove (Alt+3)",
+        "Remove (Alt+4)",
+        "Remove (Alt+5)",
+        "Remove (Alt+6)",
+        "Remove (Alt+7)",
+        "Remove (Alt+8)",
+        "Remove (Alt+9)",
+    ];
+    LABELS.get(i).copied().unwrap_or("Remove")
+}
+
 /// "Add (Ctrl+N)" for the first nine scanners found, so that adding one needs no mouse.
 fn shortcut_label(i: usize) -> &'static str {
     const LABELS: [&str; 9] = [
@@ -292,6 +309,16 @@ impl State {
         });
     }
 
+    /// Whether sounds are on in the form.
+    pub fn sounds_on(&self) -> bool {
+        self.sounds
+    }
+
+    /// The volume in the form, 0 to 100.
+    pub fn volume(&self) -> u8 {
+        self.volume
+    }
+
     /// The scan last read here.
     pub fn test_scan(&self) -> Option<&TestScan> {
         self.test.as_ref()
@@ -463,7 +490,7 @@ impl State {
             list = list.push(
                 row![
                     text(s.spec.as_str()).size(20).width(520),
-                    widget::action("Remove", Some(Message::Remove(i))),
+                    widget::action(remove_label(i), Some(Message::Remove(i))),
                 ]
                 .spacing(12)
                 .align_y(iced::Center),
@@ -523,7 +550,7 @@ impl State {
             .align_y(iced::Center),
             row![
                 heading("Found on this machine"),
-                widget::action("Look again", Some(Message::Detect))
+                widget::action("Look again (Ctrl+L)", Some(Message::Detect))
             ]
             .spacing(12)
             .align_y(iced::Center),
@@ -533,17 +560,23 @@ impl State {
             heading("Sounds"),
             row![
                 checkbox(self.sounds)
-                    .label("Play a sound for each scan")
+                    .label("Play a sound for each scan (Ctrl+M)")
                     .on_toggle(Message::Sounds)
                     .size(24)
                     .text_size(20),
-                text(format!("Volume {}", self.volume)).size(20),
+                text(format!("Volume {} (Ctrl+Up/Down)", self.volume)).size(20),
                 slider(0..=100, self.volume, Message::Volume).width(240),
-                widget::action("Play accepted", Some(Message::Play(Cue::Accepted))),
-                widget::action("Play set-aside", Some(Message::Play(Cue::SetAside))),
             ]
             .spacing(16)
             .align_y(iced::Center),
+            row![
+                widget::action("Play accepted (Ctrl+P)", Some(Message::Play(Cue::Accepted))),
+                widget::action(
+                    "Play set-aside (Ctrl+E)",
+                    Some(Message::Play(Cue::SetAside))
+                ),
+            ]
+            .spacing(16),
             text(format!("Sound device: {sound}")).size(18),
             heading("Idle sign-out"),
             row![
