@@ -286,3 +286,28 @@ fn unreadable_file_is_named() {
         r.stderr
     );
 }
+
+#[test]
+fn a_file_of_another_election_says_so_once_not_on_every_row() {
+    let s = Station::upcoming();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("primary.csv");
+    let mut csv = String::from(
+        "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n",
+    );
+    for i in 1..=5 {
+        csv.push_str(&format!(
+            "2024-GEN,B{i:04},V{i:06},Able,Amy,80202,101,S1,ACTIVE,N\n"
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let r = s.run(&["import", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.matches("column election_id").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("5 error(s)"), "{}", r.stderr);
+}

@@ -45,9 +45,16 @@ struct Errors {
 }
 
 impl Errors {
+    /// Counts `e`, and lists it unless the list is full or it repeats a listed
+    /// error word for word (a file of another election has the same election error
+    /// on every row: it is said once, and the other rows' errors still show).
     fn add(&mut self, e: RowError) {
         self.total += 1;
-        if self.listed.len() < MAX_LISTED_ERRORS {
+        let repeated = self
+            .listed
+            .iter()
+            .any(|l| l.column == e.column && l.message == e.message);
+        if self.listed.len() < MAX_LISTED_ERRORS && !repeated {
             self.listed.push(e);
         }
     }
