@@ -127,7 +127,10 @@ impl State {
                     .unwrap_or_default(),
                 r.detail
             ))
-            .size(16);
+            .size(16)
+            // Hashes and JSON details have no spaces to break at: they break
+            // anywhere rather than run off the right edge of a 1024-wide screen.
+            .wrapping(iced::widget::text::Wrapping::WordOrGlyph);
             c.push(if r.disposition == "failure" {
                 line.color(theme::ERROR)
             } else {
@@ -141,6 +144,7 @@ impl State {
                 r.audit_rows, r.events, r.head_hash
             ))
             .size(20)
+            .wrapping(iced::widget::text::Wrapping::WordOrGlyph)
             .color(theme::OK)
             .into(),
             Some(Ok(r)) => r
