@@ -135,7 +135,7 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
 /// to `packaging/ballot-intake.desktop` (`StartupWMClass`).
 fn window_settings() -> iced::window::Settings {
     iced::window::Settings {
-        size: iced::Size::new(1280.0, 800.0),
+        size: WINDOW,
         platform_specific: iced::window::settings::PlatformSpecific {
             application_id: APP_ID.into(),
             ..Default::default()
@@ -143,6 +143,29 @@ fn window_settings() -> iced::window::Settings {
         ..Default::default()
     }
 }
+
+/// Shrinks the window to the screen when the screen is smaller than the size it
+/// opens at (a 1024x768 monitor): otherwise the right of every screen is cut off.
+fn fit_to_screen() -> iced::Task<Message> {
+    use iced::window;
+    window::latest().and_then(|id| {
+        window::monitor_size(id).and_then(move |screen| {
+            if screen.width >= WINDOW.width && screen.height >= WINDOW.height {
+                return iced::Task::none();
+            }
+            window::resize(
+                id,
+                iced::Size::new(
+                    screen.width.min(WINDOW.width),
+                    screen.height.min(WINDOW.height),
+                ),
+            )
+        })
+    })
+}
+
+/// The size the window opens at: the smallest screen it is laid out for.
+const WINDOW: iced::Size = iced::Size::new(1280.0, 800.0);
 
 /// The window's application id and X11 class.
 pub const APP_ID: &str = "ballot-intake";
@@ -160,7 +183,7 @@ pub fn run(env: &Environment) -> anyhow::Result<()> {
                 None,
             );
             app.configure(Some(b.env.clone()), b.config.clone(), sounds.clone());
-            (app, task)
+            (app, iced::Task::batch([task, fit_to_screen()]))
         },
         App::update,
         App::view,
