@@ -311,3 +311,48 @@ fn a_file_of_another_election_says_so_once_not_on_every_row() {
     );
     assert!(r.stderr.contains("5 error(s)"), "{}", r.stderr);
 }
+
+#[test]
+fn error_lines_are_exact_whatever_the_line_endings() {
+    let s = Station::upcoming();
+    let dir = tempfile::tempdir().unwrap();
+    let header = "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential";
+    let rows = [
+        "2026-GEN,B0001,V1,Able,Amy,80202,101,S1,LOST,N",
+        "2026-GEN,B0002,V2,\"Baker\nJr\",Bob,80202,101,S1,ACTIVE,N",
+        "2026-GEN,B0003,V3,Cole,Cy,80202,101,S1,ACTIVE,N",
+        "2026-GEN,B0004,V4,Dunn,Di,80202,101,S1,ACTIVE,MAYBE",
+    ];
+    for (name, end) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+        for bom in [false, true] {
+            // The quoted line break spans two lines, and is written with the file's
+            // own line ending.
+            let mut text = String::new();
+            if bom {
+                text.push('\u{feff}');
+            }
+            text.push_str(header);
+            text.push_str(end);
+            for r in rows {
+                text.push_str(&r.replace('\n', end));
+                text.push_str(end);
+            }
+            let path = dir.path().join(format!("{name}-{bom}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let r = s.run(&["import", path.to_str().unwrap()]);
+            assert_eq!(r.code, 1, "{name} bom={bom}: {}", r.stderr);
+            // The first data row is line 2; the last starts on line 6, because the
+            // quoted name on line 3 spans lines 3 and 4.
+            assert!(
+                r.stderr.contains("line 2, column ballot_status"),
+                "{name} bom={bom}: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("line 6, column confidential"),
+                "{name} bom={bom}: {}",
+                r.stderr
+            );
+        }
+    }
+}

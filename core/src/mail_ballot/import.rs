@@ -21,19 +21,68 @@ use crate::ledger::{ImportSummary, Ledger};
 /// Rows per chunk handed from the reader to the writer.
 const CHUNK: usize = 2048;
 
-/// Counts and hashes the bytes the CSV reader pulls, for progress and the import record.
+/// Counts and hashes the bytes the CSV reader pulls, for progress and the import
+/// record, and notes where its lines break, so that an error names the line a person
+/// sees in an editor whatever the line endings.
 struct Tap<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
+    lines: Lines,
 }
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        self.lines.scan(&buf[..n], self.bytes);
         self.bytes += n as u64;
         Ok(n)
+    }
+}
+
+/// Where the lines of the file break: LF, CRLF (one break) or a lone CR (files
+/// from old Mac software). The CSV reader's own line count follows LF only and, with
+/// CRLF, can stand on the CR of the previous line when a record starts; this counts
+/// breaks by byte offset instead. Only the breaks the reader has read ahead of its
+/// records are held (a buffer's worth), never the whole file's.
+#[derive(Default)]
+struct Lines {
+    /// Breaks read and not yet passed by a record, by byte offset (a CRLF at its LF).
+    ahead: std::collections::VecDeque<u64>,
+    /// A CR just read, which is a break of its own unless an LF follows it.
+    cr: Option<u64>,
+    /// Breaks before the last record looked up.
+    passed: u64,
+}
+
+impl Lines {
+    /// Notes the breaks in `bytes`, which start at offset `at` in the file.
+    fn scan(&mut self, bytes: &[u8], at: u64) {
+        for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+            let offset = at + i as u64;
+            if let Some(cr) = self.cr.take()
+                && !(bytes[i] == b'\n' && offset == cr + 1)
+            {
+                self.ahead.push_back(cr);
+            }
+            if bytes[i] == b'\r' {
+                self.cr = Some(offset);
+            } else {
+                self.ahead.push_back(offset);
+            }
+        }
+    }
+
+    /// The line (from 1) of a record that starts at byte `start`; records are looked
+    /// up in file order.
+    fn line_at(&mut self, start: u64) -> u64 {
+        while self.ahead.front().is_some_and(|b| *b <= start) {
+            self.ahead.pop_front();
+            self.passed += 1;
+        }
+        let lone_cr = u64::from(self.cr.is_some_and(|cr| cr <= start));
+        self.passed + lone_cr + 1
     }
 }
 
@@ -45,15 +94,16 @@ struct Errors {
 }
 
 impl Errors {
-    /// Counts `e`, and lists it unless the list is full or it repeats a listed
-    /// error word for word (a file of another election has the same election error
+    /// Counts `e`, and lists it unless the list is full or it repeats the file's
+    /// election error word for word (a file of another election has the same error
     /// on every row: it is said once, and the other rows' errors still show).
     fn add(&mut self, e: RowError) {
         self.total += 1;
-        let repeated = self
-            .listed
-            .iter()
-            .any(|l| l.column == e.column && l.message == e.message);
+        let repeated = e.column == "election_id"
+            && self
+                .listed
+                .iter()
+                .any(|l| l.column == e.column && l.message == e.message);
         if self.listed.len() < MAX_LISTED_ERRORS && !repeated {
             self.listed.push(e);
         }
@@ -133,7 +183,6 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         if chunk.len == chunk.rows.len() {
             chunk.rows.push((0, csv::ByteRecord::new()));
         }
-        let line = reader.position().line();
         let slot = &mut chunk.rows[chunk.len];
         if !reader
             .read_byte_record(&mut slot.1)
@@ -141,6 +190,9 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         {
             break;
         }
+        // The line the record starts on, counted from its first byte (see `Lines`).
+        let start = slot.1.position().map_or(0, csv::Position::byte);
+        let line = reader.get_mut().lines.line_at(start);
         // Blank lines are skipped by the CSV reader; a row of empty fields is not.
         rows_read += 1;
         slot.0 = line;
@@ -204,6 +256,7 @@ pub fn import_file(
             inner: file,
             hasher: Sha256::new(),
             bytes: 0,
+            lines: Lines::default(),
         });
     let file_name = path
         .file_name()
