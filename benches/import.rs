@@ -3,7 +3,8 @@
 //! indexes, in the same run (the machine is shared and noisy, so only the ratio
 //! means anything). Target: no slower than sqlite3.
 //!
-//! Run: `cargo bench --bench import` (BENCH_ROWS=N to change the 1,000,000 rows).
+//! The file's rows are in scattered order, as a county's are (never sorted by ballot
+//! id). Run: `cargo bench --bench import` (BENCH_ROWS=N to change the 1,000,000 rows).
 #![allow(clippy::unwrap_used, clippy::pedantic)]
 
 mod support;

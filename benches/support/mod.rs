@@ -47,12 +47,30 @@ pub fn ballot_id(i: u64) -> String {
     format!("B{i:09}")
 }
 
-/// Writes `rows` ballots: one in 50 VOID (with its voter's reissue later), one in 200
-/// confidential, one in 100 UOCAVA, every one with a return IMb.
+/// A step coprime with `rows`, so that `j * step % rows` visits every row once in
+/// an order that looks random (a county's file is sorted by voter, precinct or name,
+/// never by ballot id: rows in key order would measure only the best case).
+fn scatter_step(rows: u64) -> u64 {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let mut step = (0x9E37_79B9_7F4A_7C15_u64 % rows.max(1)).max(1);
+    while gcd(step, rows) != 1 {
+        step += 1;
+    }
+    step
+}
+
+/// Writes `rows` ballots in scattered order: one in 50 VOID (with its voter's
+/// reissue elsewhere in the file), one in 200 confidential, one in 100 UOCAVA,
+/// every one with a return IMb; names with accents and quotes, addresses with commas.
 pub fn write_ballot_file(path: &Path, rows: u64) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     writeln!(f, "{HEADER}")?;
-    for i in 0..rows {
+    let step = scatter_step(rows);
+    for j in 0..rows {
+        let i =
+            u64::try_from(u128::from(j) * u128::from(step) % u128::from(rows.max(1))).unwrap_or(j);
         let status = if i % 50 == 49 { "VOID" } else { "ACTIVE" };
         // A VOID ballot's voter is the voter of the next row (the reissue).
         let voter = if i % 50 == 49 { i + 1 } else { i };
