@@ -89,10 +89,43 @@ SELECT count(*) FROM ballots;
         csv = csv.display()
     );
 
+    // sqlite3 shell's other way: the indexes built after the rows are in (what a
+    // bulk load should do), in the same transaction. The faster of the two ways is
+    // the baseline that counts.
+    let cols = support::HEADER
+        .split(',')
+        .map(|c| format!("{c} TEXT"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let after = format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE ballots ({cols}, UNIQUE (election_id, ballot_id));
+BEGIN;
+.import --csv --skip 1 {csv} ballots
+CREATE INDEX b_id ON ballots (ballot_id);
+CREATE INDEX b_voter ON ballots (election_id, voter_id);
+CREATE INDEX b_track ON ballots (substr(return_imb, 1, 20)) WHERE return_imb IS NOT NULL;
+COMMIT;
+SELECT count(*) FROM ballots;
+",
+        csv = csv.display()
+    );
+    let mut theirs_after = Vec::new();
+
     // Alternate the two so that both see the same machine; best of each.
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     for round in 0..2 {
+        let _ = std::fs::remove_file(&base);
+        let _ = std::fs::remove_file(base.with_extension("sqlite3-wal"));
+        let t = Instant::now();
+        let out = sqlite3(&base, &after);
+        assert!(
+            out.status.success(),
+            "sqlite3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        theirs_after.push(t.elapsed().as_secs_f64());
         let _ = std::fs::remove_file(&base);
         let _ = std::fs::remove_file(base.with_extension("sqlite3-wal"));
         let t = Instant::now();
@@ -121,14 +154,16 @@ SELECT count(*) FROM ballots;
     }
     let ours = ours[0];
     let theirs = theirs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let after = theirs_after.iter().cloned().fold(f64::INFINITY, f64::min);
     println!(
-        "import of {rows} rows: ballot-intake {ours:.2} s ({:.0} rows/s), sqlite3 .import {theirs:.2} s ({:.0} rows/s)",
+        "import of {rows} rows: ballot-intake {ours:.2} s ({:.0} rows/s); sqlite3 .import into live indexes {theirs:.2} s, with the indexes built after {after:.2} s",
         rows as f64 / ours,
-        rows as f64 / theirs
     );
+    let best = theirs.min(after);
     println!(
-        "ratio ballot-intake / sqlite3 = {:.2} (target <= 1.00): {}",
+        "ratio ballot-intake / sqlite3 (live indexes) = {:.2}; / sqlite3 (indexes after) = {:.2}; against the faster (target <= 1.00): {}",
         ours / theirs,
-        if ours <= theirs { "MET" } else { "NOT MET" }
+        ours / after,
+        if ours <= best { "MET" } else { "NOT MET" }
     );
 }

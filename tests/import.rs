@@ -356,3 +356,66 @@ fn error_lines_are_exact_whatever_the_line_endings() {
         }
     }
 }
+
+/// The ballots table's declared indexes, as the schema holds them.
+fn ballot_indexes(s: &Station) -> Vec<String> {
+    rusqlite::Connection::open(s.ledger_path())
+        .unwrap()
+        .prepare(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ballots'
+               AND sql IS NOT NULL ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_bulk_first_import_leaves_the_indexes_as_the_schema_has_them_and_a_refused_one_too() {
+    let s = Station::upcoming();
+    let before = ballot_indexes(&s);
+    assert_eq!(before.len(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let header = "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential,return_imb\n";
+    let rows = 60_000u64;
+    // Scattered order, as a county writes it; the last row is bad in the refused copy.
+    let write = |name: &str, bad_last: bool| {
+        let mut text = String::from(header);
+        for j in 0..rows {
+            let i = j * 7919 % rows;
+            let status = if bad_last && j == rows - 1 {
+                "LOST"
+            } else {
+                "ACTIVE"
+            };
+            text.push_str(&format!(
+                "2026-GEN,B{i:06},V{i:07},Núñez,Ana,80202,101,S1,{status},N,0004012345{i:010}\n"
+            ));
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let bad = write("bad.csv", true);
+    let r = s.run(&["import", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        ballot_indexes(&s),
+        before,
+        "a refused file leaves the indexes"
+    );
+    let good = write("good.csv", false);
+    let r = s.run(&["import", good.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        ballot_indexes(&s),
+        before,
+        "rebuilt exactly as the schema has them"
+    );
+    assert_eq!(s.ok(&["verify"]).code, 0);
+    // The indexes are there and used: a scan by the return IMb finds its ballot.
+    let (_, scanned) = s.scan("ana", "123456", "0004012345000000424280202\n");
+    assert_eq!(scanned[0]["ballot_id"], "B004242", "{:?}", scanned);
+}

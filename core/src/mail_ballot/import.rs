@@ -311,7 +311,8 @@ pub fn import_file(
         check_digit: election.check_digit,
     };
     let mut errors = Errors::default();
-    let import = ledger.begin_import(&file_name)?;
+    // About 150 bytes a row in a county's file: a guess is enough.
+    let import = ledger.begin_import(&file_name, total / 150)?;
     let stored = (|| -> Result<_, ImportError> {
         let mut importer = import.rows()?;
         for chunk in &from_reader {
