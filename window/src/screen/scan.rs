@@ -295,9 +295,14 @@ impl State {
         ]
         .spacing(24)
         .align_y(Center);
-        if self.pending > 0 {
-            top = top.push(text(format!("recording {}...", self.pending)).size(22));
-        }
+        // Always in the header, blank when nothing is waiting: the header wraps, and
+        // a word appearing in it could push the manual field down under a typist.
+        let waiting = if self.pending > 0 {
+            format!("recording {}...", self.pending)
+        } else {
+            String::new()
+        };
+        top = top.push(text(waiting).size(22).width(170));
         if self.user.role.can_supervise() {
             top = top.push(
                 text("Undeliverable: F3  Needs attention: F4  Review: F5  Batches: F6  Audit: F7  Dashboard: F8  Import: F9")
