@@ -463,7 +463,7 @@ fn review_finds_a_scanned_envelope_and_masks_a_confidential_voter() {
         "▶ Ctrl+1  D000004  V0000004  {MASKED}  {MASKED}  ACTIVE"
     ))
     .unwrap();
-    ui.find("History of ballot D000004, confidential voter")
+    ui.find(format!("History of ballot D000004 {MASKED}"))
         .unwrap();
 }
 

@@ -30,9 +30,11 @@ pub struct Dashboard {
 const STANDING: &str = "NOT EXISTS (SELECT 1 FROM events c WHERE c.corrects = e.seq)";
 
 /// What an event counts as: a scan's outcome, a flag's kind, or "reversed".
-const COUNTED_AS: &str =
-    "CASE WHEN EXISTS (SELECT 1 FROM events c WHERE c.corrects = e.seq) THEN 'reversed'
-                               WHEN e.kind = 'scan' THEN e.outcome ELSE e.kind END";
+fn counted_as() -> String {
+    format!(
+        "CASE WHEN NOT {STANDING} THEN 'reversed' WHEN e.kind = 'scan' THEN e.outcome ELSE e.kind END"
+    )
+}
 
 fn outcomes(rows: Vec<(String, i64)>) -> BTreeMap<String, i64> {
     let mut map: BTreeMap<String, i64> = Outcome::ALL
@@ -63,9 +65,10 @@ impl Ledger {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         };
+        let counted = counted_as();
         let today_rows = pairs(
             &format!(
-                "SELECT {COUNTED_AS}, count(*) FROM events e WHERE e.election_id = ?1
+                "SELECT {counted}, count(*) FROM events e WHERE e.election_id = ?1
                  AND e.kind <> 'correction' AND e.occurred_at >= ?2 AND e.occurred_at < ?3
                  GROUP BY 1"
             ),
@@ -73,7 +76,7 @@ impl Ledger {
         )?;
         let all_rows = pairs(
             &format!(
-                "SELECT {COUNTED_AS}, count(*) FROM events e WHERE e.election_id = ?1
+                "SELECT {counted}, count(*) FROM events e WHERE e.election_id = ?1
                  AND e.kind <> 'correction' GROUP BY 1"
             ),
             &[e],

@@ -3,7 +3,7 @@
 //! never both accept one envelope, and the outcome exists only once it is committed.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -106,7 +106,7 @@ pub(crate) enum Envelope {
 /// Finds the ballot a barcode names in `election_id`, or in any election when `None`.
 /// An IMb is matched by its tracking code first, then as a ballot id of that length.
 pub(crate) fn find(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     election_id: Option<&str>,
     code: &Barcode,
     text: &str,
@@ -172,16 +172,13 @@ impl Ledger {
     /// container's label scanned on the open-batch form.
     pub fn is_return_envelope(&self, raw: &[u8]) -> Result<bool> {
         let election = self.active_election()?;
-        let tx = self.conn.unchecked_transaction()?;
-        let found = match intake::read_barcode(raw, election.check_digit) {
+        Ok(match intake::read_barcode(raw, election.check_digit) {
             Err(_) => false,
             Ok((_, Barcode::Imb(_))) => true,
             Ok((normalized, code)) => {
-                find(&tx, None, &code, &normalized, Envelope::Return)?.is_some()
+                find(&self.conn, None, &code, &normalized, Envelope::Return)?.is_some()
             }
-        };
-        tx.rollback()?;
-        Ok(found)
+        })
     }
 
     /// The newest `limit` scans of `batch_id`, newest first: what the scan screen

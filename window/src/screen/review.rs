@@ -266,12 +266,9 @@ impl State {
         if let Some(b) = self.selected() {
             page = page
                 .push(
+                    // A masked name is already "(confidential voter)".
                     text(if b.confidential {
-                        format!(
-                            "History of ballot {}, {}",
-                            b.ballot_id,
-                            b.name.trim_matches(['(', ')'])
-                        )
+                        format!("History of ballot {} {}", b.ballot_id, b.name)
                     } else {
                         format!("History of ballot {} ({})", b.ballot_id, b.name)
                     })
