@@ -4,9 +4,11 @@
 //!
 //! A scanner types a whole code in a few milliseconds, evenly, and ends it with
 //! Enter; a person types with gaps of 80 ms and more, unevenly. Keys are a scan only
-//! when all of these hold: the burst ends in Enter, it has at least
-//! [`WedgeConfig::min_len`] characters, no gap in it (Enter included) is longer than
-//! [`WedgeConfig::max_gap`], and its gaps average at most half of that. Anything else
+//! when all of these hold: the burst ends in Enter, no gap in it (Enter included) is
+//! longer than [`WedgeConfig::max_gap`], and it ends with at least
+//! [`WedgeConfig::min_len`] characters each at most half of that after the one
+//! before (a scanner's pace). Keys at a person's pace just before such a run are
+//! typing, not part of the scan. Anything else
 //! is typing and is handed back as text. Modifier keys (the Shift a scanner sends
 //! around each capital letter) are part of whatever they surround, never its end.
 //!
@@ -79,8 +81,8 @@ impl WedgeConfig {
 pub struct WedgeDecoder {
     config: WedgeConfig,
     burst: String,
-    /// The sum of the gaps between the burst's keys.
-    gaps: Duration,
+    /// The gap before each character of the burst after the first.
+    gaps: Vec<Duration>,
     last: Option<Instant>,
 }
 
@@ -112,27 +114,20 @@ impl WedgeDecoder {
         match key {
             Key::Char(c) => {
                 if let Some(gap) = gap.filter(|_| !self.burst.is_empty()) {
-                    self.gaps += gap;
+                    self.gaps.push(gap);
                 }
                 self.burst.push(c);
                 self.last = Some(at);
             }
             Key::Enter => {
                 let burst = std::mem::take(&mut self.burst);
-                let gaps = std::mem::take(&mut self.gaps) + gap.unwrap_or_default();
+                let gaps = std::mem::take(&mut self.gaps);
                 self.last = None;
-                let keys = u32::try_from(burst.chars().count()).unwrap_or(u32::MAX);
-                // `keys` gaps: between the characters, and before the Enter.
-                let even = keys > 0 && gaps / keys <= self.config.max_gap / 2;
-                if burst.chars().count() >= self.config.min_len && even {
-                    out.push(WedgeEvent::Scan(burst));
-                } else {
-                    out.push(WedgeEvent::Typed(burst + "\n"));
-                }
+                out.extend(self.split(burst, &gaps));
             }
             Key::Other => {
                 self.last = None;
-                self.gaps = Duration::ZERO;
+                self.gaps.clear();
                 if !self.burst.is_empty() {
                     out.push(WedgeEvent::Typed(std::mem::take(&mut self.burst)));
                 }
@@ -142,13 +137,41 @@ impl WedgeDecoder {
         out
     }
 
+    /// A burst that ended in Enter: the scan is its run of keys at a scanner's
+    /// pace (every gap at most half the limit) up to the Enter. Keys before that run
+    /// at a person's pace are typing (a label typed, then an envelope scanned at
+    /// once); keys before it at a scanner's pace too belong to the scan (one late
+    /// key inside a scan). Fewer than `min_len` keys are typing.
+    fn split(&self, burst: String, gaps: &[Duration]) -> Vec<WedgeEvent> {
+        let fast = self.config.max_gap / 2;
+        let chars: Vec<char> = burst.chars().collect();
+        // gaps[i] is the gap before chars[i + 1].
+        let mut start = chars.len().saturating_sub(1);
+        while start > 0 && gaps.get(start - 1).is_some_and(|g| *g <= fast) {
+            start -= 1;
+        }
+        if start > 0 && gaps[..start - 1].iter().all(|g| *g <= fast) {
+            start = 0;
+        }
+        if chars.len() - start < self.config.min_len {
+            return vec![WedgeEvent::Typed(burst + "\n")];
+        }
+        let scan: String = chars[start..].iter().collect();
+        let mut out = Vec::new();
+        if start > 0 {
+            out.push(WedgeEvent::Typed(chars[..start].iter().collect()));
+        }
+        out.push(WedgeEvent::Scan(scan));
+        out
+    }
+
     /// Called on a timer (and before each key): hands back a burst that stopped
     /// short of Enter, or paused longer than a scanner does, as typing.
     pub fn poll(&mut self, now: Instant) -> Option<WedgeEvent> {
         let last = self.last?;
         if now.saturating_duration_since(last) > self.config.max_gap && !self.burst.is_empty() {
             self.last = None;
-            self.gaps = Duration::ZERO;
+            self.gaps.clear();
             return Some(WedgeEvent::Typed(std::mem::take(&mut self.burst)));
         }
         None
@@ -341,5 +364,43 @@ mod tests {
         let out = feed(&mut d, "B0001\n", Instant::now(), 40);
         assert_eq!(out, [WedgeEvent::Scan("B0001".into())]);
         assert_eq!(d.config().max_gap, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_label_typed_at_twenty_ms_a_key_then_a_scan_are_told_apart() {
+        // xdotool's "--delay 40" presses a key every 20 ms: under the 30 ms limit, so
+        // the label and the scan arrive as one burst.
+        let t0 = Instant::now();
+        let mut d = WedgeDecoder::default();
+        let mut out = feed(&mut d, "TRAY-", t0, 20);
+        out.extend(feed(
+            &mut d,
+            "D000004\n",
+            t0 + Duration::from_millis(107),
+            3,
+        ));
+        assert_eq!(
+            out,
+            [
+                WedgeEvent::Typed("TRAY-".into()),
+                WedgeEvent::Scan("D000004".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn one_late_key_inside_a_scan_stays_in_the_scan() {
+        let t0 = Instant::now();
+        let mut d = WedgeDecoder::default();
+        let mut out = feed(&mut d, "D00", t0, 3);
+        out.extend(feed(&mut d, "0004\n", t0 + Duration::from_millis(30), 3));
+        assert_eq!(out, [WedgeEvent::Scan("D000004".into())]);
+    }
+
+    #[test]
+    fn typing_at_twenty_ms_a_key_is_not_a_scan() {
+        let mut d = WedgeDecoder::default();
+        let out = feed(&mut d, "D000002\n", Instant::now(), 20);
+        assert_eq!(out, [WedgeEvent::Typed("D000002\n".into())]);
     }
 }
