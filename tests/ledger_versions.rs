@@ -34,3 +34,58 @@ fn a_v1_ledger_opens_verifies_and_keeps_working() {
     assert_eq!(results[0]["first_receipt"]["event_seq"], 1);
     assert_eq!(s.run(&["verify"]).code, 0);
 }
+
+/// Version 2 rebuilt the ballots table (its uniqueness became indexes a bulk import
+/// can rebuild): every ballot and the events that name them come through, and the
+/// rule "one ballot id per election" still holds.
+#[test]
+fn the_v2_migration_keeps_every_ballot_and_its_uniqueness() {
+    let s = from_fixture("v1.sql");
+    let before: Vec<(i64, String, String)> = {
+        let conn = s.sqlite();
+        conn.prepare("SELECT ballot_pk, ballot_id, status FROM ballots ORDER BY ballot_pk")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(s.run(&["verify"]).code, 0);
+    let conn = s.sqlite();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let after: Vec<(i64, String, String)> = conn
+        .prepare("SELECT ballot_pk, ballot_id, status FROM ballots ORDER BY ballot_pk")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(after, before);
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events e WHERE e.ballot_pk IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.ballot_pk = e.ballot_pk)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let fk: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .ok();
+    assert_eq!(fk, None);
+    let copy = conn.execute(
+        "INSERT INTO ballots (election_id, ballot_id, voter_id, last_name, first_name,
+             residential_zip, precinct, ballot_style, status, confidential, uocava, import_id)
+         SELECT election_id, ballot_id, 'V-OTHER', 'X', 'Y', '80202', '1', 'S', 'ACTIVE', 0, 0,
+             import_id FROM ballots LIMIT 1",
+        [],
+    );
+    assert!(
+        copy.is_err(),
+        "a ballot id twice in one election is refused"
+    );
+}

@@ -11,7 +11,6 @@ pub use crate::ballot_row::{MailBallotRow, RowError};
 use crate::barcode::{self, CheckDigit, Imb};
 use crate::intake::BallotStatus;
 use crate::ledger::LedgerError;
-use rustc_hash::{FxBuildHasher, FxHashMap};
 
 mod import;
 pub use import::import_file;
@@ -371,82 +370,6 @@ pub fn parse_row<'r>(
         Ok(row)
     } else {
         Err(f.errors)
-    }
-}
-
-/// Remembers what earlier rows of the file used, to report the cross-row errors
-/// (a ballot id twice, two ACTIVE ballots for a voter, a return IMb twice) with the
-/// line of the first use. Pure: no ledger needed.
-pub struct FileChecks {
-    ids: FxHashMap<String, u64>,
-    active_voters: FxHashMap<String, u64>,
-    tracking: FxHashMap<String, u64>,
-}
-
-/// Remembers `key` first seen on `line`; returns the earlier line if it was seen.
-fn first_seen(map: &mut FxHashMap<String, u64>, key: &str, line: u64) -> Option<u64> {
-    if let Some(first) = map.get(key) {
-        return Some(*first);
-    }
-    map.insert(key.to_string(), line);
-    None
-}
-
-impl FileChecks {
-    /// Sized for about `expected_rows` rows, so the maps are not rehashed as the file
-    /// is read.
-    pub fn new(expected_rows: usize) -> Self {
-        let map = || FxHashMap::with_capacity_and_hasher(expected_rows, FxBuildHasher);
-        FileChecks {
-            ids: map(),
-            active_voters: map(),
-            tracking: map(),
-        }
-    }
-
-    /// Checks a valid row against the rows before it.
-    pub fn check(&mut self, row: &MailBallotRow<'_>) -> Option<RowError> {
-        let err = |column: &str, message: String| RowError {
-            line: row.line,
-            column: column.to_string(),
-            message,
-        };
-        if let Some(first) = first_seen(&mut self.ids, row.ballot_id, row.line) {
-            return Some(err(
-                "ballot_id",
-                format!(
-                    "{:?} appears twice in the file (first on line {first})",
-                    row.ballot_id
-                ),
-            ));
-        }
-        if row.status == BallotStatus::Active
-            && let Some(first) = first_seen(&mut self.active_voters, row.voter_id, row.line)
-        {
-            return Some(err(
-                "voter_id",
-                format!(
-                    "voter {:?} already has an ACTIVE ballot on line {first}; at most one ACTIVE ballot per voter",
-                    row.voter_id
-                ),
-            ));
-        }
-        if let Some(imb) = row.return_imb
-            && let Some(first) = first_seen(&mut self.tracking, &imb[..20], row.line)
-        {
-            return Some(err(
-                "return_imb",
-                format!(
-                    "its tracking code is also on line {first}; each return envelope needs its own"
-                ),
-            ));
-        }
-        None
-    }
-
-    /// The line of the voter's ACTIVE ballot in the file, if it has one.
-    pub fn active_line(&self, voter_id: &str) -> Option<u64> {
-        self.active_voters.get(voter_id).copied()
     }
 }
 

@@ -20,8 +20,12 @@ use crate::audit::AuditEvent;
 /// The ledger schema, embedded in the binary.
 const SCHEMA_V1: &str = include_str!("../../schema.sql");
 
+/// Version 2: the ballots' uniqueness as indexes a bulk import can rebuild, and
+/// each ballot's line in its file.
+const SCHEMA_V2: &str = include_str!("../../migrations/v2.sql");
+
 /// Each entry takes the ledger from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 /// The schema version this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations, never near i64::MAX
@@ -63,7 +67,19 @@ fn configure(conn: &Connection) -> Result<()> {
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction. Returns the version
 /// found before.
+///
+/// Foreign keys are off while it runs (SQLite ignores the pragma inside a
+/// transaction, so it is set around it): a migration that rebuilds a table others
+/// refer to must drop the old one first. They are checked before COMMIT instead, and
+/// switched back on whatever happened.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<i64> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = migrate_in_one_transaction(conn, path);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result
+}
+
+fn migrate_in_one_transaction(conn: &mut Connection, path: &Path) -> Result<i64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > SCHEMA_VERSION {
@@ -88,6 +104,15 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<i64> {
         tx.execute_batch(sql)?;
     }
     if found < SCHEMA_VERSION {
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(LedgerError::Sqlite(format!(
+                "migrating {} would leave a row of {table} referring to nothing; the ledger was left as it was",
+                path.display()
+            )));
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
     tx.commit()?;

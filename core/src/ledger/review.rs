@@ -114,7 +114,8 @@ impl Ledger {
                 &format!(
                     "SELECT {VIEW_COLUMNS} FROM ballots WHERE election_id = ?1 AND
                      ((return_imb IS NOT NULL AND return_tracking = ?2)
-                      OR (outbound_imb IS NOT NULL AND outbound_tracking = ?2))"
+                      OR (outbound_imb IS NOT NULL AND outbound_tracking = ?2))
+                     ORDER BY ballot_pk"
                 ),
                 e,
                 &imb.tracking,
@@ -122,7 +123,8 @@ impl Ledger {
         }
         push(run(
             &format!(
-                "SELECT {VIEW_COLUMNS} FROM ballots WHERE election_id = ?1 AND (ballot_id = ?2 OR voter_id = ?2)"
+                "SELECT {VIEW_COLUMNS} FROM ballots WHERE election_id = ?1 AND (ballot_id = ?2 OR voter_id = ?2)
+                 ORDER BY ballot_pk"
             ),
             e,
             q,

@@ -1,11 +1,12 @@
 //! Importing a mail ballot file: two threads, because a station has two cores and a
 //! county's file has millions of rows.
 //!
-//! A named reader thread parses the CSV, validates each row and makes the cross-row
-//! checks; the calling thread holds the ledger's write transaction and stores the
-//! rows that passed. Records travel in chunks and the emptied chunks come back, so the
-//! record buffers are reused instead of allocated per row. If any row has an error,
-//! nothing more is written and the transaction is rolled back: all or nothing.
+//! A named reader thread parses the CSV and validates each row; the calling thread
+//! holds the ledger's write transaction, stores the rows that passed, and has the
+//! ledger make the checks across rows with its indexes (so memory does not grow with
+//! the file). Records travel in chunks and the emptied chunks come back, so the
+//! record buffers are reused instead of allocated per row. If any row has an error
+//! the transaction is rolled back: all or nothing.
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -14,9 +15,9 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
-use super::{FileChecks, Header, ImportError, MAX_LISTED_ERRORS, RowError, RowRules, parse_row};
+use super::{Header, ImportError, MAX_LISTED_ERRORS, RowError, RowRules, parse_row};
 use crate::barcode::CheckDigit;
-use crate::ledger::{ImportSummary, Ledger};
+use crate::ledger::{CrossRowErrors, ImportSummary, Ledger};
 
 /// Rows per chunk handed from the reader to the writer.
 const CHUNK: usize = 2048;
@@ -110,6 +111,18 @@ impl Errors {
     }
 }
 
+impl Errors {
+    /// Adds the ledger's checks across rows: the list becomes the first
+    /// [`MAX_LISTED_ERRORS`] of both by line (each list holds its own first ones, so
+    /// none that belongs in it is missing), the count the sum.
+    fn merge(&mut self, across: CrossRowErrors) {
+        self.total += across.total;
+        self.listed.extend(across.listed);
+        self.listed.sort_by_key(|e| e.line);
+        self.listed.truncate(MAX_LISTED_ERRORS);
+    }
+}
+
 type CsvReader = csv::Reader<Tap<std::fs::File>>;
 
 /// Valid records (with their line numbers), the errors found, and how far the file
@@ -126,7 +139,6 @@ struct ReadEnd {
     rows_read: u64,
     bytes: u64,
     sha256: String,
-    checks: FileChecks,
 }
 
 fn read_error(file: &str, e: &csv::Error) -> ImportError {
@@ -147,12 +159,12 @@ struct ReaderJob {
     election_id: String,
     check_digit: CheckDigit,
     file: String,
-    expected_rows: usize,
     to_writer: SyncSender<Chunk>,
     recycled: Receiver<Vec<(u64, csv::ByteRecord)>>,
 }
 
-/// The reader thread's body: parse, validate, check across rows, send chunks.
+/// The reader thread's body: parse, validate, send chunks. The checks across rows
+/// are the ledger's (its indexes see every row without the file's keys in memory).
 fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
     let ReaderJob {
         mut reader,
@@ -160,7 +172,6 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         election_id,
         check_digit,
         file,
-        expected_rows,
         to_writer,
         recycled,
     } = job;
@@ -169,9 +180,7 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         election_id: &election_id,
         check_digit,
     };
-    let mut checks = FileChecks::new(expected_rows);
     let mut rows_read = 0u64;
-    let mut failed = false;
     let fresh = || Chunk {
         rows: Vec::new(),
         len: 0,
@@ -197,19 +206,8 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         rows_read += 1;
         slot.0 = line;
         match parse_row(&slot.1, header, line, &rules) {
-            Ok(row) => match checks.check(&row) {
-                Some(e) => {
-                    chunk.errors.push(e);
-                    failed = true;
-                }
-                // Once the file has failed, rows are only checked, not kept.
-                None if !failed => chunk.len += 1,
-                None => {}
-            },
-            Err(errs) => {
-                chunk.errors.extend(errs);
-                failed = true;
-            }
+            Ok(_) => chunk.len += 1,
+            Err(errs) => chunk.errors.extend(errs),
         }
         if chunk.len == CHUNK || chunk.errors.len() >= CHUNK {
             chunk.bytes = reader.get_ref().bytes;
@@ -228,13 +226,22 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
         rows_read,
         bytes: tap.bytes,
         sha256: hex::encode(tap.hasher.finalize()),
-        checks,
     })
 }
 
 /// Imports a mail ballot file into the active election, all or nothing.
 /// `progress(done_bytes, total_bytes)` is called as chunks are stored.
 pub fn import_file(
+    ledger: &mut Ledger,
+    path: &Path,
+    progress: impl FnMut(u64, u64),
+) -> Result<ImportSummary, ImportError> {
+    let result = import_whole(ledger, path, progress);
+    ledger.end_import();
+    result
+}
+
+fn import_whole(
     ledger: &mut Ledger,
     path: &Path,
     mut progress: impl FnMut(u64, u64),
@@ -288,16 +295,12 @@ pub fn import_file(
 
     let (to_writer, from_reader) = sync_channel::<Chunk>(4);
     let (recycle, recycled) = sync_channel::<Vec<(u64, csv::ByteRecord)>>(8);
-    // County files run about 150 bytes a row; the cap keeps a huge file from making the
-    // station reserve memory it would never use.
-    let expected_rows = usize::try_from(total / 100).unwrap_or(0).min(20_000_000);
     let job = ReaderJob {
         reader,
         header: header.clone(),
         election_id: election.election_id.clone(),
         check_digit: election.check_digit,
         file: shown.clone(),
-        expected_rows,
         to_writer,
         recycled,
     };
@@ -317,36 +320,32 @@ pub fn import_file(
         let mut importer = import.rows()?;
         for chunk in &from_reader {
             chunk.errors.into_iter().for_each(|e| errors.add(e));
-            if errors.total == 0 {
-                for (line, rec) in &chunk.rows[..chunk.len] {
-                    // The reader validated this record; parse it again here to borrow
-                    // its fields (cheaper than sending owned rows across threads).
-                    match parse_row(rec, &header, *line, &rules) {
-                        Ok(row) => {
-                            if let Some(e) = importer.store(&row)? {
-                                errors.add(e);
-                            }
+            for (line, rec) in &chunk.rows[..chunk.len] {
+                // The reader validated this record; parse it again here to borrow
+                // its fields (cheaper than sending owned rows across threads).
+                match parse_row(rec, &header, *line, &rules) {
+                    Ok(row) => {
+                        if let Some(e) = importer.store(&row)? {
+                            errors.add(e);
                         }
-                        Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
                     }
+                    Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
                 }
             }
             progress(chunk.bytes, total);
             let _ = recycle.try_send(chunk.rows);
         }
-        Ok(importer.counts())
+        Ok(importer)
     })();
     // Dropping the receiver stops the reader if the writer failed early.
     drop(from_reader);
     let end = reading
         .join()
         .map_err(|_| io(&"the reader thread failed"))??;
-    let counts = stored?;
-    if errors.total == 0 {
-        for e in import.voter_conflicts(|v| end.checks.active_line(v))? {
-            errors.add(e);
-        }
-    }
+    log::debug!("rows stored after {:.2?}", started.elapsed());
+    let (counts, across) = stored?.finish(MAX_LISTED_ERRORS)?;
+    log::debug!("checked after {:.2?}", started.elapsed());
+    errors.merge(across);
     progress(end.bytes, total.max(end.bytes));
     if errors.total > 0 {
         drop(import);

@@ -1,0 +1,185 @@
+//! The checks across rows of a mail ballot file, made by the ledger's indexes rather
+//! than by holding the file's keys in memory, on both paths an import takes: a bulk
+//! first import (the indexes dropped and built again after the rows) and a re-import
+//! (every row looked up). Through the real binary, on files in scattered order.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+mod common;
+use common::Station;
+use std::path::{Path, PathBuf};
+
+const HEADER: &str = "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential,return_imb\n";
+
+/// One row of ballot `i` (voter `voter`, its return envelope's serial `serial`).
+fn row(i: u64, voter: u64, status: &str, serial: u64) -> String {
+    format!(
+        "2026-GEN,B{i:06},V{voter:07},\"Núñez, Jr.\",Zoë,80202,101,S1,{status},N,0004012345{serial:010}80202\n"
+    )
+}
+
+/// `rows` ballots in scattered order (a county's file is never sorted by ballot id);
+/// `edit` may replace the text of the row at each position.
+fn write(dir: &Path, name: &str, rows: u64, edit: impl Fn(u64, String) -> String) -> PathBuf {
+    let mut text = String::from(HEADER);
+    for j in 0..rows {
+        let i = j * 7919 % rows;
+        text.push_str(&edit(j, row(i, i, "ACTIVE", i)));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn import(s: &Station, path: &Path) -> common::Run {
+    s.run(&["import", path.to_str().unwrap()])
+}
+
+/// Every ballot's row, for comparing what an import changed.
+fn ballots(s: &Station) -> Vec<Vec<String>> {
+    let conn = s.sqlite();
+    let mut stmt = conn
+        .prepare("SELECT * FROM ballots ORDER BY ballot_pk")
+        .unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| {
+                r.get::<_, rusqlite::types::Value>(i)
+                    .map(|v| format!("{v:?}"))
+            })
+            .collect()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[test]
+fn a_bulk_first_import_names_each_repeat_with_its_first_line() {
+    let s = Station::upcoming();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 60_000;
+    // Line = position + 2. Position 100 repeats the ballot at position 10; position
+    // 59,999 (the last line) gives the voter of position 20 a second ACTIVE ballot;
+    // position 30,000 reuses the return envelope of position 40.
+    let at = |j: u64| j * 7919 % rows;
+    let path = write(dir.path(), "bulk-bad.csv", rows, |j, text| match j {
+        100 => row(at(10), at(10), "ACTIVE", 900_000),
+        59_999 => row(900_001, at(20), "ACTIVE", 900_001),
+        30_000 => row(at(30_000), at(30_000), "ACTIVE", at(40)),
+        _ => text,
+    });
+    let before = s.ballots_digest();
+    let r = import(&s, &path);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for expected in [
+        format!(
+            "line 102, column ballot_id: \"B{:06}\" appears twice in the file (first on line 12)",
+            at(10)
+        ),
+        "line 30002, column return_imb: its tracking code is also on line 42; each return envelope needs its own".to_string(),
+        format!(
+            "line 60001, column voter_id: voter \"V{:07}\" already has an ACTIVE ballot on line 22; at most one ACTIVE ballot per voter",
+            at(20)
+        ),
+    ] {
+        assert!(r.stderr.contains(&expected), "{expected}\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains("3 error(s)"), "{}", r.stderr);
+    // Listed in line order.
+    let l102 = r.stderr.find("line 102,").unwrap();
+    let l30002 = r.stderr.find("line 30002,").unwrap();
+    let l60001 = r.stderr.find("line 60001,").unwrap();
+    assert!(l102 < l30002 && l30002 < l60001, "{}", r.stderr);
+    assert_eq!(s.ballots_digest(), before, "nothing was imported");
+}
+
+#[test]
+fn a_reimport_changes_only_the_rows_that_changed() {
+    let s = Station::upcoming();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 3_000;
+    let first = write(dir.path(), "first.csv", rows, |_, t| t);
+    assert_eq!(import(&s, &first).code, 0);
+    let before = ballots(&s);
+    // The update: every ballot with i % 100 == 7 VOID, each reissued to its voter as
+    // a new ballot (30 changed, 30 added), the rows in another order.
+    let mut text = String::from(HEADER);
+    let mut reissues = Vec::new();
+    for j in 0..rows {
+        let i = j * 1009 % rows;
+        if i % 100 == 7 {
+            text.push_str(&row(i, i, "VOID", i));
+            reissues.push(i);
+        } else {
+            text.push_str(&row(i, i, "ACTIVE", i));
+        }
+    }
+    for (k, i) in reissues.iter().enumerate() {
+        text.push_str(&row(500_000 + k as u64, *i, "ACTIVE", 500_000 + k as u64));
+    }
+    let update = dir.path().join("update.csv");
+    std::fs::write(&update, text).unwrap();
+    let r = import(&s, &update);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("3030 rows read, 30 added, 30 updated, 2970 unchanged"),
+        "{}",
+        r.stdout
+    );
+    let after = ballots(&s);
+    assert_eq!(after.len(), before.len() + 30);
+    let mut changed = 0;
+    for (old, new) in before.iter().zip(&after) {
+        if old != new {
+            changed += 1;
+            // Only the status, the import and the line that set the row differ.
+            let diff: Vec<usize> = (0..old.len()).filter(|&c| old[c] != new[c]).collect();
+            assert!(new.contains(&"Text(\"VOID\")".to_string()), "{new:?}");
+            assert!(diff.len() <= 3, "{diff:?}: {old:?} -> {new:?}");
+        }
+    }
+    assert_eq!(changed, 30);
+    assert_eq!(s.ok(&["verify"]).code, 0);
+}
+
+#[test]
+fn a_reimport_names_a_ballot_twice_and_an_envelope_of_another_ballot() {
+    let s = Station::upcoming();
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 500;
+    let first = write(dir.path(), "first.csv", rows, |_, t| t);
+    assert_eq!(import(&s, &first).code, 0);
+    let before = s.ballots_digest();
+    let at = |j: u64| j * 7919 % rows;
+    // Position 3 repeats position 1 (a ballot the ledger holds, unchanged); a new
+    // ballot reuses the return envelope of a ballot from the first file, which this
+    // file leaves out (a file may: nothing is ever deleted).
+    let path = write(dir.path(), "again.csv", rows, |j, text| match j {
+        3 => row(at(1), at(1), "ACTIVE", at(1)),
+        7 => format!("{text}{}", row(777_777, 777_777, "ACTIVE", at(50))),
+        50 => String::new(),
+        _ => text,
+    });
+    let r = import(&s, &path);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "line 5, column ballot_id: \"B{:06}\" appears twice in the file (first on line 3)",
+            at(1)
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "line 10, column return_imb: its tracking code is already ballot \"B{:06}\"'s return envelope",
+            at(50)
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.ballots_digest(), before, "nothing was imported");
+}
