@@ -75,6 +75,7 @@ fn kill_9_at_random_moments_loses_nothing_printed() {
     let mut printed: Vec<serde_json::Value> = Vec::new();
     let mut next = 0;
     let mut kills = 0;
+    let mut stalled = 0;
     while next < stream.len() {
         let mut child = s
             .command(&["scan", "--user", "ana", "--json"])
@@ -130,7 +131,10 @@ fn kill_9_at_random_moments_loses_nothing_printed() {
             printed.push(serde_json::from_str(l).unwrap());
         }
         next += lines.len();
-        assert!(kills < 500, "no progress");
+        // A liveness guard, not a speed test: a shared machine may let a scanner
+        // record only a few codes between kills, but runs of none mean it is stuck.
+        stalled = if lines.is_empty() { stalled + 1 } else { 0 };
+        assert!(stalled < 50, "no progress in 50 runs in a row");
     }
     assert!(
         kills >= 3,

@@ -125,6 +125,12 @@ pub enum LedgerError {
     /// Input that makes no sense for the operation (named in the message).
     #[error("{0}")]
     Invalid(String),
+    /// Another program held the ledger's write lock past the wait (an import of a
+    /// large mail ballot file holds it until it commits); nothing was recorded.
+    #[error(
+        "the ledger is busy: another ballot-intake program (an import?) is writing to it; nothing was recorded; try again when it finishes"
+    )]
+    Busy,
     /// The thread that owns the ledger (the desktop application's) has stopped, so
     /// nothing more can be recorded until the program is started again.
     #[error("the ledger stopped; restart ballot-intake")]
@@ -140,6 +146,11 @@ impl From<rusqlite::Error> for LedgerError {
             && code.code == rusqlite::ErrorCode::DiskFull
         {
             return LedgerError::DiskFull;
+        }
+        if let rusqlite::Error::SqliteFailure(code, _) = &e
+            && code.code == rusqlite::ErrorCode::DatabaseBusy
+        {
+            return LedgerError::Busy;
         }
         LedgerError::Sqlite(e.to_string())
     }

@@ -179,7 +179,10 @@ impl Ledger {
         self.require_supervisor(supervisor, &action)?;
         let result = self.write_flag(supervisor, f);
         if let Err(e) = &result
-            && !matches!(e, LedgerError::DiskFull | LedgerError::Sqlite(_))
+            && !matches!(
+                e,
+                LedgerError::DiskFull | LedgerError::Busy | LedgerError::Sqlite(_)
+            )
         {
             self.audit_now(
                 &AuditEntry::user(AuditEvent::FlagRefused, Some(supervisor)).detail(json!({

@@ -4,7 +4,9 @@
 use chrono::Utc;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::ValueRef;
-use rusqlite::{OptionalExtension, Statement, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    OptionalExtension, Statement, ToSql, Transaction, TransactionBehavior, params, params_from_iter,
+};
 use serde::Serialize;
 use serde_json::json;
 use std::time::Duration;
@@ -14,6 +16,7 @@ use super::elections::active_election;
 use super::{Ledger, Result, Station, format_time};
 use crate::audit::AuditEvent;
 use crate::ballot_row::{MailBallotRow, RowError};
+use crate::intake::BallotStatus;
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,6 +112,38 @@ fn compare(r: &rusqlite::Row<'_>, row: &MailBallotRow<'_>) -> rusqlite::Result<(
         && text_is(r.get_ref(16)?, row.return_imb)
         && text_is(r.get_ref(17)?, row.outbound_imb);
     Ok((same_voter, same))
+}
+
+/// The stored word of a status, as a parameter that outlives the row.
+fn status_param(status: BallotStatus) -> &'static dyn ToSql {
+    match status {
+        BallotStatus::Active => &"ACTIVE",
+        BallotStatus::Void => &"VOID",
+    }
+}
+
+/// A row's values for [`DATA_COLUMNS`], in that order: the first parameters of both
+/// the insert and the update. `issued` is the row's issue date as stored (text).
+fn data_params<'a>(row: &'a MailBallotRow<'_>, issued: &'a dyn ToSql) -> [&'a dyn ToSql; 17] {
+    [
+        &row.voter_id,
+        &row.last_name,
+        &row.first_name,
+        &row.middle_name,
+        &row.residential_zip,
+        &row.precinct,
+        &row.ballot_style,
+        status_param(row.status),
+        &row.confidential,
+        &row.uocava,
+        &row.mailing_address,
+        &row.mailing_city,
+        &row.mailing_state,
+        &row.mailing_zip,
+        issued,
+        &row.return_imb,
+        &row.outbound_imb,
+    ]
 }
 
 /// Counts of what an import did to the ballots.
@@ -277,7 +312,7 @@ impl ImportTx<'_> {
         Ok(Importer {
             import: self,
             insert: self.tx.prepare(&format!(
-                "INSERT INTO ballots (election_id, ballot_id, {cols}, import_id, source_line)
+                "INSERT INTO ballots ({cols}, election_id, ballot_id, import_id, source_line)
                  VALUES ({marks})"
             ))?,
             lookup: self.tx.prepare(&format!(
@@ -386,57 +421,22 @@ impl Importer<'_> {
                 if same {
                     self.counts.unchanged += 1;
                 } else {
-                    self.update.execute(params![
-                        row.voter_id,
-                        row.last_name,
-                        row.first_name,
-                        row.middle_name,
-                        row.residential_zip,
-                        row.precinct,
-                        row.ballot_style,
-                        row.status.as_str(),
-                        row.confidential,
-                        row.uocava,
-                        row.mailing_address,
-                        row.mailing_city,
-                        row.mailing_state,
-                        row.mailing_zip,
-                        row.issued_date.map(|d| d.to_string()),
-                        row.return_imb,
-                        row.outbound_imb,
-                        self.import.import_id,
-                        line,
-                        pk,
-                    ])?;
+                    let issued = row.issued_date.map(|d| d.to_string());
+                    let data = data_params(row, &issued);
+                    let extra: [&dyn ToSql; 3] = [&self.import.import_id, &line, &pk];
+                    self.update
+                        .execute(params_from_iter(data.iter().chain(extra.iter())))?;
                     self.counts.updated += 1;
                 }
                 return Ok(None);
             }
         }
         let issued = row.issued_date.map(|d| d.to_string());
-        let inserted = self.insert.execute(params![
-            election_id,
-            row.ballot_id,
-            row.voter_id,
-            row.last_name,
-            row.first_name,
-            row.middle_name,
-            row.residential_zip,
-            row.precinct,
-            row.ballot_style,
-            row.status.as_str(),
-            row.confidential,
-            row.uocava,
-            row.mailing_address,
-            row.mailing_city,
-            row.mailing_state,
-            row.mailing_zip,
-            issued,
-            row.return_imb,
-            row.outbound_imb,
-            self.import.import_id,
-            line,
-        ]);
+        let data = data_params(row, &issued);
+        let extra: [&dyn ToSql; 4] = [election_id, &row.ballot_id, &self.import.import_id, &line];
+        let inserted = self
+            .insert
+            .execute(params_from_iter(data.iter().chain(extra.iter())));
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {

@@ -365,3 +365,37 @@ fn the_dashboard_counts_a_reversed_receipt_as_reversed_and_shows_flags() {
     assert_eq!(d.election["needs_attention"], 1);
     assert_eq!(d.per_batch, [(b, 2, 1)]);
 }
+
+#[test]
+fn a_scan_while_another_program_holds_the_ledger_says_busy_and_records_nothing() {
+    let mut s = station();
+    let clerk = s.clerk.clone();
+    let b = s.ledger.open_or_current_batch(&clerk).unwrap().batch_id;
+    // Another process's import holds the write lock (BEGIN IMMEDIATE) until it
+    // commits; the scan waits its busy timeout (shortened here) and gives up.
+    let other = rusqlite::Connection::open(s.dir.path().join("ledger.sqlite3")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    s.ledger
+        .conn
+        .busy_timeout(std::time::Duration::from_millis(100))
+        .unwrap();
+    let r = s.ledger.record_scan(
+        &clerk,
+        b,
+        &ScanInput {
+            raw: b"B0001",
+            source: "test",
+            symbology: None,
+            at: at(NOON),
+        },
+    );
+    assert_eq!(r.unwrap_err(), LedgerError::Busy);
+    assert!(
+        LedgerError::Busy
+            .to_string()
+            .contains("nothing was recorded")
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    // Nothing was written: the same envelope is now a first receipt.
+    assert_eq!(scan(&mut s, b, "B0001", NOON).outcome, Outcome::Accepted);
+}
