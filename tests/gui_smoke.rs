@@ -42,10 +42,10 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
     xdotool(&display, &["type", "--delay", "80", "TRAY-1"]);
     xdotool(&display, &["key", "Return"]);
     std::thread::sleep(Duration::from_secs(2));
-    // Three envelopes, typed as a wedge scanner types (5 ms a key, then Enter).
+    // Three envelopes, typed as a wedge scanner types (5 ms a key, then Enter, in
+    // one xdotool call: a second call can start late enough to read as a person).
     for code in ["D000001", "D000003", "D000001"] {
-        xdotool(&display, &["type", "--delay", "5", code]);
-        xdotool(&display, &["key", "Return"]);
+        xdotool(&display, &["type", "--delay", "5", &format!("{code}\r")]);
         std::thread::sleep(Duration::from_millis(1200));
     }
     // And one envelope from the serial scanner, read by the window's subscription.
