@@ -198,7 +198,10 @@ fn a_scan_the_ledger_could_not_record_says_not_recorded() {
     let view = format!("{:?}", rig.app.last_cue());
     assert_eq!(view, "Some(SetAside)");
     simulator(rig.app.view())
-        .find("NOT RECORDED: ledger database error: database is locked. Scan the envelope again.")
+        .find(format!(
+            "NOT RECORDED: {}. Scan the envelope again.",
+            ballot_intake_core::ledger::LedgerError::Busy
+        ))
         .unwrap();
     conn.execute_batch("ROLLBACK").unwrap();
     assert!(events(&rig).is_empty());
