@@ -35,26 +35,6 @@ fn import(s: &Station, path: &Path) -> common::Run {
     s.run(&["import", path.to_str().unwrap()])
 }
 
-/// Every ballot's row, for comparing what an import changed.
-fn ballots(s: &Station) -> Vec<Vec<String>> {
-    let conn = s.sqlite();
-    let mut stmt = conn
-        .prepare("SELECT * FROM ballots ORDER BY ballot_pk")
-        .unwrap();
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        (0..n)
-            .map(|i| {
-                r.get::<_, rusqlite::types::Value>(i)
-                    .map(|v| format!("{v:?}"))
-            })
-            .collect()
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
-}
-
 #[test]
 fn a_bulk_first_import_names_each_repeat_with_its_first_line() {
     let s = Station::upcoming();
@@ -102,7 +82,7 @@ fn a_reimport_changes_only_the_rows_that_changed() {
     let rows = 3_000;
     let first = write(dir.path(), "first.csv", rows, |_, t| t);
     assert_eq!(import(&s, &first).code, 0);
-    let before = ballots(&s);
+    let before = s.ballot_rows();
     // The update: every ballot with i % 100 == 7 VOID, each reissued to its voter as
     // a new ballot (30 changed, 30 added), the rows in another order.
     let mut text = String::from(HEADER);
@@ -129,7 +109,7 @@ fn a_reimport_changes_only_the_rows_that_changed() {
         "{}",
         r.stdout
     );
-    let after = ballots(&s);
+    let after = s.ballot_rows();
     assert_eq!(after.len(), before.len() + 30);
     let mut changed = 0;
     for (old, new) in before.iter().zip(&after) {

@@ -175,22 +175,33 @@ impl Station {
     }
 
     /// A digest of every ballot row, to show an import changed nothing.
-    pub fn ballots_digest(&self) -> String {
+    /// Every ballot's row, each value as SQLite gave it, in key order: for comparing
+    /// what an import changed row by row.
+    pub fn ballot_rows(&self) -> Vec<Vec<String>> {
         let conn = self.sqlite();
         let mut stmt = conn
             .prepare("SELECT * FROM ballots ORDER BY ballot_pk")
             .expect("prepare");
         let n = stmt.column_count();
-        let mut rows = stmt.query([]).expect("query");
-        let mut all = String::new();
-        while let Some(r) = rows.next().expect("row") {
-            for i in 0..n {
-                let v: rusqlite::types::Value = r.get(i).expect("value");
-                all.push_str(&format!("{v:?}|"));
-            }
-            all.push('\n');
-        }
-        all
+        stmt.query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i)
+                        .map(|v| format!("{v:?}"))
+                })
+                .collect()
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("row")
+    }
+
+    /// The ballots as one text, for "nothing changed" checks.
+    pub fn ballots_digest(&self) -> String {
+        self.ballot_rows()
+            .iter()
+            .map(|row| row.iter().map(|v| format!("{v}|")).collect::<String>() + "\n")
+            .collect()
     }
 }
 

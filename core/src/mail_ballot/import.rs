@@ -109,9 +109,7 @@ impl Errors {
             self.listed.push(e);
         }
     }
-}
 
-impl Errors {
     /// Adds the ledger's checks across rows: the list becomes the first
     /// [`MAX_LISTED_ERRORS`] of both by line (each list holds its own first ones, so
     /// none that belongs in it is missing), the count the sum.
