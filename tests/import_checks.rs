@@ -79,17 +79,19 @@ fn a_bulk_first_import_names_each_repeat_with_its_first_line() {
 fn a_reimport_changes_only_the_rows_that_changed() {
     let s = Station::upcoming();
     let dir = tempfile::tempdir().unwrap();
-    let rows = 3_000;
+    // Enough rows for a bulk first import, and enough changes that the re-import
+    // stores them in several chunks.
+    let rows = 60_000;
     let first = write(dir.path(), "first.csv", rows, |_, t| t);
     assert_eq!(import(&s, &first).code, 0);
     let before = s.ballot_rows();
-    // The update: every ballot with i % 100 == 7 VOID, each reissued to its voter as
-    // a new ballot (30 changed, 30 added), the rows in another order.
+    // The update: every ballot with i % 10 == 7 VOID, each reissued to its voter as
+    // a new ballot (6,000 changed, 6,000 added), the rows in another order.
     let mut text = String::from(HEADER);
     let mut reissues = Vec::new();
     for j in 0..rows {
         let i = j * 1009 % rows;
-        if i % 100 == 7 {
+        if i % 10 == 7 {
             text.push_str(&row(i, i, "VOID", i));
             reissues.push(i);
         } else {
@@ -105,12 +107,12 @@ fn a_reimport_changes_only_the_rows_that_changed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
-            .contains("3030 rows read, 30 added, 30 updated, 2970 unchanged"),
+            .contains("66000 rows read, 6000 added, 6000 updated, 54000 unchanged"),
         "{}",
         r.stdout
     );
     let after = s.ballot_rows();
-    assert_eq!(after.len(), before.len() + 30);
+    assert_eq!(after.len(), before.len() + 6000);
     let mut changed = 0;
     for (old, new) in before.iter().zip(&after) {
         if old != new {
@@ -121,8 +123,27 @@ fn a_reimport_changes_only_the_rows_that_changed() {
             assert!(diff.len() <= 3, "{diff:?}: {old:?} -> {new:?}");
         }
     }
-    assert_eq!(changed, 30);
+    assert_eq!(changed, 6000);
+    // The new ballots, each its voter's one ACTIVE ballot, set by this file's lines.
+    let db = s.sqlite();
+    let active: i64 = db
+        .query_row(
+            "SELECT count(*) FROM ballots WHERE status = 'ACTIVE'
+              GROUP BY voter_id ORDER BY count(*) DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(active, 1);
     assert_eq!(s.ok(&["verify"]).code, 0);
+    // The same file again changes nothing.
+    let r = import(&s, &update);
+    assert!(
+        r.stdout.contains("0 added, 0 updated, 66000 unchanged"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(s.ballot_rows().len(), after.len());
 }
 
 #[test]
@@ -162,4 +183,87 @@ fn a_reimport_names_a_ballot_twice_and_an_envelope_of_another_ballot() {
         r.stderr
     );
     assert_eq!(s.ballots_digest(), before, "nothing was imported");
+}
+
+/// An import reads and checks its file without holding the ledger: a clerk's scan
+/// made while it runs is recorded at once, not after the import. The file is a FIFO
+/// that the test writes part of and holds open, so the import is certainly still
+/// reading when the scan is made; then the rest, and the import completes.
+#[test]
+fn a_scan_is_recorded_while_an_import_is_still_reading_its_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let s = Station::upcoming();
+    s.add_user("clerk", "clerk", "246810");
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("incoming.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let importing = s
+        .command(&["import", fifo.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening for writing waits until the import has opened the file to read.
+    let mut file = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    file.write_all(HEADER.as_bytes()).unwrap();
+    for i in 0..3000 {
+        file.write_all(row(10_000 + i, 10_000 + i, "ACTIVE", 10_000 + i).as_bytes())
+            .unwrap();
+    }
+    file.flush().unwrap();
+    // One import at a time: a second one is refused while this one runs, and
+    // changes nothing.
+    let second = import(&s, &common::fixture("mail-ballots/small-update.csv"));
+    assert_eq!(second.code, 1, "{}", second.stdout);
+    assert!(
+        second.stderr.contains("another import is running"),
+        "{}",
+        second.stderr
+    );
+    // The rows read so far are in the scratch file beside the ledger, which only
+    // the station's account can read (it holds names and addresses).
+    let scratch = s.ledger_path().with_file_name("ledger.sqlite3.import");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&scratch).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // The import cannot finish until the rest is written: a scan that had to wait
+    // for it would give up after the ledger's busy timeout and say nothing was
+    // recorded.
+    let (r, results) = s.scan("clerk", "246810", "B0001\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(results[0]["outcome"], "accepted", "{results:?}");
+    for i in 3000..6000 {
+        file.write_all(row(10_000 + i, 10_000 + i, "ACTIVE", 10_000 + i).as_bytes())
+            .unwrap();
+    }
+    drop(file);
+    let out = importing.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("6000 added"), "{stdout}");
+    // The scan and the file's ballots are both in the ledger, and the chain holds.
+    let db = s.sqlite();
+    let scans: i64 = db
+        .query_row(
+            "SELECT count(*) FROM events e JOIN ballots b USING (ballot_pk) WHERE b.ballot_id = 'B0001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(scans, 1);
+    assert_eq!(s.ok(&["verify"]).code, 0);
+    assert!(!scratch.exists(), "the scratch file is deleted");
 }

@@ -48,7 +48,6 @@ const EVENTS: &str =
     "SELECT normalized || ' ' || COALESCE(outcome, kind) || ' ' || source FROM events ORDER BY seq";
 
 #[test]
-#[ignore = "flaky on a loaded machine (4 of 7 runs on 2026-12-02): the first key of a wedge burst, a Shift-D, is read apart from the rest, so D000001 fills the container as 000001; the window's key path, not the ledger; run with --ignored"]
 fn a_clerks_day_from_sign_in_to_a_recounted_close() {
     let _one = one_at_a_time();
     let desk = Desktop::start(0, |_| {});

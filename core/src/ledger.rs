@@ -33,7 +33,7 @@ pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use export::DayEvent;
 pub use flags::{AttentionReason, FlagResult, UspsReason};
-pub use import::{CrossRowErrors, ImportCounts, ImportSummary, ImportTx, Importer};
+pub use import::{CrossRowErrors, Import, ImportCounts, ImportSummary, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use review::{BallotView, HistoryRow, MASKED};
 pub use scans::{Reversal, ScanInput, ScanResult};

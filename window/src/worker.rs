@@ -7,7 +7,7 @@
 
 use iced::Task;
 use iced::futures::channel::oneshot;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 
 use ballot_intake_core::ledger::{Ledger, LedgerError};
@@ -18,6 +18,9 @@ type Job = Box<dyn FnOnce(&mut Ledger) + Send>;
 #[derive(Clone, Debug)]
 pub struct LedgerWorker {
     jobs: Sender<Job>,
+    /// The ledger file, for work that opens a connection of its own (an import, so
+    /// that scans keep their turn on this thread).
+    path: PathBuf,
 }
 
 impl LedgerWorker {
@@ -27,10 +30,11 @@ impl LedgerWorker {
         let (jobs, queue) = channel::<Job>();
         let (ready_tx, ready) = channel();
         let path = path.to_path_buf();
+        let opened = path.clone();
         std::thread::Builder::new()
             .name("ledger".into())
             .spawn(move || {
-                let mut ledger = match Ledger::open(&path) {
+                let mut ledger = match Ledger::open(&opened) {
                     Ok(l) => {
                         let _ = ready_tx.send(Ok(()));
                         l
@@ -46,7 +50,12 @@ impl LedgerWorker {
             })
             .map_err(|e| LedgerError::Sqlite(format!("cannot start the ledger thread: {e}")))?;
         ready.recv().map_err(|_| LedgerError::Stopped)??;
-        Ok(LedgerWorker { jobs })
+        Ok(LedgerWorker { jobs, path })
+    }
+
+    /// The ledger file this thread holds open.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Runs `f` on the ledger thread and hands its result to `reply` there (for

@@ -1,7 +1,7 @@
 //! Appending to and reading the audit log inside ledger transactions.
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{Ledger, Result, Station, format_time};
@@ -62,9 +62,10 @@ impl<'a> AuditEntry<'a> {
     }
 }
 
-/// Appends one row to the chain inside `tx`. Returns its sequence number.
+/// Appends one row to the chain inside the write transaction open on `tx`. Returns
+/// its sequence number.
 pub(crate) fn append(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     station: &Station,
     entry: &AuditEntry<'_>,
 ) -> Result<i64> {

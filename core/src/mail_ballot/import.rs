@@ -2,11 +2,12 @@
 //! county's file has millions of rows.
 //!
 //! A named reader thread parses the CSV and validates each row; the calling thread
-//! holds the ledger's write transaction, stores the rows that passed, and has the
-//! ledger make the checks across rows with its indexes (so memory does not grow with
-//! the file). Records travel in chunks and the emptied chunks come back, so the
-//! record buffers are reused instead of allocated per row. If any row has an error
-//! the transaction is rolled back: all or nothing.
+//! stores the rows that passed in the import's scratch file, then has the ledger
+//! make the checks across rows with sorted indexes (so memory does not grow with the
+//! file) and store what the file changes in one short write transaction (see
+//! `ledger::import`). Records travel in chunks and the emptied chunks come back, so
+//! the record buffers are reused instead of allocated per row. If any row has an
+//! error nothing reaches the ledger: all or nothing.
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -312,28 +313,23 @@ fn import_whole(
         check_digit: election.check_digit,
     };
     let mut errors = Errors::default();
-    // About 150 bytes a row in a county's file: a guess is enough.
-    let import = ledger.begin_import(&file_name, total / 150)?;
-    let stored = (|| -> Result<_, ImportError> {
-        let mut importer = import.rows()?;
+    let mut import = ledger.begin_import(&file_name)?;
+    let mut importer = import.rows()?;
+    let stored = (|| -> Result<(), ImportError> {
         for chunk in &from_reader {
             chunk.errors.into_iter().for_each(|e| errors.add(e));
             for (line, rec) in &chunk.rows[..chunk.len] {
                 // The reader validated this record; parse it again here to borrow
                 // its fields (cheaper than sending owned rows across threads).
                 match parse_row(rec, &header, *line, &rules) {
-                    Ok(row) => {
-                        if let Some(e) = importer.store(&row)? {
-                            errors.add(e);
-                        }
-                    }
+                    Ok(row) => importer.store(&row)?,
                     Err(errs) => errs.into_iter().for_each(|e| errors.add(e)),
                 }
             }
             progress(chunk.bytes, total);
             let _ = recycle.try_send(chunk.rows);
         }
-        Ok(importer)
+        Ok(())
     })();
     // Dropping the receiver stops the reader if the writer failed early.
     drop(from_reader);
@@ -341,7 +337,8 @@ fn import_whole(
         .join()
         .map_err(|_| io(&"the reader thread failed"))??;
     log::debug!("rows stored after {:.2?}", started.elapsed());
-    let (counts, across) = stored?.finish(MAX_LISTED_ERRORS)?;
+    stored?;
+    let (counts, across) = importer.finish(MAX_LISTED_ERRORS)?;
     log::debug!("checked after {:.2?}", started.elapsed());
     errors.merge(across);
     progress(end.bytes, total.max(end.bytes));

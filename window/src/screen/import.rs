@@ -1,14 +1,16 @@
 //! Importing a mail ballot file (supervisors): the file, chosen in the desktop's own
 //! file dialog (Ctrl+O) or typed, a progress bar while
-//! the ledger thread reads it, then the summary or every error with its line and
-//! column. The window stays responsive: the import runs on the ledger thread.
+//! the file is read, then the summary or every error with its line and column. The
+//! import runs on a thread of its own with its own connection to the ledger, so the
+//! ledger thread keeps recording scans meanwhile (they wait only for the import's
+//! last step, which stores what the file changes).
 
 use iced::futures::channel::mpsc;
 use iced::widget::{Id, column, progress_bar, scrollable, text};
 use iced::{Element, Fill, Task};
 use std::path::Path;
 
-use ballot_intake_core::ledger::{ImportSummary, LedgerError};
+use ballot_intake_core::ledger::{ImportSummary, Ledger, LedgerError};
 use ballot_intake_core::mail_ballot::{self, ImportError};
 
 use super::dialog::{Pick, choose};
@@ -27,25 +29,33 @@ pub enum Progress {
     Done(Box<Result<ImportSummary, ImportError>>),
 }
 
-/// Imports the file at `path` on the ledger thread; progress and the result come
-/// back as a stream of messages while the window stays responsive.
+/// Imports the file at `path` on a named thread with its own ledger connection;
+/// progress and the result come back as a stream of messages while the window and
+/// the ledger thread carry on.
 fn start(path: String, station: &Station) -> Task<Message> {
     let (tx, rx) = mpsc::unbounded();
     let progress = tx.clone();
-    let sent = station.worker.run(
-        move |l| {
-            mail_ballot::import_file(l, Path::new(&path), |done, total| {
-                let _ = progress.unbounded_send(Progress::Read(done, total));
-            })
-        },
-        move |result| {
-            let _ = tx.unbounded_send(Progress::Done(Box::new(result)));
-        },
-    );
-    if !sent {
-        let stopped = Err(ImportError::Ledger(LedgerError::Stopped));
-        return Task::done(Message::Progress(Progress::Done(Box::new(stopped))));
+    let ledger = station.worker.path().to_path_buf();
+    let done = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("mail-ballot-import".into())
+        .spawn(move || {
+            let result = Ledger::open(&ledger)
+                .map_err(ImportError::Ledger)
+                .and_then(|mut l| {
+                    mail_ballot::import_file(&mut l, Path::new(&path), |done, total| {
+                        let _ = progress.unbounded_send(Progress::Read(done, total));
+                    })
+                });
+            let _ = done.unbounded_send(Progress::Done(Box::new(result)));
+        });
+    if let Err(e) = spawned {
+        let failed = Err(ImportError::Ledger(LedgerError::Sqlite(format!(
+            "cannot start the import's thread: {e}"
+        ))));
+        return Task::done(Message::Progress(Progress::Done(Box::new(failed))));
     }
+    drop(tx);
     Task::run(rx, Message::Progress)
 }
 
