@@ -35,6 +35,27 @@ pub fn xdotool(display: &str, args: &[&str]) {
     assert!(ok, "xdotool {args:?} failed");
 }
 
+/// The program whose window is tested: `BALLOT_INTAKE_WINDOW_BIN` if set (the test
+/// command sets the release build: what a station runs, and a debug build draws so
+/// slowly on a loaded two-core machine that its key timing is not a station's),
+/// else the test build's own.
+pub fn window_bin() -> std::path::PathBuf {
+    std::env::var_os("BALLOT_INTAKE_WINDOW_BIN")
+        .map_or_else(|| common::BIN.into(), std::path::PathBuf::from)
+}
+
+/// Where the window's log goes: a file named by `BALLOT_INTAKE_WINDOW_LOG` (with the
+/// slot appended), to see afterwards how the window read the keys; else nowhere.
+fn window_log(slot: u32) -> Stdio {
+    std::env::var_os("BALLOT_INTAKE_WINDOW_LOG")
+        .and_then(|base| {
+            let mut name = base;
+            name.push(format!("-{slot}.log"));
+            std::fs::File::create(name).ok()
+        })
+        .map_or_else(Stdio::null, Stdio::from)
+}
+
 /// A virtual display with the application's window on it.
 pub struct Desktop {
     // Dropped in this order: the application, then the display, then its folder.
@@ -76,14 +97,14 @@ impl Desktop {
         let data = tempfile::tempdir().unwrap();
         prepare(data.path());
         let app = Killed(
-            Command::new(common::BIN)
+            Command::new(window_bin())
                 .args(["--data-dir", data.path().to_str().unwrap()])
                 .env("DISPLAY", &display)
                 .env_remove("WAYLAND_DISPLAY")
                 // No desktop portal here: the file dialog falls back to zenity.
                 .env_remove("DBUS_SESSION_BUS_ADDRESS")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(window_log(slot))
                 .spawn()
                 .unwrap(),
         );
@@ -184,9 +205,10 @@ pub fn wait_for_window(display: &str, search: &[&str]) -> String {
 impl Desktop {
     /// Types `code` and Enter as a keyboard-wedge scanner does: 4 ms a key, with
     /// Shift around each capital letter (xdotool presses it as a keyboard would).
+    /// The code and its Enter (CR) go in one xdotool call, as a scanner sends them:
+    /// a second call can start late enough to read as a person's Enter.
     pub fn scan(&self, code: &str) {
-        self.xdotool(&["type", "--delay", "4", code]);
-        self.xdotool(&["key", "Return"]);
+        self.xdotool(&["type", "--delay", "4", &format!("{code}\r")]);
         std::thread::sleep(Duration::from_millis(900));
     }
 
