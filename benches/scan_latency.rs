@@ -94,6 +94,7 @@ fn main() {
                         source: "bench",
                         symbology: None,
                         at: Utc::now(),
+                        original_len: None,
                     },
                 )
                 .unwrap();

@@ -419,3 +419,60 @@ fn a_bulk_first_import_leaves_the_indexes_as_the_schema_has_them_and_a_refused_o
     let (_, scanned) = s.scan("ana", "123456", "0004012345000000424280202\n");
     assert_eq!(scanned[0]["ballot_id"], "B004242", "{:?}", scanned);
 }
+
+/// Input without line ends is bounded: `/dev/zero` (one endless row) and a quote
+/// left open (a "field" swallowing the file) are refused at the row's line after
+/// 64 KiB, not read into memory; an overlong field and ids that are spreadsheet
+/// formulas are row errors. Nothing is imported.
+#[test]
+fn endless_rows_long_fields_and_formula_ids_are_refused() {
+    let s = Station::upcoming();
+    let before = s.ballots_digest();
+    let r = s.run(&["import", "/dev/zero"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("/dev/zero")
+            && r.stderr.contains("line 1: a row longer than 65536 bytes"),
+        "{}",
+        r.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let header = "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential\n";
+    let open_quote = dir.path().join("open-quote.csv");
+    let mut text = String::from(header);
+    text.push_str("2026-GEN,B0001,V1,\"Smith,Ann,80202,101,S1,ACTIVE,N\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "2026-GEN,B{i:05},V{i},Lee,Kim,80202,101,S1,ACTIVE,N\n"
+        ));
+    }
+    std::fs::write(&open_quote, text).unwrap();
+    let r = s.run(&["import", open_quote.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("open-quote.csv") && r.stderr.contains("line 2: a row longer than"),
+        "{}",
+        r.stderr
+    );
+    let odd = dir.path().join("odd.csv");
+    let long_name = "N".repeat(10_000);
+    std::fs::write(
+        &odd,
+        format!(
+            "{header}2026-GEN,=1+1,V1,Lee,Kim,80202,101,S1,ACTIVE,N\n\
+             2026-GEN,B0002,\"=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\",Lee,Kim,80202,101,S1,ACTIVE,N\n\
+             2026-GEN,B0003,V3,\"{long_name}\",Kim,80202,101,S1,ACTIVE,N\n"
+        ),
+    )
+    .unwrap();
+    let r = s.run(&["import", odd.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    for expected in [
+        "line 2, column ballot_id: \"=1+1\" does not start with a letter or a digit",
+        "line 3, column voter_id: \"=HYPERLINK(",
+        "line 4, column last_name: is 10000 bytes long; a field of a mail ballot file holds at most 200",
+    ] {
+        assert!(r.stderr.contains(expected), "{expected}\n{}", r.stderr);
+    }
+    assert_eq!(s.ballots_digest(), before, "nothing was imported");
+}

@@ -289,16 +289,60 @@ fn text_output_and_usage_errors() {
     }
 }
 
+/// Forty wrong PINs started at once: each is counted, and the lock checked, before
+/// its hash is compared, so five are counted and the rest refused as locked; a
+/// right PIN started after them is refused too.
+#[test]
+fn forty_wrong_pins_at_once_count_five_and_lock_the_right_one_out() {
+    use std::process::Stdio;
+    let s = loaded(None);
+    let children: Vec<_> = (0..40)
+        .map(|_| {
+            s.command(&["scan", "--user", "ana", "--json"])
+                .env("BALLOT_INTAKE_PIN", "000000")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(!c.wait().unwrap().success());
+    }
+    let (r, _) = s.scan("ana", "123456", "B0001\n");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is locked"), "{}", r.stderr);
+    let conn = s.sqlite();
+    let count = |event: &str| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM audit_log WHERE event = ?1",
+            [event],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(count("sign-in-failed"), 5);
+    assert_eq!(count("user-locked"), 1);
+    assert_eq!(count("sign-in-while-locked"), 36);
+    assert_eq!(count("sign-in"), 0);
+}
+
 #[test]
 fn sign_in_failures_lock_the_user_and_are_audited() {
     let s = loaded(None);
-    for left in (1..=4).rev() {
+    for _ in 1..=4 {
         let (r, results) = s.scan("ana", "000000", "B0001\n");
         assert_eq!(r.code, 1);
         assert!(results.is_empty(), "nothing is scanned without a sign-in");
         assert!(
+            r.stderr.contains("wrong name or PIN for \"ana\""),
+            "{}",
             r.stderr
-                .contains(&format!("wrong PIN for \"ana\" ({left} tries left")),
+        );
+        // Said once, not twice.
+        assert_eq!(
+            r.stderr.matches("wrong name or PIN").count(),
+            1,
             "{}",
             r.stderr
         );
@@ -309,9 +353,11 @@ fn sign_in_failures_lock_the_user_and_are_audited() {
     let (r, _) = s.scan("ana", "123456", "B0001\n");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is locked"), "{}", r.stderr);
+    // An unknown name is refused in the words of a wrong PIN: the refusal does not
+    // tell which names exist.
     let (r, _) = s.scan("nobody", "123456", "B0001\n");
     assert!(
-        r.stderr.contains("no user named \"nobody\""),
+        r.stderr.contains("wrong name or PIN for \"nobody\""),
         "{}",
         r.stderr
     );
@@ -710,4 +756,40 @@ fn a_reader_that_goes_away_ends_a_command_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(s.status()["outcomes"]["accepted"], 1);
+}
+
+/// A line without an end is read in bounded memory: 10 MB of NUL bytes is one
+/// invalid scan, its first 256 bytes stored and its length in the reason.
+#[test]
+fn a_ten_megabyte_line_is_one_invalid_scan_cut_to_what_is_stored() {
+    let s = loaded(None);
+    let mut input = vec![0u8; 10_000_000];
+    input.extend_from_slice(b"\nB0001\n");
+    let r = s.run_with(
+        &["scan", "--user", "ana", "--json"],
+        &input,
+        &[("BALLOT_INTAKE_PIN", "123456")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let results: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 2, "{}", r.stdout);
+    assert_eq!(results[0]["outcome"], "invalid");
+    assert_eq!(results[1]["outcome"], "accepted");
+    let (raw_len, reason): (i64, String) = s
+        .sqlite()
+        .query_row(
+            "SELECT length(raw), reason FROM events WHERE outcome = 'invalid'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(raw_len, 256);
+    assert!(
+        reason.contains("10000001 bytes, the first 256 stored"),
+        "{reason}"
+    );
 }

@@ -36,7 +36,7 @@ pub use flags::{AttentionReason, FlagResult, UspsReason};
 pub use import::{CrossRowErrors, Import, ImportCounts, ImportSummary, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use review::{BallotView, HistoryRow, MASKED};
-pub use scans::{Reversal, ScanInput, ScanResult};
+pub use scans::{MAX_STORED_RAW, Reversal, ScanInput, ScanResult};
 pub use settings::CHANGE_SETTINGS;
 pub use status::{OpenBatch, Status};
 pub use sync::{MAX_BATCH_AGE_SECS, MAX_BATCH_EVENTS, SyncBatch, SyncCounts};
@@ -90,13 +90,15 @@ pub enum LedgerError {
     /// A user with that name exists already.
     #[error("a user named {0:?} already exists")]
     UserExists(String),
-    /// Wrong PIN; the count of tries left before a lock is given.
-    #[error("wrong PIN for {user:?} ({left} tries left before the account is locked)")]
+    /// A wrong PIN, or a name the station does not know: the same words for both,
+    /// so that a refusal does not tell which names exist, nor how many tries are left.
+    #[error(
+        "wrong name or PIN for {user:?}; after {max} wrong PINs in a row the account is locked",
+        max = crate::auth::MAX_FAILURES
+    )]
     WrongPin {
-        /// The user.
+        /// The name given.
         user: String,
-        /// Tries left before a lock.
-        left: u32,
     },
     /// The user is locked after repeated wrong PINs.
     #[error("{user:?} is locked after repeated wrong PINs until {until}; ask a supervisor")]

@@ -12,6 +12,7 @@ use crate::barcode::{self, CheckDigit, Imb};
 use crate::intake::BallotStatus;
 use crate::ledger::LedgerError;
 
+mod guard;
 mod import;
 pub use import::import_file;
 
@@ -162,6 +163,18 @@ pub struct RowRules<'a> {
     pub check_digit: CheckDigit,
 }
 
+/// The longest field of a mail ballot file, in bytes: the longest name or address
+/// line a county stores is far shorter, and a field longer than this is a damaged
+/// file (a quote left open swallowing the rows after it), not data to keep.
+pub const MAX_FIELD_BYTES: usize = 200;
+
+/// Whether an id (ballot or voter) starts as ids do: with a letter or a digit. An id
+/// starting `=`, `+`, `-` or `@` is no county's; it is a spreadsheet formula, which
+/// would run in whoever opens a file the station writes.
+fn starts_like_an_id(id: &str) -> bool {
+    id.chars().next().is_some_and(char::is_alphanumeric)
+}
+
 struct Fields<'r, 'h> {
     record: &'r csv::ByteRecord,
     header: &'h Header,
@@ -178,10 +191,20 @@ impl<'r> Fields<'r, '_> {
         });
     }
 
-    /// The trimmed text of a column, `None` when absent or empty.
+    /// The trimmed text of a column, `None` when absent or empty (or too long).
     fn get(&mut self, c: Col) -> Option<&'r str> {
         let i = self.header.index[c as usize]?;
         let raw = self.record.get(i)?;
+        if raw.len() > MAX_FIELD_BYTES {
+            self.err(
+                c,
+                format!(
+                    "is {} bytes long; a field of a mail ballot file holds at most {MAX_FIELD_BYTES}",
+                    raw.len()
+                ),
+            );
+            return None;
+        }
         match std::str::from_utf8(raw) {
             Ok(s) => {
                 let t = s.trim();
@@ -290,7 +313,12 @@ pub fn parse_row<'r>(
         );
     }
     let ballot_id = f.required(Col::BallotId);
-    if !ballot_id.is_empty() {
+    if !ballot_id.is_empty() && !starts_like_an_id(ballot_id) {
+        f.err(
+            Col::BallotId,
+            format!("{ballot_id:?} does not start with a letter or a digit, as ballot ids do"),
+        );
+    } else if !ballot_id.is_empty() {
         match barcode::normalize(ballot_id.as_bytes()) {
             Err(why) => f.err(
                 Col::BallotId,
@@ -307,6 +335,12 @@ pub fn parse_row<'r>(
         }
     }
     let voter_id = f.required(Col::VoterId);
+    if !voter_id.is_empty() && !starts_like_an_id(voter_id) {
+        f.err(
+            Col::VoterId,
+            format!("{voter_id:?} does not start with a letter or a digit, as voter ids do"),
+        );
+    }
     let last_name = f.required(Col::LastName);
     let first_name = f.required(Col::FirstName);
     let middle_name = f.get(Col::MiddleName);

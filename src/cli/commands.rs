@@ -373,6 +373,7 @@ fn flag(env: &Environment, cmd: FlagCommand) -> Result<()> {
         source: "keyed",
         symbology: None,
         at: Utc::now(),
+        original_len: None,
     };
     let result = match cmd {
         FlagCommand::Undeliverable { reason, .. } => {

@@ -77,6 +77,7 @@ impl Session<'_> {
                     source: &source,
                     symbology: e.symbology.as_deref(),
                     at: e.received_at,
+                    original_len: None,
                 },
             )
             .with_context(|| {

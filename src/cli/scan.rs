@@ -10,7 +10,7 @@ use super::ScanArgs;
 use super::output::write_result;
 use super::pin::{PIN_ENV, sign_in};
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::ledger::{Ledger, ScanInput, User};
+use ballot_intake_core::ledger::{Ledger, MAX_STORED_RAW, ScanInput, User};
 
 /// Strips one line terminator (LF or CRLF).
 fn strip_terminator(line: &mut Vec<u8>) {
@@ -29,6 +29,40 @@ pub fn run(env: &Environment, args: &ScanArgs) -> Result<ExitCode> {
     scan_stdin(&mut ledger, &user, &args.source, args.json)
 }
 
+/// Reads one line (up to and including its LF) into `line`, keeping at most `keep`
+/// bytes of it and reading past the rest: a line without an end (`scan <
+/// /dev/zero`, a stuck scanner) costs no more memory than a barcode. Returns the
+/// line's whole length, or `None` at the end of the input.
+fn read_capped_line(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    keep: usize,
+) -> std::io::Result<Option<u64>> {
+    line.clear();
+    let mut length = 0u64;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok((length > 0).then_some(length));
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = keep.saturating_sub(line.len()).min(take);
+        line.extend_from_slice(&buf[..room]);
+        input.consume(take);
+        length += take as u64;
+        if done {
+            return Ok(Some(length));
+        }
+    }
+}
+
 /// Reads barcodes from standard input into `user`'s open batch (opening one if
 /// needed), printing each result once it is committed.
 pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) -> Result<ExitCode> {
@@ -45,13 +79,12 @@ pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) ->
     let mut out = stdout.lock();
     let mut line = Vec::with_capacity(128);
     loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .context("could not read standard input")?;
-        if n == 0 {
+        let Some(length) = read_capped_line(&mut input, &mut line, MAX_STORED_RAW)
+            .context("could not read standard input")?
+        else {
             break;
-        }
+        };
+        let cut = length > MAX_STORED_RAW as u64;
         strip_terminator(&mut line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -66,6 +99,7 @@ pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) ->
                     source,
                     symbology: None,
                     at,
+                    original_len: cut.then_some(length),
                 },
             )
             .with_context(|| {

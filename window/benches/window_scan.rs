@@ -69,6 +69,7 @@ fn main() {
                         source: "wedge:keyboard",
                         symbology: None,
                         at: chrono::Utc::now(),
+                        original_len: None,
                     },
                 )
                 .unwrap();

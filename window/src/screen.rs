@@ -62,6 +62,7 @@ impl Scanned {
             source: &self.source,
             symbology: self.symbology.as_deref(),
             at,
+            original_len: None,
         })
     }
 }

@@ -44,6 +44,7 @@ fn a_clerk_writes_the_days_file_from_the_window() {
                     source: "test",
                     symbology: None,
                     at: chrono::Utc::now(),
+                    original_len: None,
                 },
             )
             .unwrap();

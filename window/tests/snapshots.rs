@@ -80,10 +80,7 @@ fn sign_in_and_open_batch() {
     let mut state = sign_in::State::new(Some(
         "Demo users: demo-clerk (PIN 111111), demo-supervisor (PIN 999999)".into(),
     ));
-    let wrong = LedgerError::WrongPin {
-        user: "ana".into(),
-        left: 4,
-    };
+    let wrong = LedgerError::WrongPin { user: "ana".into() };
     let _ = state.update(sign_in::Message::Checked(Box::new(Err(wrong))), &station);
     snapshot("sign-in", state.view());
     batch.batch_id = 3;

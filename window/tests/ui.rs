@@ -49,6 +49,7 @@ fn seed(rig: &Rig, user: &str, pin: &str, codes: &[&str]) -> i64 {
             source: "test",
             symbology: None,
             at: chrono::Utc::now(),
+            original_len: None,
         };
         ledger.record_scan(&u, batch.batch_id, &input).unwrap();
     }
@@ -93,7 +94,7 @@ fn a_wrong_pin_is_said_plainly_and_the_pin_is_not_kept() {
     };
     assert!(!state.busy);
     simulator(rig.app.view())
-        .find("wrong PIN for \"demo-clerk\" (4 tries left before the account is locked)")
+        .find("wrong name or PIN for \"demo-clerk\"; after 5 wrong PINs in a row the account is locked")
         .unwrap();
     // The PIN field was emptied: Enter alone asks for it again.
     rig.send(Message::SignIn(sign_in::Message::Submit));
@@ -326,7 +327,7 @@ fn closing_with_a_wrong_verifier_pin_stays_on_the_form() {
         form.error
             .as_deref()
             .unwrap()
-            .starts_with("wrong PIN for \"demo-supervisor\""),
+            .starts_with("wrong name or PIN for \"demo-supervisor\""),
         "{:?}",
         form.error
     );

@@ -55,7 +55,15 @@ pub struct ScanInput<'a> {
     pub symbology: Option<&'a str>,
     /// When the scanner delivered it.
     pub at: DateTime<Utc>,
+    /// The length the code had before the reader cut it to what it keeps (a line
+    /// without an end, a stuck scanner), if it did: recorded with the invalid scan.
+    pub original_len: Option<u64>,
 }
+
+/// The most bytes of one scan the ledger stores: anything longer than a barcode
+/// ([`crate::barcode::MAX_BARCODE_LEN`]) is invalid, and four times that is
+/// enough to see what it was. The event's reason gives the length it had.
+pub const MAX_STORED_RAW: usize = 4 * crate::barcode::MAX_BARCODE_LEN;
 
 /// The result of reversing an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -245,6 +253,7 @@ impl Ledger {
             source,
             symbology,
             at,
+            original_len,
         } = *input;
         let tz = self.station.timezone;
         self.write(|tx, station| {
@@ -277,7 +286,15 @@ impl Ledger {
                 _ => at,
             };
             let read = intake::read_barcode(raw, election.check_digit);
+            let length = original_len.unwrap_or(raw.len() as u64);
             let (outcome, normalized, hit, receipt, reason) = match read {
+                Err(why) if length > MAX_STORED_RAW as u64 => {
+                    let why = format!(
+                        "{}; {length} bytes, the first {MAX_STORED_RAW} stored",
+                        why.describe()
+                    );
+                    (Outcome::Invalid, None, None, None, Some(why))
+                }
                 Err(why) => (Outcome::Invalid, None, None, None, Some(why.describe().to_string())),
                 Ok((normalized, code)) => {
                     let hit = find(
@@ -316,7 +333,7 @@ impl Ledger {
                 election_id: election.election_id.clone(),
                 kind: "scan".into(),
                 mode: Some("receive".into()),
-                raw: Some(raw.to_vec()),
+                raw: Some(raw[..raw.len().min(MAX_STORED_RAW)].to_vec()),
                 normalized,
                 outcome: Some(outcome.as_str().into()),
                 ballot_pk: hit.as_ref().map(|h| h.ballot_pk),

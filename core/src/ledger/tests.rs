@@ -100,6 +100,7 @@ fn scan(s: &mut Station, batch: i64, code: &str, when: &str) -> ScanResult {
                 source: "test",
                 symbology: None,
                 at: at(when),
+                original_len: None,
             },
         )
         .unwrap()
@@ -111,6 +112,7 @@ fn input(code: &str) -> ScanInput<'_> {
         source: "test",
         symbology: None,
         at: at(NOON),
+        original_len: None,
     }
 }
 
@@ -387,6 +389,7 @@ fn a_scan_while_another_program_holds_the_ledger_says_busy_and_records_nothing()
             source: "test",
             symbology: None,
             at: at(NOON),
+            original_len: None,
         },
     );
     assert_eq!(r.unwrap_err(), LedgerError::Busy);

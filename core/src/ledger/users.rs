@@ -10,7 +10,7 @@ use super::audit_log::AuditEntry;
 use super::audit_log::append;
 use super::{Ledger, LedgerError, Result, format_time, parse_time};
 use crate::audit::AuditEvent;
-use crate::auth::{self, LockState, MAX_FAILURES, Role};
+use crate::auth::{self, LockState, Role};
 
 /// A station user, as the rest of the program sees them (never with the PIN hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,43 +53,43 @@ struct StoredUser {
     lock: LockState,
 }
 
-impl Ledger {
-    fn stored_user(&self, name: &str) -> Result<Option<StoredUser>> {
-        let row: Option<(i64, String, String, String, u32, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT user_id, name, role, pin_hash, failures, locked_until
+/// A user's row, hash and lock included, read on `conn`.
+fn stored_user(conn: &rusqlite::Connection, name: &str) -> Result<Option<StoredUser>> {
+    let row: Option<(i64, String, String, String, u32, Option<String>)> = conn
+        .query_row(
+            "SELECT user_id, name, role, pin_hash, failures, locked_until
                  FROM users WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(|(user_id, name, role, pin_hash, failures, locked)| {
-            Ok(StoredUser {
-                user: User {
-                    user_id,
-                    name,
-                    role: role.parse().map_err(LedgerError::Sqlite)?,
-                },
-                pin_hash,
-                lock: LockState {
-                    failures,
-                    locked_until: locked.as_deref().map(parse_time).transpose()?,
-                },
-            })
+            [name],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(user_id, name, role, pin_hash, failures, locked)| {
+        Ok(StoredUser {
+            user: User {
+                user_id,
+                name,
+                role: role.parse().map_err(LedgerError::Sqlite)?,
+            },
+            pin_hash,
+            lock: LockState {
+                failures,
+                locked_until: locked.as_deref().map(parse_time).transpose()?,
+            },
         })
-        .transpose()
-    }
+    })
+    .transpose()
+}
 
+impl Ledger {
     /// Adds a user with a PIN (hashed with Argon2id; the PIN itself is never stored).
     pub fn add_user(&mut self, name: &str, role: Role, pin: &str) -> Result<User> {
         let name = name.trim();
@@ -130,7 +130,7 @@ impl Ledger {
 
     /// Looks a user up by name without signing them in (for reports).
     pub fn user(&self, name: &str) -> Result<User> {
-        self.stored_user(name)?
+        stored_user(&self.conn, name)?
             .map(|s| s.user)
             .ok_or_else(|| LedgerError::UnknownUser(name.to_string()))
     }
@@ -168,6 +168,14 @@ impl Ledger {
 
     /// The PIN check behind [`Ledger::sign_in`] and [`Ledger::confirm_pin`]:
     /// `confirming` is what a second person's PIN confirms, `None` for a sign-in.
+    ///
+    /// Races: every attempt is counted as a wrong PIN, and the lock checked, in one
+    /// IMMEDIATE transaction *before* the slow hash is compared (so forty attempts
+    /// started at once are five counted ones and thirty-five refusals, and a right
+    /// PIN started after the fifth wrong one is refused); a right PIN then takes its
+    /// count back. The hash itself runs outside the write lock so other stations
+    /// keep scanning. An unknown name is hashed against a dummy and refused with the
+    /// same words as a wrong PIN: the refusal does not say which names exist.
     fn check_pin(
         &mut self,
         name: &str,
@@ -175,31 +183,60 @@ impl Ledger {
         now: DateTime<Utc>,
         confirming: Option<&str>,
     ) -> Result<User> {
-        let Some(stored) = self.stored_user(name)? else {
-            self.audit_now(
-                &AuditEntry::user(AuditEvent::SignInFailed, None)
-                    .named(name)
-                    .detail(json!({ "reason": "unknown user" })),
+        let tz = self.station.timezone;
+        let local = move |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+        let attempt = self.write(|tx, station| {
+            let Some(stored) = stored_user(tx, name)? else {
+                append(
+                    tx,
+                    station,
+                    &AuditEntry::user(AuditEvent::SignInFailed, None)
+                        .named(name)
+                        .detail(json!({ "reason": "unknown user", "confirms": confirming })),
+                )?;
+                return Ok(Attempt::Unknown);
+            };
+            if stored.lock.is_locked(now) {
+                let until = stored.lock.locked_until.map(local).unwrap_or_default();
+                append(
+                    tx,
+                    station,
+                    &AuditEntry::user(AuditEvent::SignInWhileLocked, Some(&stored.user))
+                        .detail(json!({ "locked_until": until })),
+                )?;
+                return Ok(Attempt::Locked(stored.user, until));
+            }
+            // Counted as wrong until the hash says otherwise.
+            let counted = stored.lock.after_failure(now);
+            tx.execute(
+                "UPDATE users SET failures = ?1, locked_until = ?2 WHERE user_id = ?3",
+                params![
+                    counted.failures,
+                    counted.locked_until.map(format_time),
+                    stored.user.user_id
+                ],
             )?;
-            return Err(LedgerError::UnknownUser(name.to_string()));
+            Ok(Attempt::Counted(stored, counted))
+        })?;
+        let (stored, counted) = match attempt {
+            Attempt::Unknown => {
+                auth::verify_dummy(pin);
+                return Err(LedgerError::WrongPin {
+                    user: name.to_string(),
+                });
+            }
+            Attempt::Locked(user, until) => {
+                return Err(LedgerError::Locked {
+                    user: user.name,
+                    until,
+                });
+            }
+            Attempt::Counted(stored, counted) => (stored, counted),
         };
         let user = stored.user;
-        let tz = self.station.timezone;
-        let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
-        if stored.lock.is_locked(now) {
-            let until = stored.lock.locked_until.map(local).unwrap_or_default();
-            self.audit_now(
-                &AuditEntry::user(AuditEvent::SignInWhileLocked, Some(&user))
-                    .detail(json!({ "locked_until": until })),
-            )?;
-            return Err(LedgerError::Locked {
-                user: user.name,
-                until,
-            });
-        }
-        // The slow hash runs outside the write lock so other stations keep scanning.
-        if auth::verify_pin(pin, &stored.pin_hash)? {
-            self.write(|tx, station| {
+        let right = auth::verify_pin(pin, &stored.pin_hash)?;
+        self.write(|tx, station| {
+            if right {
                 tx.execute(
                     "UPDATE users SET failures = 0, locked_until = NULL WHERE user_id = ?1",
                     [user.user_id],
@@ -210,41 +247,18 @@ impl Ledger {
                         .detail(json!({ "confirms": what })),
                 };
                 append(tx, station, &entry)?;
-                Ok(())
-            })?;
-            return Ok(user);
-        }
-        let lock = self.write(|tx, station| {
-            // Re-read inside the transaction: another process may have counted a
-            // failure since we looked.
-            let failures: u32 = tx.query_row(
-                "SELECT failures FROM users WHERE user_id = ?1",
-                [user.user_id],
-                |r| r.get(0),
-            )?;
-            let lock = LockState {
-                failures,
-                locked_until: None,
+                return Ok(());
             }
-            .after_failure(now);
-            tx.execute(
-                "UPDATE users SET failures = ?1, locked_until = ?2 WHERE user_id = ?3",
-                params![
-                    lock.failures,
-                    lock.locked_until.map(format_time),
-                    user.user_id
-                ],
-            )?;
             append(
                 tx,
                 station,
                 &AuditEntry::user(AuditEvent::SignInFailed, Some(&user)).detail(json!({
                     "reason": "wrong PIN",
-                    "failures": lock.failures,
+                    "failures": counted.failures,
                     "confirms": confirming,
                 })),
             )?;
-            if let Some(until) = lock.locked_until {
+            if let Some(until) = counted.locked_until {
                 append(
                     tx,
                     station,
@@ -252,17 +266,27 @@ impl Ledger {
                         .detail(json!({ "locked_until": format_time(until) })),
                 )?;
             }
-            Ok(lock)
+            Ok(())
         })?;
-        match lock.locked_until {
+        if right {
+            return Ok(user);
+        }
+        match counted.locked_until {
             Some(until) => Err(LedgerError::Locked {
                 user: user.name,
                 until: local(until),
             }),
-            None => Err(LedgerError::WrongPin {
-                user: user.name,
-                left: MAX_FAILURES.saturating_sub(lock.failures),
-            }),
+            None => Err(LedgerError::WrongPin { user: user.name }),
         }
     }
+}
+
+/// What the first step of a PIN check found.
+enum Attempt {
+    /// No such user.
+    Unknown,
+    /// Locked (until the local time given): refused without the PIN checked.
+    Locked(User, String),
+    /// Counted as a wrong PIN, pending the hash.
+    Counted(StoredUser, LockState),
 }

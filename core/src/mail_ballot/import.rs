@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
+use super::guard::{MAX_ROW_BYTES, RowGuard};
 use super::{Header, ImportError, MAX_LISTED_ERRORS, RowError, RowRules, parse_row};
 use crate::barcode::CheckDigit;
 use crate::ledger::{CrossRowErrors, ImportSummary, Ledger};
@@ -31,6 +32,8 @@ struct Tap<R> {
     hasher: Sha256,
     bytes: u64,
     lines: Lines,
+    /// Stops the read at a row longer than [`MAX_ROW_BYTES`].
+    guard: RowGuard,
 }
 
 impl<R: Read> Read for Tap<R> {
@@ -38,6 +41,14 @@ impl<R: Read> Read for Tap<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.lines.scan(&buf[..n], self.bytes);
+        if let Err(line) = self.guard.scan(&buf[..n], self.bytes) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "line {line}: a row longer than {MAX_ROW_BYTES} bytes (a file without line ends, or a quote left open); nothing was imported"
+                ),
+            ));
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -263,6 +274,7 @@ fn import_whole(
             hasher: Sha256::new(),
             bytes: 0,
             lines: Lines::default(),
+            guard: RowGuard::default(),
         });
     let file_name = path
         .file_name()

@@ -114,13 +114,10 @@ impl State {
                     Ok((user, batch)) => {
                         return (Task::none(), Some(Event::SignedIn { user, batch }));
                     }
-                    // An unknown name goes back to the name; a wrong PIN (the name
-                    // was right) to the PIN.
+                    // A wrong PIN or name goes back to the PIN (the refusal does
+                    // not say which was wrong: the name is usually right).
                     Err(e) => {
-                        let field = match e {
-                            LedgerError::UnknownUser(_) => Self::focus_id(),
-                            _ => Id::new(PIN_FIELD),
-                        };
+                        let field = Id::new(PIN_FIELD);
                         self.error = Some(e.to_string());
                         return (operation::focus(field), None);
                     }

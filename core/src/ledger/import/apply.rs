@@ -31,7 +31,7 @@ const BULK_ROWS: u64 = 50_000;
 
 /// Rows stored per write transaction of a re-import: about a tenth of a second of
 /// a scan's wait on a two-core station with a million ballots.
-const CHUNK: i64 = 2_000;
+const CHUNK: i64 = 500;
 
 /// Whether a first import of `rows` rows is a bulk one: many rows, and many beside
 /// what the ledger already holds (rebuilding the indexes costs the whole table).
