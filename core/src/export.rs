@@ -81,6 +81,9 @@ pub struct ExportResult {
     pub manifest: Manifest,
     /// Whether the files already held exactly this export and were left alone.
     pub unchanged: bool,
+    /// Where a file of the same name was moved, when it was not as the station wrote
+    /// it (edited since, or without its manifest): kept, never silently replaced.
+    pub set_aside: Option<PathBuf>,
 }
 
 /// The files' base name: sorts by day, and two stations never collide.
@@ -165,17 +168,17 @@ pub fn export_day(
             let event_id = format!("{}-{}", e.station_id, e.seq);
             let corrects = e.corrects.map(|c| format!("{}-{c}", e.station_id));
             w.write_record([
-                event_id.as_str(),
-                e.station_id.as_str(),
-                e.election_id.as_str(),
-                e.ballot_id.as_deref().unwrap_or(""),
-                e.voter_id.as_deref().unwrap_or(""),
+                cell(&event_id).as_ref(),
+                cell(&e.station_id).as_ref(),
+                cell(&e.election_id).as_ref(),
+                cell(e.ballot_id.as_deref().unwrap_or("")).as_ref(),
+                cell(e.voter_id.as_deref().unwrap_or("")).as_ref(),
                 e.kind.as_str(),
                 e.outcome.as_deref().unwrap_or(""),
                 e.occurred_at.as_str(),
                 &e.batch.map(|b| b.to_string()).unwrap_or_default(),
-                e.reason.as_deref().unwrap_or(""),
-                corrects.as_deref().unwrap_or(""),
+                cell(e.reason.as_deref().unwrap_or("")).as_ref(),
+                cell(corrects.as_deref().unwrap_or("")).as_ref(),
             ])
             .map_err(|err| LedgerError::Invalid(format!("{}: {err}", csv_path.display())))?;
             *counts.entry(e.kind.clone()).or_insert(0) += 1;
@@ -202,6 +205,26 @@ pub fn export_day(
             .ok()
             .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
             .is_some_and(|m| m.sha256 == sha256);
+    // A file there that is not what this station wrote (its bytes do not match its
+    // manifest: edited by hand, or by a spreadsheet) is moved aside, never replaced.
+    let mut set_aside = None;
+    if !unchanged && let Ok(old) = std::fs::read(&csv_path) {
+        let vouched = std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
+            .is_some_and(|m| m.sha256 == hex::encode(Sha256::digest(&old)));
+        if !vouched {
+            let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+            let aside = out.join(format!("{base}.edited-{stamp}.csv"));
+            std::fs::rename(&csv_path, &aside).map_err(|e| io_err(&csv_path, &e))?;
+            log::warn!(
+                "{} did not match its manifest; kept as {}",
+                csv_path.display(),
+                aside.display()
+            );
+            set_aside = Some(aside);
+        }
+    }
     let manifest = if unchanged {
         std::fs::read(&manifest_path)
             .ok()
@@ -236,12 +259,47 @@ pub fn export_day(
         manifest_path,
         manifest,
         unchanged,
+        set_aside,
     })
+}
+
+/// A text cell as a spreadsheet will not run it: a value starting with `=`, `+`,
+/// `-`, `@`, a tab or a CR is a formula to Excel and LibreOffice (OWASP's "CSV
+/// injection"), so it gets a leading `'`, which they show as text. The ids the
+/// station writes never start so (the import refuses them); a supervisor's reason
+/// or a ledger from before that check can.
+fn cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_cells_are_written_as_text() {
+        for (value, want) in [
+            ("=1+1", "'=1+1"),
+            (
+                "=HYPERLINK(\"http://evil/\",\"x\")",
+                "'=HYPERLINK(\"http://evil/\",\"x\")",
+            ),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("B0001", "B0001"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(cell(value), want, "{value:?}");
+        }
+    }
 
     #[test]
     fn names_sort_by_day_and_carry_the_station() {

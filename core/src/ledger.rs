@@ -137,6 +137,12 @@ pub enum LedgerError {
     /// nothing more can be recorded until the program is started again.
     #[error("the ledger stopped; restart ballot-intake")]
     Stopped,
+    /// The file the station opened is no longer the one at its path: writing on
+    /// would record into a file nobody will ever read.
+    #[error(
+        "the ledger {0} was deleted or replaced while the station was running: nothing was recorded; put the station's ledger back and restart ballot-intake"
+    )]
+    Moved(PathBuf),
 }
 
 /// Result alias for ledger operations.
@@ -175,6 +181,10 @@ pub struct Station {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// The ledger file's identity (device, inode) when it was opened: checked before
+    /// every commit, so that a ledger deleted or swapped under a running station
+    /// gives NOT RECORDED instead of results that are in no file.
+    identity: Option<(u64, u64)>,
     station: Station,
     _checkpointer: Option<checkpoint::Checkpointer>,
 }

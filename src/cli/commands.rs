@@ -62,6 +62,13 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             });
             let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
             let r = ballot_intake_core::export::export_day(&mut ledger, date, &out, None)?;
+            if let Some(aside) = &r.set_aside {
+                eprintln!(
+                    "warning: {} had been changed since this station wrote it; it is kept as {}",
+                    r.csv.display(),
+                    aside.display()
+                );
+            }
             if json {
                 print_json(&r.manifest)?;
             } else {

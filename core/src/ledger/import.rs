@@ -130,6 +130,9 @@ const NORMAL_CACHE_KIB: i64 = 2_000;
 /// was and deletes the scratch file.
 pub struct Import<'l> {
     conn: &'l Connection,
+    /// The ledger's path and the identity of the file opened there: checked before
+    /// each commit, as every write of the ledger is.
+    ledger: (&'l std::path::Path, Option<(u64, u64)>),
     station: &'l Station,
     staging: PathBuf,
     file_name: String,
@@ -179,6 +182,7 @@ impl Ledger {
             .pragma_update(Some("main"), "cache_size", -IMPORT_CACHE_KIB)?;
         Ok(Import {
             conn: &self.conn,
+            ledger: (&self.path, self.identity),
             station: &self.station,
             staging,
             file_name: file_name.to_string(),

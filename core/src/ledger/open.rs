@@ -141,12 +141,90 @@ fn read_station(conn: &Connection) -> Result<Option<Station>> {
     .transpose()
 }
 
+/// Makes the data folder readable by the station's account only (0700), creating
+/// it if need be, when a station is set up in it: the ledger holds confidential
+/// voters' names and addresses and the PIN hashes.
+fn private_dir(dir: &Path) -> Result<()> {
+    let failed =
+        |e: std::io::Error| LedgerError::Invalid(format!("cannot create {}: {e}", dir.display()));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Creates the ledger file readable by the station's account only (0600) before
+/// SQLite opens it; SQLite gives its WAL and shared-memory files the same mode.
+fn private_file(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|e| LedgerError::Invalid(format!("cannot create {}: {e}", path.display())))
+}
+
+/// The (device, inode) of the file at `path`, where the system has them.
+pub(super) fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        path.exists().then_some((0, 0))
+    }
+}
+
+/// Fails with [`LedgerError::Moved`] if the file at `path` is gone or is another
+/// file than the one opened (`opened`).
+pub(super) fn still_in_place(path: &Path, opened: Option<(u64, u64)>) -> Result<()> {
+    if opened.is_some() && identity(path) != opened {
+        return Err(LedgerError::Moved(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Says (as a warning) when the ledger or its folder can be read by other accounts
+/// of the machine: an existing station is not changed behind its owner's back, but
+/// the owner is told the command that closes it.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for (what, p, want) in [("folder", dir, 0o700), ("ledger", path, 0o600)] {
+            if let Ok(meta) = std::fs::metadata(p) {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    log::warn!(
+                        "the station's {what} {} can be read by other accounts (mode {mode:o}); it holds voters' names and the PIN hashes: chmod {want:o} {}",
+                        p.display(),
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
 impl Ledger {
     /// Opens an existing station's ledger, upgrading its schema if it is older.
     pub fn open(path: &Path) -> Result<Ledger> {
         if !path.exists() {
             return Err(LedgerError::NotInitialized(path.to_path_buf()));
         }
+        warn_if_readable_by_others(path);
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -166,6 +244,7 @@ impl Ledger {
             read_station(&conn)?.ok_or_else(|| LedgerError::NotInitialized(path.to_path_buf()))?;
         let mut ledger = Ledger {
             conn,
+            identity: identity(path),
             path: path.to_path_buf(),
             station,
             _checkpointer: Checkpointer::start(path),
@@ -197,10 +276,9 @@ impl Ledger {
             ));
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                LedgerError::Invalid(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            private_dir(dir)?;
         }
+        private_file(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate(&mut conn, path)?;
@@ -215,6 +293,7 @@ impl Ledger {
         };
         let mut ledger = Ledger {
             conn,
+            identity: identity(path),
             path: path.to_path_buf(),
             station,
             _checkpointer: Checkpointer::start(path),
@@ -256,6 +335,7 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx, &self.station)?;
+        still_in_place(&self.path, self.identity)?;
         tx.commit()?;
         Ok(out)
     }

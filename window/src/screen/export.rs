@@ -184,6 +184,16 @@ impl State {
                     )
                     .push(text(format!("Manifest {}", r.manifest_path.display())).size(18))
                     .push(text(counts).size(18));
+                if let Some(aside) = &r.set_aside {
+                    page = page.push(
+                        text(format!(
+                            "The file there had been changed since this station wrote it; it is kept as {}",
+                            aside.display()
+                        ))
+                        .size(18)
+                        .color(theme::ERROR),
+                    );
+                }
             }
             Some(Err(e)) => {
                 page = page.push(

@@ -23,6 +23,7 @@ use super::{DATA_COLUMNS, Import, ImportCounts, ImportSummary};
 use crate::audit::AuditEvent;
 use crate::ledger::audit_log::{AuditEntry, append};
 use crate::ledger::elections::active_election;
+use crate::ledger::open::still_in_place;
 use crate::ledger::{LedgerError, Result, format_time};
 
 /// The fewest rows for which a first import rebuilds the ballots' indexes rather
@@ -125,6 +126,7 @@ impl Import<'_> {
         if let Some(import_id) = self.bulk_record.filter(|_| self.writing) {
             // A bulk first import: stored and checked in the open transaction.
             self.finish_record(import_id, counts, sha256, rows_read)?;
+            still_in_place(self.ledger.0, self.ledger.1)?;
             self.conn.execute_batch("COMMIT")?;
             self.writing = false;
         } else {
@@ -185,6 +187,7 @@ impl Import<'_> {
     fn chunk<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let out = f()?;
+        still_in_place(self.ledger.0, self.ledger.1)?;
         self.conn.execute_batch("COMMIT")?;
         Ok(out)
     }

@@ -1,0 +1,90 @@
+//! What an adversarial try did to the station (issue #11), each through the real
+//! binary on a real ledger: the folder and files only the station's account can
+//! read, and a ledger deleted under a running `scan`.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+mod common;
+use common::Station;
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// The ledger holds confidential voters' names and addresses and the PIN hashes:
+/// its folder is created 0700 and the file 0600, and a looser one is named with the
+/// command that closes it.
+#[cfg(unix)]
+#[test]
+fn the_ledger_and_its_folder_are_the_station_accounts_alone() {
+    let s = Station::upcoming();
+    let ledger = s.ledger_path();
+    assert_eq!(mode(ledger.parent().unwrap()), 0o700);
+    assert_eq!(mode(&ledger), 0o600);
+    let r = s.ok(&["status"]);
+    assert!(
+        !r.stderr.contains("can be read by other accounts"),
+        "{}",
+        r.stderr
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ledger, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = s.ok(&["status"]);
+    assert!(
+        r.stderr
+            .contains("can be read by other accounts (mode 644)")
+            && r.stderr
+                .contains(&format!("chmod 600 {}", ledger.display())),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `rm ledger.sqlite3*` under a running `scan`: the next scan is NOT RECORDED and
+/// the program stops, instead of printing results that are in no file.
+#[test]
+fn a_ledger_deleted_under_a_running_scan_stops_it_with_not_recorded() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    s.add_user("clerk", "clerk", "246810");
+    let mut scan = s
+        .command(&["scan", "--user", "clerk", "--json"])
+        .env("BALLOT_INTAKE_PIN", "246810")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = scan.stdin.take().unwrap();
+    let mut output = BufReader::new(scan.stdout.take().unwrap());
+    writeln!(input, "B0001").unwrap();
+    let mut line = String::new();
+    output.read_line(&mut line).unwrap();
+    assert!(line.contains("\"accepted\""), "{line}");
+    for entry in std::fs::read_dir(s.dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("ledger.sqlite3")
+        {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    writeln!(input, "B0002").unwrap();
+    drop(input);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut output, &mut rest).unwrap();
+    let out = scan.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(rest.is_empty(), "nothing more printed: {rest}");
+    assert!(
+        stderr.contains("\"B0002\" was NOT recorded") && stderr.contains("was deleted or replaced"),
+        "{stderr}"
+    );
+}
