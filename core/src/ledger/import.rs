@@ -180,6 +180,9 @@ impl Ledger {
         stage::attach(&self.conn, &staging)?;
         self.conn
             .pragma_update(Some("main"), "cache_size", -IMPORT_CACHE_KIB)?;
+        // The index builds and the checks sort; a helper thread for SQLite's sorter
+        // uses the station's second core for them.
+        self.conn.pragma_update(None, "threads", 2)?;
         Ok(Import {
             conn: &self.conn,
             ledger: (&self.path, self.identity),
@@ -200,6 +203,7 @@ impl Ledger {
         if let Err(e) = self
             .conn
             .pragma_update(Some("main"), "cache_size", -NORMAL_CACHE_KIB)
+            .and_then(|()| self.conn.pragma_update(None, "threads", 0))
         {
             log::warn!("could not restore the page cache after an import: {e}");
         }
