@@ -436,3 +436,141 @@ fn batches_never_mix_elections() {
     );
     assert_eq!(s.status()["outbox_pending"], 0);
 }
+
+/// Sets the sync up with a request timeout of `timeout_secs`.
+fn setup_with_timeout(s: &Station, url: &str, timeout_secs: &str) {
+    let t = token_file(s);
+    s.ok(&[
+        "sync",
+        "setup",
+        "--url",
+        url,
+        "--token-file",
+        &t,
+        "--timeout-secs",
+        timeout_secs,
+        "--max-batch-age-secs",
+        "1",
+    ]);
+}
+
+/// A backend that takes the connection and never answers: `--max-wait 2` is a
+/// deadline for the whole command, requests included, however long the request
+/// timeout (it ran 183.7 s with `--max-wait 5`).
+#[test]
+fn max_wait_is_a_deadline_for_the_whole_command() {
+    let (s, _) = scanned(5);
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            never_answer: true,
+            ..Behaviour::default()
+        },
+    );
+    setup_with_timeout(&s, &rx.url, "120");
+    let started = Instant::now();
+    let r = s.run(&["sync", "--max-wait", "2"]);
+    let took = started.elapsed();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("5 event(s) not yet acknowledged"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "ran {took:?} past a 2 s deadline"
+    );
+    assert_eq!(s.status()["outbox_pending"], 5);
+}
+
+/// SIGTERM to `sync --watch` with a request hanging: it stops at once, says what is
+/// still unacknowledged and exits non-zero (it waited out the request, said
+/// "nothing pending" and exited 0).
+#[test]
+fn sigterm_with_a_request_hanging_stops_promptly_and_says_what_is_pending() {
+    let (s, _) = scanned(5);
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            never_answer: true,
+            ..Behaviour::default()
+        },
+    );
+    setup_with_timeout(&s, &rx.url, "120");
+    let watcher = s
+        .command(&["sync", "--watch"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while rx.stored.lock().unwrap().requests == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no request came"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &watcher.id().to_string()])
+        .status()
+        .unwrap();
+    let out = watcher.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stopped with 5 event(s) not yet acknowledged"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?} to stop");
+}
+
+/// A redirect from the backend is never followed (a 301 to another host turned the
+/// POST into a GET there): the batch is held, naming the redirect, and the other
+/// host hears nothing.
+#[test]
+fn a_redirect_is_never_followed() {
+    let (s, _) = scanned(3);
+    let elsewhere = Receiver::start(TOKEN, Behaviour::default());
+    let rx = Receiver::start(
+        TOKEN,
+        Behaviour {
+            redirect_to: Some(format!("{}/v1/batches", elsewhere.url)),
+            ..Behaviour::default()
+        },
+    );
+    setup(&s, &rx.url);
+    let r = s.run(&["sync", "--max-wait", "10"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("HTTP 301") && r.stderr.contains("redirects are never followed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(elsewhere.stored.lock().unwrap().requests, 0);
+}
+
+/// A token with a line break in it would add headers of its own: refused at setup.
+#[test]
+fn a_token_with_a_line_break_is_refused_at_setup() {
+    let s = Station::upcoming();
+    let p = s.dir.path().join("token");
+    std::fs::write(&p, "abc\r\nX-Injected: 1\n").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = s.run(&[
+        "sync",
+        "setup",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token-file",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("holds more than one line"),
+        "{}",
+        r.stderr
+    );
+}

@@ -38,6 +38,14 @@ pub enum SyncError {
         /// How long it tried.
         waited: Duration,
     },
+    /// Stopped by a signal before everything was acknowledged: the batch in flight
+    /// is sent again (same id, so the backend keeps it once) by the next sync.
+    #[error("stopped with {} event(s) not yet acknowledged: {} pending, {} in flight, {} held; the next sync sends them",
+        .counts.outstanding(), .counts.pending, .counts.in_flight, .counts.held)]
+    Stopped {
+        /// Where things stand.
+        counts: SyncCounts,
+    },
     /// Batches the backend refused wait for a supervisor.
     #[error("{} event(s) in held batches (the backend refused them{}); fix the cause, then `ballot-intake sync retry BATCH --user SUPERVISOR`",
         .counts.held,
@@ -133,21 +141,49 @@ fn seed() -> u64 {
 /// set (watch). `on_batch` hears about every send.
 pub fn run(
     ledger: &mut Ledger,
-    transport: &mut dyn Transport,
+    transport: Box<dyn Transport>,
     options: &SyncOptions,
     stop: &AtomicBool,
     mut on_batch: impl FnMut(&BatchReport),
 ) -> Result<SyncCounts, SyncError> {
     let started = Instant::now();
+    // `--max-wait` is a deadline for the whole command, requests included.
+    let deadline = options
+        .max_wait
+        .filter(|_| !options.watch)
+        .map(|m| started + m);
+    let mut transport = Some(transport);
     let mut jitter = seed();
     loop {
         if stop.load(Ordering::Relaxed) {
-            return Ok(ledger.sync_counts()?);
+            return stopped(ledger);
         }
         let now = Utc::now();
         let max_age = options.watch.then_some(options.max_batch_age);
         if let Some(batch) = ledger.next_sync_batch(now, max_age)? {
-            let outcome = transport.send(&batch.batch_id, &batch.payload);
+            let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if limit.is_some_and(|l| l.is_zero()) {
+                return Err(SyncError::StillPending {
+                    counts: ledger.sync_counts()?,
+                    waited: started.elapsed(),
+                });
+            }
+            let Some(t) = transport.take() else {
+                return stopped(ledger);
+            };
+            let (back, outcome) =
+                match send_watched(t, &batch.batch_id, &batch.payload, limit, stop, deadline) {
+                    Sent::Done(t, outcome) => (t, outcome),
+                    Sent::Stopped => return stopped(ledger),
+                    Sent::TimedOut => {
+                        return Err(SyncError::StillPending {
+                            counts: ledger.sync_counts()?,
+                            waited: started.elapsed(),
+                        });
+                    }
+                };
+            let describe = back.describe();
+            transport = Some(back);
             match &outcome {
                 SendOutcome::Acked {
                     accepted,
@@ -160,17 +196,15 @@ pub fn run(
                     let next =
                         now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
                     log::warn!(
-                        "sync batch {} to {}: {reason}; retrying in {wait:?}",
+                        "sync batch {} to {describe}: {reason}; retrying in {wait:?}",
                         batch.batch_id,
-                        transport.describe()
                     );
                     ledger.retry_sync_batch(&batch.batch_id, reason, next)?;
                 }
                 SendOutcome::Rejected { reason } => {
                     log::error!(
-                        "sync batch {} refused by {}: {reason}; held",
+                        "sync batch {} refused by {describe}: {reason}; held",
                         batch.batch_id,
-                        transport.describe()
                     );
                     ledger.hold_sync_batch(&batch.batch_id, reason)?;
                 }
@@ -190,9 +224,7 @@ pub fn run(
                 }
                 return Ok(counts);
             }
-            if let Some(max) = options.max_wait
-                && started.elapsed() >= max
-            {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(SyncError::StillPending {
                     counts,
                     waited: started.elapsed(),
@@ -209,9 +241,69 @@ pub fn run(
         } else {
             200
         }));
-        let wake = Instant::now() + nap;
+        let wake = deadline.map_or(Instant::now() + nap, |d| d.min(Instant::now() + nap));
         while Instant::now() < wake && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(20).min(nap));
+        }
+    }
+}
+
+/// The counts when a stop signal came: an error if anything is still unacknowledged.
+fn stopped(ledger: &Ledger) -> Result<SyncCounts, SyncError> {
+    let counts = ledger.sync_counts()?;
+    if counts.pending + counts.in_flight > 0 {
+        return Err(SyncError::Stopped { counts });
+    }
+    Ok(counts)
+}
+
+/// How a send watched by [`send_watched`] ended.
+enum Sent {
+    /// The transport answered (and is handed back for the next batch).
+    Done(Box<dyn Transport>, SendOutcome),
+    /// A stop signal came first; the request is left to the program's exit.
+    Stopped,
+    /// The command's deadline came first.
+    TimedOut,
+}
+
+/// Sends on a named helper thread and waits for the answer, a stop signal or the
+/// deadline, whichever comes first: a backend that takes the connection and never
+/// answers cannot hold the command past its deadline, nor a SIGTERM for the length
+/// of a request. An abandoned batch stays in flight in the ledger and is sent
+/// again, under the same id, by the next sync.
+fn send_watched(
+    mut transport: Box<dyn Transport>,
+    batch_id: &str,
+    payload: &[u8],
+    limit: Option<Duration>,
+    stop: &AtomicBool,
+    deadline: Option<Instant>,
+) -> Sent {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (id, bytes) = (batch_id.to_string(), payload.to_vec());
+    let spawned = std::thread::Builder::new()
+        .name("sync-send".into())
+        .spawn(move || {
+            let outcome = transport.send(&id, &bytes, limit);
+            let _ = tx.send((transport, outcome));
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start the sync's send thread: {e}");
+        return Sent::Stopped;
+    }
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((t, outcome)) => return Sent::Done(t, outcome),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Sent::Stopped,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if stop.load(Ordering::Relaxed) {
+                    return Sent::Stopped;
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Sent::TimedOut;
+                }
+            }
         }
     }
 }

@@ -82,7 +82,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
         }
         None => {
             let config = Config::load(env);
-            let mut transport = sync::transport_for(env, &config.sync)?;
+            let transport = sync::transport_for(env, &config.sync)?;
             let stop = Arc::new(AtomicBool::new(false));
             if args.watch {
                 let stop = stop.clone();
@@ -96,12 +96,8 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                 max_batch_age: Duration::from_secs(config.sync.max_batch_age_secs.max(1)),
             };
             eprintln!("sending to {}", transport.describe());
-            let counts = sync::run(
-                &mut ledger,
-                transport.as_mut(),
-                &options,
-                &stop,
-                |b| match &b.outcome {
+            let counts = sync::run(&mut ledger, transport, &options, &stop, |b| {
+                match &b.outcome {
                     SendOutcome::Acked {
                         accepted,
                         duplicates,
@@ -118,8 +114,8 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                             b.batch_id
                         );
                     }
-                },
-            )?;
+                }
+            })?;
             out!(
                 "nothing pending: {} events acknowledged in all{}",
                 counts.acknowledged,

@@ -36,6 +36,10 @@ pub struct Behaviour {
     pub delay_after_store: Duration,
     /// Answer every request with this status (e.g. 422) instead of storing.
     pub refuse_with: Option<u16>,
+    /// Answer every request with a 301 to this address instead of storing.
+    pub redirect_to: Option<String>,
+    /// Read every request and never answer (the connection is held open).
+    pub never_answer: bool,
 }
 
 impl Default for Behaviour {
@@ -46,6 +50,8 @@ impl Default for Behaviour {
             timeout_wait: Duration::from_millis(1500),
             delay_after_store: Duration::ZERO,
             refuse_with: None,
+            redirect_to: None,
+            never_answer: false,
         }
     }
 }
@@ -197,6 +203,20 @@ fn serve(
         }
         let b = behaviour.lock().unwrap().clone();
         stored.lock().unwrap().requests += 1;
+        if b.never_answer {
+            // Hold the connection (and this thread) until the client gives up.
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            return;
+        }
+        if let Some(to) = &b.redirect_to {
+            let _ = write!(
+                writer,
+                "HTTP/1.1 301 Moved Permanently\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+            );
+            let _ = writer.flush();
+            continue;
+        }
         if let Some(status) = b.refuse_with {
             respond(
                 &mut writer,

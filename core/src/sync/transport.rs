@@ -35,9 +35,10 @@ pub enum SendOutcome {
 }
 
 /// Something that can deliver a batch.
-pub trait Transport {
-    /// Sends the batch's exact bytes under its id.
-    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome;
+pub trait Transport: Send {
+    /// Sends the batch's exact bytes under its id, taking at most `limit` when given
+    /// (what is left of the command's deadline), else the configured timeout.
+    fn send(&mut self, batch_id: &str, payload: &[u8], limit: Option<Duration>) -> SendOutcome;
     /// Where batches go, for messages.
     fn describe(&self) -> String;
 }
@@ -110,12 +111,20 @@ pub fn check_token_file(path: &Path) -> Result<String, SetupError> {
             path.display()
         )));
     }
+    // A token goes into a header: a line break in it would add headers of its own.
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(SetupError(format!(
+            "the token file {} holds more than one line, spaces or control characters; a token is one line of printable characters",
+            path.display()
+        )));
+    }
     Ok(token)
 }
 
 /// The notification backend's HTTPS API.
 pub struct Https {
     agent: ureq::Agent,
+    timeout: Duration,
     endpoint: String,
     token_file: PathBuf,
 }
@@ -168,14 +177,18 @@ impl Https {
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
+        // Redirects are never followed: a 301 to another host would take the
+        // voters' events there (and turn the POST into a GET).
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
+            .max_redirects(0)
             .http_status_as_error(false)
             .tls_config(tls.build())
             .build()
             .into();
         Ok(Https {
             agent,
+            timeout,
             endpoint: format!("{}/v1/batches", url.trim_end_matches('/')),
             token_file: token_file.to_path_buf(),
         })
@@ -183,15 +196,20 @@ impl Https {
 }
 
 impl Transport for Https {
-    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome {
+    fn send(&mut self, batch_id: &str, payload: &[u8], limit: Option<Duration>) -> SendOutcome {
         // Read on every send, so a replaced token takes effect without a restart.
         let token = match check_token_file(&self.token_file) {
             Ok(t) => t,
             Err(e) => return SendOutcome::Rejected { reason: e.0 },
         };
-        let response = self
-            .agent
-            .post(&self.endpoint)
+        let mut request = self.agent.post(&self.endpoint);
+        if let Some(limit) = limit {
+            request = request
+                .config()
+                .timeout_global(Some(limit.min(self.timeout)))
+                .build();
+        }
+        let response = request
             .header("Authorization", &format!("Bearer {token}"))
             .header("Idempotency-Key", batch_id)
             .header("Content-Type", "application/json")
@@ -226,6 +244,15 @@ impl Transport for Https {
                     reason: format!("HTTP {status} without a valid acknowledgement: {excerpt}"),
                     after,
                 },
+            },
+            300..=399 => SendOutcome::Rejected {
+                reason: format!(
+                    "HTTP {status}: the backend redirects to {:?}; redirects are never followed: set the sync to the backend's own address",
+                    resp.headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .unwrap_or("")
+                ),
             },
             408 | 429 | 500..=599 => SendOutcome::Retry {
                 reason: format!("HTTP {status}: {excerpt}"),
@@ -265,7 +292,7 @@ impl Directory {
 }
 
 impl Transport for Directory {
-    fn send(&mut self, batch_id: &str, payload: &[u8]) -> SendOutcome {
+    fn send(&mut self, batch_id: &str, payload: &[u8], _limit: Option<Duration>) -> SendOutcome {
         let head: Head = match serde_json::from_slice(payload) {
             Ok(h) => h,
             Err(e) => {
@@ -355,14 +382,14 @@ mod tests {
         let mut t = Directory::new(&dir.path().join("out")).unwrap();
         let payload = br#"{"batch_id":"b1","station_id":"S1","county":"C","election_id":"E","created_at":"2026-11-03T15:00:00.000000Z","events":[{"event_id":"S1-1"}]}"#;
         assert_eq!(
-            t.send("b1", payload),
+            t.send("b1", payload, None),
             SendOutcome::Acked {
                 accepted: 1,
                 duplicates: 0
             }
         );
         assert_eq!(
-            t.send("b1", payload),
+            t.send("b1", payload, None),
             SendOutcome::Acked {
                 accepted: 0,
                 duplicates: 1
