@@ -50,7 +50,7 @@ fn main() {
         );
     };
     run(&support::INIT_ARGS, "");
-    run(&["user", "add", "bench", "--role", "clerk"], "123456\n");
+    run(&["user", "add", "bench", "--role", "clerk"], "314159\n");
     run(&["import", csv.to_str().unwrap()], "");
 
     // Bare durable commits on the same disk, for context.
@@ -73,7 +73,7 @@ fn main() {
         .args(["listen", "--user", "bench", "--json", "--scanner"])
         .arg(format!("serial:{slave_name}@115200"))
         .env("BALLOT_INTAKE_DATA_DIR", &data)
-        .env("BALLOT_INTAKE_PIN", "123456")
+        .env("BALLOT_INTAKE_PIN", "314159")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -47,7 +47,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let user = ledger
-        .add_user("bench", ballot_intake_core::auth::Role::Clerk, "123456")
+        .add_user("bench", ballot_intake_core::auth::Role::Clerk, "314159")
         .unwrap();
     let batch = ledger
         .open_batch(&user, &ballot_intake_core::ledger::NewBatch::default())

@@ -60,7 +60,7 @@ fn station(dir: &std::path::Path, ballots: u64) -> Station {
     s.run(&support::INIT_ARGS, "", None);
     s.run(
         &["user", "add", "bench", "--role", "clerk"],
-        "123456\n",
+        "314159\n",
         None,
     );
     let csv = dir.join("ballots.csv");
@@ -76,7 +76,7 @@ fn sync_bench(n: u64) {
         .map(|i| format!("{}\n", support::ballot_id(i)))
         .collect();
     let t = Instant::now();
-    s.run(&["scan", "--user", "bench"], &codes, Some("123456"));
+    s.run(&["scan", "--user", "bench"], &codes, Some("314159"));
     println!(
         "scanned {n} codes through `scan` in {:.1} s",
         t.elapsed().as_secs_f64()

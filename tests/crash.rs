@@ -79,7 +79,7 @@ fn kill_9_at_random_moments_loses_nothing_printed() {
     while next < stream.len() {
         let mut child = s
             .command(&["scan", "--user", "ana", "--json"])
-            .env("BALLOT_INTAKE_PIN", "123456")
+            .env("BALLOT_INTAKE_PIN", "314159")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -208,8 +208,8 @@ fn two_processes_never_both_accept_one_envelope() {
         let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
         (child, writer)
     };
-    let (a, wa) = run("ana", "123456", forward);
-    let (b, wb) = run("ben", "222222", backward);
+    let (a, wa) = run("ana", "314159", forward);
+    let (b, wb) = run("ben", "271828", backward);
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     wa.join().unwrap();
     wb.join().unwrap();

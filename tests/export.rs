@@ -134,7 +134,7 @@ fn a_day_with_no_events_has_a_header_only() {
 fn todays_scans_are_in_todays_file_by_local_day() {
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
-    s.scan("ana", "123456", "B0001\nB0006\nNOPE\n");
+    s.scan("ana", "314159", "B0001\nB0006\nNOPE\n");
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::America::Denver)
         .date_naive();

@@ -8,11 +8,11 @@ use common::Station;
 use common::receiver::{Behaviour, Receiver};
 use std::os::unix::fs::PermissionsExt;
 
-/// A station with `small.csv` imported, whose clerk ana (123456) scanned B0001.
+/// A station with `small.csv` imported, whose clerk ana (314159) scanned B0001.
 fn station() -> Station {
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
-    let (_, scanned) = s.scan("ana", "123456", "B0001\n");
+    let (_, scanned) = s.scan("ana", "314159", "B0001\n");
     assert_eq!(scanned[0]["outcome"], "accepted");
     s
 }
@@ -22,7 +22,7 @@ fn flag(s: &Station, kind: &str, code: &str, reason: &str, extra: &[&str]) -> co
     let mut args = vec!["flag", kind, code, "--reason", reason];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--user", "sam", "--json"]);
-    s.run_with(&args, b"", &[("BALLOT_INTAKE_PIN", "654321")])
+    s.run_with(&args, b"", &[("BALLOT_INTAKE_PIN", "161803")])
 }
 
 fn flagged(r: &common::Run) -> serde_json::Value {
@@ -87,7 +87,7 @@ fn the_same_flag_twice_is_refused_and_a_clerk_may_not_flag() {
             "ana",
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("may not flag"), "{}", r.stderr);
@@ -129,7 +129,7 @@ fn a_confidential_voters_flag_is_recorded_but_never_sent() {
             "sam",
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("not sent"), "{}", r.stdout);
@@ -173,7 +173,7 @@ fn flags_and_a_correction_reach_the_backend_and_the_nightly_file() {
             "wrong tray",
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(s.ok(&["verify"]).code, 0);

@@ -88,3 +88,43 @@ fn a_ledger_deleted_under_a_running_scan_stops_it_with_not_recorded() {
         "{stderr}"
     );
 }
+
+/// A ledger this account cannot write (another account's station, a read-only
+/// folder) is named in the refusal, with what to check: it said only "unable to
+/// open database file". Run as `nobody` when the tests run as root (root reads
+/// anything).
+#[cfg(unix)]
+#[test]
+fn a_ledger_this_account_cannot_open_is_named() {
+    let s = Station::upcoming();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let setpriv = std::process::Command::new("sh")
+        .args(["-c", "command -v setpriv"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root || !setpriv {
+        eprintln!("skipped: needs root and setpriv to run as another account");
+        return;
+    }
+    // The folder is 0700: `nobody` may not enter it. Its parent must let nobody
+    // reach it, so that what fails is the ledger's own folder.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(s.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::BIN)
+        .args(["--data-dir", s.dir.path().to_str().unwrap(), "status"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&s.ledger_path().display().to_string()),
+        "{stderr}"
+    );
+}

@@ -86,7 +86,7 @@ fn reimport_is_idempotent_and_updates_never_delete() {
     );
 
     // Scan B0003, then load the newer file that voids it in favour of B0011.
-    let (_, results) = s.scan("ana", "123456", "B0003\n");
+    let (_, results) = s.scan("ana", "314159", "B0003\n");
     assert_eq!(results[0]["outcome"], "accepted");
     let upd = s.import("mail-ballots/small-update.csv");
     assert!(
@@ -110,7 +110,7 @@ fn reimport_is_idempotent_and_updates_never_delete() {
     assert_eq!(scans, 1, "the scan survives the re-import");
     assert_eq!(s.status()["ballots"], 11);
     // The first receipt still stands: scanning B0003 again is a duplicate.
-    let (_, results) = s.scan("ana", "123456", "B0003\nB0011\n");
+    let (_, results) = s.scan("ana", "314159", "B0003\nB0011\n");
     assert_eq!(results[0]["outcome"], "duplicate");
     assert_eq!(results[1]["outcome"], "accepted");
 }
@@ -416,7 +416,7 @@ fn a_bulk_first_import_leaves_the_indexes_as_the_schema_has_them_and_a_refused_o
     );
     assert_eq!(s.ok(&["verify"]).code, 0);
     // The indexes are there and used: a scan by the return IMb finds its ballot.
-    let (_, scanned) = s.scan("ana", "123456", "0004012345000000424280202\n");
+    let (_, scanned) = s.scan("ana", "314159", "0004012345000000424280202\n");
     assert_eq!(scanned[0]["ballot_id"], "B004242", "{:?}", scanned);
 }
 

@@ -28,6 +28,7 @@ fn a_v1_ledger_opens_verifies_and_keeps_working() {
     assert_eq!(status["reversed"], 1);
     // The first receipt (event 1) still stands, so B0001 is a duplicate; the new scan
     // extends the chain the old rows started.
+    // A PIN set before obvious ones were refused still signs in.
     let (r, results) = s.scan("ana", "123456", "B0001\n");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(results[0]["outcome"], "duplicate");

@@ -20,7 +20,7 @@ fn listen_records_prints_and_stops_cleanly() {
     let spec = format!("serial:{}@9600", link.display());
     let mut child = s
         .command(&["listen", "--user", "ana", "--scanner", &spec, "--json"])
-        .env("BALLOT_INTAKE_PIN", "123456")
+        .env("BALLOT_INTAKE_PIN", "314159")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -134,7 +134,7 @@ fn listen_needs_a_scanner_and_refuses_bad_specs() {
     let r = s.run_with(
         &["listen", "--user", "ana"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no scanner given"), "{}", r.stderr);
@@ -175,7 +175,7 @@ fn several_scanners_feed_one_station() {
             "--scanner",
             &format!("serial:{}@115200", lb.display()),
         ])
-        .env("BALLOT_INTAKE_PIN", "123456")
+        .env("BALLOT_INTAKE_PIN", "314159")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -81,7 +81,7 @@ fn a_confidential_voter_is_found_by_id_never_by_name_and_is_masked() {
 #[test]
 fn history_shows_every_scan_and_the_correction_that_reversed_one() {
     let (s, ledger) = station();
-    let (_, scanned) = s.scan("ana", "123456", "B0001\nB0001\n");
+    let (_, scanned) = s.scan("ana", "314159", "B0001\nB0001\n");
     let r = s.run_with(
         &[
             "reverse",
@@ -92,7 +92,7 @@ fn history_shows_every_scan_and_the_correction_that_reversed_one() {
             "double fed",
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let b1 = ledger.find_ballots("B0001").unwrap().remove(0);

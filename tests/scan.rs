@@ -37,7 +37,7 @@ fn every_outcome_from_the_fixture_stream() {
     let r = s.run_with(
         &["scan", "--user", "ana", "--json"],
         &input,
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let results: Vec<serde_json::Value> = r
@@ -139,7 +139,7 @@ fn every_outcome_from_the_fixture_stream() {
 fn late_after_19_00_on_election_day_but_uocava_has_eight_more_days() {
     let three_days_ago = (chrono::Utc::now().date_naive() - chrono::Days::new(3)).to_string();
     let s = loaded(Some(&three_days_ago));
-    let (r, results) = s.scan("ana", "123456", "B0001\nB0007\nB0001\nB0004\n");
+    let (r, results) = s.scan("ana", "314159", "B0001\nB0007\nB0001\nB0004\n");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let outcomes: Vec<&str> = results
         .iter()
@@ -179,8 +179,8 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
             ],
             b"",
             &[
-                ("BALLOT_INTAKE_PIN", "123456"),
-                ("BALLOT_INTAKE_VERIFIER_PIN", "654321"),
+                ("BALLOT_INTAKE_PIN", "314159"),
+                ("BALLOT_INTAKE_VERIFIER_PIN", "161803"),
             ],
         )
     };
@@ -195,7 +195,7 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
             &format!("{three_days_ago} 18:59"),
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 1);
     assert!(
@@ -217,8 +217,8 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
             ],
             b"",
             &[
-                ("BALLOT_INTAKE_PIN", "123456"),
-                ("BALLOT_INTAKE_VERIFIER_PIN", "654321"),
+                ("BALLOT_INTAKE_PIN", "314159"),
+                ("BALLOT_INTAKE_VERIFIER_PIN", "161803"),
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -228,12 +228,12 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let batch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(batch["received_at"].as_str().is_some());
-    let (_, results) = s.scan("ana", "123456", "B0001\n");
+    let (_, results) = s.scan("ana", "314159", "B0001\n");
     assert_eq!(results[0]["outcome"], "accepted");
     close("1");
     // Collected at 19:00: late.
     assert_eq!(open(&format!("{three_days_ago} 19:00")).code, 0);
-    let (_, results) = s.scan("ana", "123456", "B0002\n");
+    let (_, results) = s.scan("ana", "314159", "B0002\n");
     assert_eq!(results[0]["outcome"], "late");
     close("0");
     // A receipt time in the future, or not a time, is refused.
@@ -245,7 +245,7 @@ fn a_container_received_before_the_deadline_is_timely_when_scanned_later() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("YYYY-MM-DD HH:MM"), "{}", r.stderr);
     // Without a receipt time, the scan time decides: late.
-    let (_, results) = s.scan("ana", "123456", "B0003\n");
+    let (_, results) = s.scan("ana", "314159", "B0003\n");
     assert_eq!(results[0]["outcome"], "late");
 }
 
@@ -255,7 +255,7 @@ fn text_output_and_usage_errors() {
     let r = s.run_with(
         &["scan", "--user", "ana"],
         b"B0001\nB0001\n",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 0);
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -309,7 +309,7 @@ fn forty_wrong_pins_at_once_count_five_and_lock_the_right_one_out() {
     for mut c in children {
         assert!(!c.wait().unwrap().success());
     }
-    let (r, _) = s.scan("ana", "123456", "B0001\n");
+    let (r, _) = s.scan("ana", "314159", "B0001\n");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is locked"), "{}", r.stderr);
     let conn = s.sqlite();
@@ -350,12 +350,12 @@ fn sign_in_failures_lock_the_user_and_are_audited() {
     let (r, _) = s.scan("ana", "000000", "B0001\n");
     assert!(r.stderr.contains("\"ana\" is locked"), "{}", r.stderr);
     // Even the right PIN is refused while locked.
-    let (r, _) = s.scan("ana", "123456", "B0001\n");
+    let (r, _) = s.scan("ana", "314159", "B0001\n");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is locked"), "{}", r.stderr);
     // An unknown name is refused in the words of a wrong PIN: the refusal does not
     // tell which names exist.
-    let (r, _) = s.scan("nobody", "123456", "B0001\n");
+    let (r, _) = s.scan("nobody", "314159", "B0001\n");
     assert!(
         r.stderr.contains("wrong name or PIN for \"nobody\""),
         "{}",
@@ -375,7 +375,7 @@ fn sign_in_failures_lock_the_user_and_are_audited() {
     assert_eq!(count("sign-in-while-locked"), 1);
     assert_eq!(s.status()["outcomes"]["accepted"], 0);
     // Other users are unaffected.
-    let (r, results) = s.scan("ben", "222222", "B0001\n");
+    let (r, results) = s.scan("ben", "271828", "B0001\n");
     assert_eq!(r.code, 0);
     assert_eq!(results[0]["outcome"], "accepted");
 }
@@ -386,7 +386,23 @@ fn weak_pins_and_duplicate_users_are_refused() {
     let r = s.run_with(&["user", "add", "zoe", "--role", "clerk"], b"12345\n", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("at least 6 digits"), "{}", r.stderr);
-    let r = s.run_with(&["user", "add", "ana", "--role", "clerk"], b"999999\n", &[]);
+    // The PINs a guesser tries first are refused on a real station.
+    for obvious in ["000000", "123456", "654321", "121212"] {
+        let r = s.run_with(
+            &["user", "add", "zoe", "--role", "clerk"],
+            format!("{obvious}\n").as_bytes(),
+            &[],
+        );
+        assert_eq!(r.code, 1, "{obvious}");
+        // Said once (it was printed twice: the error and again as its cause).
+        assert_eq!(
+            r.stderr.matches("among the first a guesser tries").count(),
+            1,
+            "{}",
+            r.stderr
+        );
+    }
+    let r = s.run_with(&["user", "add", "ana", "--role", "clerk"], b"918273\n", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
     // The PIN is stored only as an Argon2id hash with at least OWASP's parameters.
@@ -400,7 +416,7 @@ fn weak_pins_and_duplicate_users_are_refused() {
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
-    assert!(!hash.contains("123456"));
+    assert!(!hash.contains("314159"));
 }
 
 #[test]
@@ -430,14 +446,14 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "S-002",
             "--json",
         ],
-        pins("123456", ""),
+        pins("314159", ""),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let batch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(batch["container_id"], "TRAY-7");
     assert_eq!(batch["seals"], serde_json::json!(["S-001", "S-002"]));
     let id = batch["batch_id"].as_i64().unwrap();
-    let (_, results) = s.scan("ana", "123456", "B0001\nB0002\nB0001\nNOPE\n");
+    let (_, results) = s.scan("ana", "314159", "B0001\nB0002\nB0001\nNOPE\n");
     assert!(
         results.iter().all(|v| v["batch"] == id),
         "scan uses the open batch"
@@ -454,7 +470,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "--count",
             "2",
         ],
-        pins("123456", "123456"),
+        pins("314159", "314159"),
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("two people"), "{}", r.stderr);
@@ -471,7 +487,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "3",
             "--json",
         ],
-        pins("123456", "222222"),
+        pins("314159", "271828"),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let closed: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -481,7 +497,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
     assert_eq!(closed["batch"]["declared_count"], 3);
     assert_eq!(closed["batch"]["verified_by"], "ben");
     // Scanning into a closed batch is impossible: the next scan opens a new batch.
-    let (_, results) = s.scan("ana", "123456", "B0003\n");
+    let (_, results) = s.scan("ana", "314159", "B0003\n");
     assert_ne!(results[0]["batch"], id);
     // Only a supervisor resolves it, and with a note.
     let r = run(
@@ -494,7 +510,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "--note",
             "found it",
         ],
-        pins("222222", ""),
+        pins("271828", ""),
     );
     assert_eq!(r.code, 1);
     assert!(
@@ -512,7 +528,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "--note",
             " ",
         ],
-        pins("654321", ""),
+        pins("161803", ""),
     );
     assert_eq!(r.code, 1);
     let r = run(
@@ -526,7 +542,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "third envelope was a B0001 duplicate",
             "--json",
         ],
-        pins("654321", ""),
+        pins("161803", ""),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let resolved: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -547,7 +563,7 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
             "1",
             "--json",
         ],
-        pins("123456", "654321"),
+        pins("314159", "161803"),
     );
     let closed: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(closed["batch"]["status"], "closed");
@@ -557,12 +573,12 @@ fn batch_close_by_two_people_with_a_discrepancy_for_a_supervisor() {
 #[test]
 fn reversal_is_a_new_entry_by_a_supervisor() {
     let s = loaded(None);
-    let (_, results) = s.scan("ana", "123456", "B0001\n");
+    let (_, results) = s.scan("ana", "314159", "B0001\n");
     let seq = results[0]["seq"].as_i64().unwrap().to_string();
     let r = s.run_with(
         &["reverse", &seq, "--user", "ana", "--reason", "wrong tray"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("may not reverse a scan"), "{}", r.stderr);
@@ -577,7 +593,7 @@ fn reversal_is_a_new_entry_by_a_supervisor() {
             "--json",
         ],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rev: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -586,7 +602,7 @@ fn reversal_is_a_new_entry_by_a_supervisor() {
     let r = s.run_with(
         &["reverse", &seq, "--user", "sam", "--reason", "again"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("already reversed"), "{}", r.stderr);
@@ -605,7 +621,7 @@ fn reversal_is_a_new_entry_by_a_supervisor() {
         (outcome.as_str(), kinds.as_str()),
         ("accepted", "received,correction")
     );
-    let (_, again) = s.scan("ana", "123456", "B0001\n");
+    let (_, again) = s.scan("ana", "314159", "B0001\n");
     assert_eq!(again[0]["outcome"], "accepted");
     assert_eq!(s.status()["reversed"], 1);
     assert_eq!(s.ok(&["verify"]).code, 0);
@@ -614,7 +630,7 @@ fn reversal_is_a_new_entry_by_a_supervisor() {
 #[test]
 fn events_and_audit_rows_refuse_update_and_delete() {
     let s = loaded(None);
-    s.scan("ana", "123456", "B0001\n");
+    s.scan("ana", "314159", "B0001\n");
     let conn = s.sqlite();
     for sql in [
         "UPDATE events SET outcome = 'duplicate'",
@@ -738,7 +754,7 @@ fn a_reader_that_goes_away_ends_a_command_quietly() {
     drop(reader);
     let mut child = s
         .command(&["scan", "--user", "ana"])
-        .env("BALLOT_INTAKE_PIN", "123456")
+        .env("BALLOT_INTAKE_PIN", "314159")
         .stdin(std::process::Stdio::piped())
         .stdout(writer)
         .stderr(std::process::Stdio::piped())
@@ -768,7 +784,7 @@ fn a_ten_megabyte_line_is_one_invalid_scan_cut_to_what_is_stored() {
     let r = s.run_with(
         &["scan", "--user", "ana", "--json"],
         &input,
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let results: Vec<serde_json::Value> = r

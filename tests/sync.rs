@@ -39,7 +39,7 @@ fn scanned(n: usize) -> (Station, HashSet<String>) {
     let r = s.run_with(
         &["scan", "--user", "ana"],
         codes.as_bytes(),
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     (s, confidential)
@@ -206,7 +206,7 @@ fn a_refused_batch_is_held_until_a_supervisor_releases_it() {
     let clerk = s.run_with(
         &["sync", "retry", &batch, "--user", "ana"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "123456")],
+        &[("BALLOT_INTAKE_PIN", "314159")],
     );
     assert_eq!(clerk.code, 1);
     assert!(clerk.stderr.contains("may not release"), "{}", clerk.stderr);
@@ -214,7 +214,7 @@ fn a_refused_batch_is_held_until_a_supervisor_releases_it() {
     let sup = s.run_with(
         &["sync", "retry", &batch, "--user", "sam"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(sup.code, 0, "{}", sup.stderr);
     assert_eq!(s.run(&["sync", "--max-wait", "30"]).code, 0);
@@ -335,7 +335,7 @@ fn watch_sends_new_receipts_within_the_batch_age_and_stops_on_sigterm() {
     ]);
     let mut watcher = s.command(&["sync", "--watch"]).spawn().unwrap();
     // Scanning goes on while the sync runs: it never waits for the network.
-    let (r, results) = s.scan("ana", "123456", "B0001\nB0002\n");
+    let (r, results) = s.scan("ana", "314159", "B0001\nB0002\n");
     assert_eq!(r.code, 0);
     assert!(results.iter().all(|v| v["outcome"] == "accepted"));
     let started = Instant::now();
@@ -401,11 +401,11 @@ fn batches_never_mix_elections() {
     ]);
     assert_eq!(s.import("mail-ballots/primary.csv").code, 0);
     // Receipts of the two elections interleaved in the outbox.
-    s.scan("ana", "123456", "P0001\n");
+    s.scan("ana", "314159", "P0001\n");
     s.ok(&["election", "activate", "2026-GEN"]);
-    s.scan("ben", "222222", "B0001\nB0002\n");
+    s.scan("ben", "271828", "B0001\nB0002\n");
     s.ok(&["election", "activate", "PRIMARY-2026"]);
-    s.scan("ana", "123456", "P0002\n");
+    s.scan("ana", "314159", "P0002\n");
     let r = s.run(&["sync"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = s.dir.path().join("outgoing");

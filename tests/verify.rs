@@ -10,12 +10,12 @@ use common::Station;
 fn busy() -> Station {
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
-    let (r, _) = s.scan("ana", "123456", "B0001\nB0002\nB0001\nNOPE\nB0003\n");
+    let (r, _) = s.scan("ana", "314159", "B0001\nB0002\nB0001\nNOPE\nB0003\n");
     assert_eq!(r.code, 0);
     let r = s.run_with(
         &["reverse", "2", "--user", "sam", "--reason", "misfeed"],
         b"",
-        &[("BALLOT_INTAKE_PIN", "654321")],
+        &[("BALLOT_INTAKE_PIN", "161803")],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let ok = s.ok(&["verify"]);
@@ -151,7 +151,7 @@ fn dropped_triggers_are_caught() {
 #[test]
 fn a_confidential_voters_event_smuggled_into_the_outbox_is_caught() {
     let s = busy();
-    let (_, results) = s.scan("ana", "123456", "B0006\n");
+    let (_, results) = s.scan("ana", "314159", "B0006\n");
     let seq = results[0]["seq"].as_i64().unwrap();
     s.sqlite()
         .execute(
@@ -184,7 +184,7 @@ fn a_voter_entering_or_leaving_the_confidential_program_after_a_scan_is_not_tamp
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
     // B0001's voter is not confidential at the scan, B0006's is.
-    let (r, results) = s.scan("ana", "123456", "B0001\nB0006\n");
+    let (r, results) = s.scan("ana", "314159", "B0001\nB0006\n");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(results.iter().all(|v| v["outcome"] == "accepted"));
     // The county's next file: B0001's voter joined the program, B0006's left it.

@@ -81,6 +81,11 @@ pub enum PinError {
     /// The PIN is shorter than [`MIN_PIN_LEN`] or not all digits.
     #[error("a PIN must be at least {MIN_PIN_LEN} digits (0-9) and nothing else")]
     Weak,
+    /// The PIN is one a guesser tries first.
+    #[error(
+        "that PIN is among the first a guesser tries (one digit repeated, a run such as 123456 or 654321, or a short group repeated); choose another"
+    )]
+    Obvious,
     /// The stored hash cannot be read (a damaged user row).
     #[error("the stored PIN hash is damaged: {0}")]
     Damaged(String),
@@ -99,6 +104,30 @@ pub fn check_pin_form(pin: &str) -> Result<(), PinError> {
         Ok(())
     } else {
         Err(PinError::Weak)
+    }
+}
+
+/// Whether a PIN (of the right form) is one a guesser tries first: one digit
+/// repeated (000000), a run up or down (123456, 654321, 345678), or a group of one
+/// to three digits repeated (121212, 123123). The lockout gives a guesser five tries;
+/// these would spend them well.
+pub fn is_obvious(pin: &str) -> bool {
+    let d: Vec<i32> = pin
+        .bytes()
+        .map(|b| i32::from(b) - i32::from(b'0'))
+        .collect();
+    let steps: Vec<i32> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    let run = |step: i32| steps.iter().all(|s| *s == step);
+    let repeats = (1..=3).any(|n| d.len().is_multiple_of(n) && d.chunks(n).all(|c| c == &d[..n]));
+    run(1) || run(-1) || repeats
+}
+
+/// Refuses an obvious PIN (see [`is_obvious`]) for a new PIN on a real station.
+pub fn check_not_obvious(pin: &str) -> Result<(), PinError> {
+    if is_obvious(pin) {
+        Err(PinError::Obvious)
+    } else {
+        Ok(())
     }
 }
 
@@ -188,6 +217,26 @@ mod tests {
             verify_pin("1", "not a hash"),
             Err(PinError::Damaged(_))
         ));
+    }
+
+    #[test]
+    fn obvious_pins_are_told() {
+        for pin in [
+            "000000",
+            "111111",
+            "123456",
+            "654321",
+            "345678",
+            "121212",
+            "123123",
+            "9876543210",
+        ] {
+            assert!(is_obvious(pin), "{pin}");
+        }
+        for pin in ["246810", "314159", "271828", "135790", "112358", "907513"] {
+            assert!(!is_obvious(pin), "{pin}");
+        }
+        assert_eq!(check_not_obvious("123456"), Err(PinError::Obvious));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub const COLUMNS: [&str; 11] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     /// The ledger failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Ledger(#[from] LedgerError),
     /// A file could not be written.
     #[error("{path}: {message}")]

@@ -119,7 +119,7 @@ pub enum LedgerError {
         action: String,
     },
     /// A PIN problem (too short, or a damaged stored hash).
-    #[error("{0}")]
+    #[error(transparent)]
     Pin(#[from] PinError),
     /// A batch problem (not found, not open, wrong election, ...).
     #[error("{0}")]

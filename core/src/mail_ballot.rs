@@ -41,7 +41,7 @@ pub enum ImportError {
         total: usize,
     },
     /// The ledger refused.
-    #[error("{0}")]
+    #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
 

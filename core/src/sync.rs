@@ -23,10 +23,10 @@ use transport::{Directory, Https, SendOutcome, SetupError, Transport};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
     /// The ledger failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Ledger(#[from] LedgerError),
     /// The transport could not be set up.
-    #[error("{0}")]
+    #[error(transparent)]
     Setup(#[from] SetupError),
     /// The wait ran out with events still to send.
     #[error("{} event(s) not yet acknowledged after {waited:?}: {} pending, {} in flight, {} held{}",

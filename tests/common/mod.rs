@@ -68,14 +68,14 @@ impl Station {
     }
 
     /// A station whose active election `2026-GEN` is held on `date`, with the
-    /// clerk `ana` (PIN 123456), the clerk `ben` (PIN 222222) and the supervisor
-    /// `sam` (PIN 654321).
+    /// clerk `ana` (PIN 314159), the clerk `ben` (PIN 271828) and the supervisor
+    /// `sam` (PIN 161803).
     pub fn with_election_on(date: &str) -> Station {
         let s = Station::empty();
         s.ok(&init_args("S1", date, "America/Denver"));
-        s.add_user("ana", "clerk", "123456");
-        s.add_user("ben", "clerk", "222222");
-        s.add_user("sam", "supervisor", "654321");
+        s.add_user("ana", "clerk", "314159");
+        s.add_user("ben", "clerk", "271828");
+        s.add_user("sam", "supervisor", "161803");
         s
     }
 

@@ -225,12 +225,23 @@ impl Ledger {
             return Err(LedgerError::NotInitialized(path.to_path_buf()));
         }
         warn_if_readable_by_others(path);
+        let cannot = |e: rusqlite::Error| match LedgerError::from(e) {
+            LedgerError::Sqlite(e) => LedgerError::Sqlite(format!(
+                "cannot open the ledger {}: {e} (can this account write to the file and its folder {}?)",
+                path.display(),
+                path.parent().unwrap_or(Path::new(".")).display()
+            )),
+            other => other,
+        };
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .map_err(cannot)?;
         // Refuse a newer ledger before touching it in any way.
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(cannot)?;
         if found > SCHEMA_VERSION {
             return Err(LedgerError::TooNew {
                 path: path.to_path_buf(),
@@ -238,7 +249,13 @@ impl Ledger {
                 supported: SCHEMA_VERSION,
             });
         }
-        configure(&conn)?;
+        configure(&conn).map_err(|e| match e {
+            LedgerError::Sqlite(e) => LedgerError::Sqlite(format!(
+                "cannot open the ledger {}: {e} (can this account write to the file and its folder?)",
+                path.display()
+            )),
+            other => other,
+        })?;
         let before = migrate(&mut conn, path)?;
         let station =
             read_station(&conn)?.ok_or_else(|| LedgerError::NotInitialized(path.to_path_buf()))?;

@@ -98,6 +98,11 @@ impl Ledger {
                 "a user name must be 1 to 64 printable characters".into(),
             ));
         }
+        // A demo station's users have the well-known PINs its screen shows.
+        if !self.station.demo {
+            auth::check_pin_form(pin)?;
+            auth::check_not_obvious(pin)?;
+        }
         let hash = auth::hash_pin(pin)?;
         self.write(|tx, station| {
             let exists: bool = tx.query_row(
@@ -169,13 +174,14 @@ impl Ledger {
     /// The PIN check behind [`Ledger::sign_in`] and [`Ledger::confirm_pin`]:
     /// `confirming` is what a second person's PIN confirms, `None` for a sign-in.
     ///
-    /// Races: every attempt is counted as a wrong PIN, and the lock checked, in one
-    /// IMMEDIATE transaction *before* the slow hash is compared (so forty attempts
-    /// started at once are five counted ones and thirty-five refusals, and a right
-    /// PIN started after the fifth wrong one is refused); a right PIN then takes its
-    /// count back. The hash itself runs outside the write lock so other stations
-    /// keep scanning. An unknown name is hashed against a dummy and refused with the
-    /// same words as a wrong PIN: the refusal does not say which names exist.
+    /// Races: the lock is checked, the hash compared and the attempt recorded in one
+    /// IMMEDIATE transaction, so attempts started at once are judged one after
+    /// another (forty wrong PINs at once are five counted ones and thirty-five
+    /// refusals, and a right PIN started after the fifth is refused), and a program
+    /// killed in the middle leaves nothing counted. Scans on other stations wait for
+    /// the hash (tens of milliseconds): the price of a lock that cannot be raced. An
+    /// unknown name is hashed against a dummy and refused with the same words as a
+    /// wrong PIN: the refusal does not say which names exist.
     fn check_pin(
         &mut self,
         name: &str,
@@ -185,8 +191,9 @@ impl Ledger {
     ) -> Result<User> {
         let tz = self.station.timezone;
         let local = move |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
-        let attempt = self.write(|tx, station| {
+        let checked = self.write(|tx, station| {
             let Some(stored) = stored_user(tx, name)? else {
+                auth::verify_dummy(pin);
                 append(
                     tx,
                     station,
@@ -194,49 +201,20 @@ impl Ledger {
                         .named(name)
                         .detail(json!({ "reason": "unknown user", "confirms": confirming })),
                 )?;
-                return Ok(Attempt::Unknown);
+                return Ok(Checked::Wrong(name.to_string()));
             };
+            let user = stored.user;
             if stored.lock.is_locked(now) {
                 let until = stored.lock.locked_until.map(local).unwrap_or_default();
                 append(
                     tx,
                     station,
-                    &AuditEntry::user(AuditEvent::SignInWhileLocked, Some(&stored.user))
+                    &AuditEntry::user(AuditEvent::SignInWhileLocked, Some(&user))
                         .detail(json!({ "locked_until": until })),
                 )?;
-                return Ok(Attempt::Locked(stored.user, until));
+                return Ok(Checked::Locked(user.name, until));
             }
-            // Counted as wrong until the hash says otherwise.
-            let counted = stored.lock.after_failure(now);
-            tx.execute(
-                "UPDATE users SET failures = ?1, locked_until = ?2 WHERE user_id = ?3",
-                params![
-                    counted.failures,
-                    counted.locked_until.map(format_time),
-                    stored.user.user_id
-                ],
-            )?;
-            Ok(Attempt::Counted(stored, counted))
-        })?;
-        let (stored, counted) = match attempt {
-            Attempt::Unknown => {
-                auth::verify_dummy(pin);
-                return Err(LedgerError::WrongPin {
-                    user: name.to_string(),
-                });
-            }
-            Attempt::Locked(user, until) => {
-                return Err(LedgerError::Locked {
-                    user: user.name,
-                    until,
-                });
-            }
-            Attempt::Counted(stored, counted) => (stored, counted),
-        };
-        let user = stored.user;
-        let right = auth::verify_pin(pin, &stored.pin_hash)?;
-        self.write(|tx, station| {
-            if right {
+            if auth::verify_pin(pin, &stored.pin_hash)? {
                 tx.execute(
                     "UPDATE users SET failures = 0, locked_until = NULL WHERE user_id = ?1",
                     [user.user_id],
@@ -247,46 +225,51 @@ impl Ledger {
                         .detail(json!({ "confirms": what })),
                 };
                 append(tx, station, &entry)?;
-                return Ok(());
+                return Ok(Checked::Right(user));
             }
+            let lock = stored.lock.after_failure(now);
+            tx.execute(
+                "UPDATE users SET failures = ?1, locked_until = ?2 WHERE user_id = ?3",
+                params![
+                    lock.failures,
+                    lock.locked_until.map(format_time),
+                    user.user_id
+                ],
+            )?;
             append(
                 tx,
                 station,
                 &AuditEntry::user(AuditEvent::SignInFailed, Some(&user)).detail(json!({
                     "reason": "wrong PIN",
-                    "failures": counted.failures,
+                    "failures": lock.failures,
                     "confirms": confirming,
                 })),
             )?;
-            if let Some(until) = counted.locked_until {
+            if let Some(until) = lock.locked_until {
                 append(
                     tx,
                     station,
                     &AuditEntry::user(AuditEvent::UserLocked, Some(&user))
                         .detail(json!({ "locked_until": format_time(until) })),
                 )?;
+                return Ok(Checked::Locked(user.name, local(until)));
             }
-            Ok(())
+            Ok(Checked::Wrong(user.name))
         })?;
-        if right {
-            return Ok(user);
-        }
-        match counted.locked_until {
-            Some(until) => Err(LedgerError::Locked {
-                user: user.name,
-                until: local(until),
-            }),
-            None => Err(LedgerError::WrongPin { user: user.name }),
+        match checked {
+            Checked::Right(user) => Ok(user),
+            Checked::Wrong(user) => Err(LedgerError::WrongPin { user }),
+            Checked::Locked(user, until) => Err(LedgerError::Locked { user, until }),
         }
     }
 }
 
-/// What the first step of a PIN check found.
-enum Attempt {
-    /// No such user.
-    Unknown,
-    /// Locked (until the local time given): refused without the PIN checked.
-    Locked(User, String),
-    /// Counted as a wrong PIN, pending the hash.
-    Counted(StoredUser, LockState),
+/// What a PIN check found (recorded before it is acted on).
+enum Checked {
+    /// The right PIN.
+    Right(User),
+    /// A wrong PIN, or a name the station does not know.
+    Wrong(String),
+    /// Locked until the local time given (now, or already).
+    Locked(String, String),
 }
