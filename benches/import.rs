@@ -84,9 +84,9 @@ fn station(data: &Path, args: &[&str], stdin: &str, pin: Option<&str>) -> Run {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(pin) = pin {
-        cmd.env("BALLOT_INTAKE_PIN", pin);
-    }
+    // The administrative commands run as the station's administrator.
+    cmd.env("BALLOT_INTAKE_USER", support::ADMIN)
+        .env("BALLOT_INTAKE_PIN", pin.unwrap_or(support::ADMIN_PIN));
     let t = Instant::now();
     let mut child = cmd.spawn().unwrap();
     child
@@ -127,7 +127,7 @@ fn station(data: &Path, args: &[&str], stdin: &str, pin: Option<&str>) -> Run {
 /// A new station with a clerk, in `dir/name`.
 fn new_station(dir: &Path, name: &str) -> PathBuf {
     let data = dir.join(name);
-    station(&data, &support::INIT_ARGS, "", None);
+    station(&data, &support::INIT_ARGS, support::INIT_INPUT, None);
     station(
         &data,
         &["user", "add", "clerk", "--role", "clerk"],

@@ -31,6 +31,9 @@ fn main() {
         let mut child = Command::new(bin)
             .args(args)
             .env("BALLOT_INTAKE_DATA_DIR", &data)
+            // The administrative commands run as the station's administrator.
+            .env("BALLOT_INTAKE_USER", support::ADMIN)
+            .env("BALLOT_INTAKE_PIN", support::ADMIN_PIN)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -49,7 +52,7 @@ fn main() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    run(&support::INIT_ARGS, "");
+    run(&support::INIT_ARGS, support::INIT_INPUT);
     run(&["user", "add", "bench", "--role", "clerk"], "314159\n");
     run(&["import", csv.to_str().unwrap()], "");
 

@@ -38,16 +38,30 @@ fn main() {
         },
     )
     .unwrap();
+    let admin = ledger
+        .add_user(
+            None,
+            "admin",
+            ballot_intake_core::auth::Role::Admin,
+            "864209",
+        )
+        .unwrap();
     let t = Instant::now();
     let summary =
-        ballot_intake_core::mail_ballot::import_file(&mut ledger, &csv, |_, _| {}).unwrap();
+        ballot_intake_core::mail_ballot::import_file(&mut ledger, &csv, Some(&admin), |_, _| {})
+            .unwrap();
     println!(
         "loaded {} ballots in {:.1} s",
         summary.added,
         t.elapsed().as_secs_f64()
     );
     let user = ledger
-        .add_user("bench", ballot_intake_core::auth::Role::Clerk, "314159")
+        .add_user(
+            Some(&admin),
+            "bench",
+            ballot_intake_core::auth::Role::Clerk,
+            "314159",
+        )
         .unwrap();
     let batch = ledger
         .open_batch(&user, &ballot_intake_core::ledger::NewBatch::default())

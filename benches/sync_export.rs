@@ -33,9 +33,9 @@ impl Station {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(p) = pin {
-            c.env("BALLOT_INTAKE_PIN", p);
-        }
+        // The administrative commands run as the station's administrator.
+        c.env("BALLOT_INTAKE_USER", support::ADMIN)
+            .env("BALLOT_INTAKE_PIN", pin.unwrap_or(support::ADMIN_PIN));
         let mut child = c.spawn().unwrap();
         // Feed stdin from another thread: the child's output must be drained at the
         // same time, or both block on full pipes.
@@ -57,7 +57,7 @@ fn station(dir: &std::path::Path, ballots: u64) -> Station {
     let s = Station {
         data: dir.join("station"),
     };
-    s.run(&support::INIT_ARGS, "", None);
+    s.run(&support::INIT_ARGS, support::INIT_INPUT, None);
     s.run(
         &["user", "add", "bench", "--role", "clerk"],
         "314159\n",

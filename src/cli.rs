@@ -59,6 +59,9 @@ pub enum Command {
     User(UserCommand),
     /// Load a mail ballot file (CSV) into the active election, all or nothing.
     Import {
+        /// The supervisor or administrator importing.
+        #[command(flatten)]
+        by: Actor,
         /// The mail ballot file.
         file: PathBuf,
         /// Print the summary as JSON.
@@ -82,6 +85,9 @@ pub enum Command {
     },
     /// Write the nightly batch file (CSV + manifest) of one local day.
     Export {
+        /// Who writes it (any user of the station).
+        #[command(flatten)]
+        by: Actor,
         /// The local day (default: yesterday).
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
@@ -175,6 +181,19 @@ pub struct InitArgs {
     /// Ballot id check digit.
     #[arg(long, default_value = "none", value_parser = parse_check)]
     pub check_digit: CheckDigit,
+    /// The station's first administrator (PIN, at least 6 digits, from standard
+    /// input): who adds the other users and runs the administrative commands.
+    #[arg(long)]
+    pub admin: String,
+}
+
+/// Who runs an administrative command: signed in like `scan` (PIN from
+/// BALLOT_INTAKE_PIN or a prompt on the terminal), named in the audit log.
+#[derive(Debug, Args)]
+pub struct Actor {
+    /// The user running the command.
+    #[arg(long = "user", env = "BALLOT_INTAKE_USER")]
+    pub user: String,
 }
 
 /// `election` subcommands.
@@ -197,11 +216,17 @@ pub enum ElectionCommand {
         /// Make it the active election.
         #[arg(long)]
         activate: bool,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
     },
     /// Make an election the active one.
     Activate {
         /// The election id.
         election: String,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
     },
     /// List the elections in the ledger.
     List {
@@ -221,6 +246,11 @@ pub enum UserCommand {
         /// Role.
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The administrator adding them (PIN from BALLOT_INTAKE_PIN or a prompt).
+        /// Only a station with no administrator yet (set up before `init` made one)
+        /// takes its first one without.
+        #[arg(long = "user", env = "BALLOT_INTAKE_USER")]
+        by: Option<String>,
     },
 }
 
@@ -279,6 +309,9 @@ pub enum SyncCommand {
         /// With --watch, the longest an event waits for its batch to fill (default 30).
         #[arg(long)]
         max_batch_age_secs: Option<u64>,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
     },
     /// Send a held batch again once the cause is fixed (supervisors).
     Retry {

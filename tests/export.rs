@@ -7,6 +7,8 @@ mod common;
 use common::{Station, fixture};
 use sha2::{Digest, Sha256};
 
+/// The stored v1 ledger (made before `init` made an administrator), given its
+/// first administrator as such a station is: `user add --role admin` without one.
 fn from_v1() -> Station {
     let s = Station::empty();
     let sql = std::fs::read_to_string(fixture("ledger/v1.sql")).unwrap();
@@ -14,6 +16,12 @@ fn from_v1() -> Station {
         .unwrap()
         .execute_batch(&sql)
         .unwrap();
+    let r = s.run_with(
+        &["user", "add", common::ADMIN, "--role", "admin"],
+        format!("{}\n", common::ADMIN_PIN).as_bytes(),
+        &[("BALLOT_INTAKE_USER", "")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     s
 }
 

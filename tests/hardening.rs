@@ -128,3 +128,128 @@ fn a_ledger_this_account_cannot_open_is_named() {
         "{stderr}"
     );
 }
+
+/// Runs the binary on `s` with exactly `vars`, no administrator added by the
+/// helpers: what anyone at the machine could type.
+fn bare(s: &Station, args: &[&str], input: &str, vars: &[(&str, &str)]) -> common::Run {
+    let mut c = std::process::Command::new(common::BIN);
+    c.args(args)
+        .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
+        .env_remove("BALLOT_INTAKE_PIN")
+        .env_remove("BALLOT_INTAKE_USER")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap().into()
+}
+
+/// Administrative commands sign someone in and name them: `echo 999999 |
+/// ballot-intake user add mallory --role admin` worked for anyone who could run the
+/// program, and so did import, election add|activate, export and sync setup.
+#[test]
+fn administrative_commands_need_the_right_person_and_name_them() {
+    let s = Station::upcoming();
+    // No one signed in: refused (only a station with no administrator takes its
+    // first one that way).
+    let r = bare(
+        &s,
+        &["user", "add", "mallory", "--role", "admin"],
+        "918273\n",
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("added by an administrator"),
+        "{}",
+        r.stderr
+    );
+    for args in [
+        &["import", "x.csv"][..],
+        &["export"][..],
+        &["election", "activate", "2026-GEN"][..],
+        &["sync", "setup", "--directory", "out"][..],
+    ] {
+        let r = bare(&s, args, "", &[]);
+        assert_eq!(r.code, 2, "{args:?} without --user: {}", r.stderr);
+        assert!(r.stderr.contains("--user"), "{}", r.stderr);
+    }
+    // A clerk is not an administrator, nor a supervisor.
+    let clerk = [
+        ("BALLOT_INTAKE_USER", "ana"),
+        ("BALLOT_INTAKE_PIN", "314159"),
+    ];
+    let r = bare(
+        &s,
+        &["user", "add", "mallory", "--role", "admin"],
+        "918273\n",
+        &clerk,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("\"ana\" is a clerk and may not add users"),
+        "{}",
+        r.stderr
+    );
+    let file = common::fixture("mail-ballots/small.csv");
+    let r = bare(&s, &["import", file.to_str().unwrap()], "", &clerk);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("may not import a mail ballot file"),
+        "{}",
+        r.stderr
+    );
+    let r = bare(&s, &["election", "activate", "2026-GEN"], "", &clerk);
+    assert!(
+        r.stderr.contains("may not change the active election"),
+        "{}",
+        r.stderr
+    );
+    // The supervisor imports, the administrator adds a user: each named.
+    let sam = [
+        ("BALLOT_INTAKE_USER", "sam"),
+        ("BALLOT_INTAKE_PIN", "161803"),
+    ];
+    assert_eq!(
+        bare(&s, &["import", file.to_str().unwrap()], "", &sam).code,
+        0
+    );
+    let admin = [
+        ("BALLOT_INTAKE_USER", common::ADMIN),
+        ("BALLOT_INTAKE_PIN", common::ADMIN_PIN),
+    ];
+    assert_eq!(
+        bare(
+            &s,
+            &["user", "add", "zed", "--role", "clerk"],
+            "918273\n",
+            &admin
+        )
+        .code,
+        0
+    );
+    let named: Vec<(String, String)> = s
+        .sqlite()
+        .prepare(
+            "SELECT event, user_name FROM audit_log
+              WHERE event IN ('import-completed', 'user-added') ORDER BY seq DESC LIMIT 2",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("user-added".to_string(), common::ADMIN.to_string()),
+            ("import-completed".to_string(), "sam".to_string()),
+        ]
+    );
+}

@@ -315,7 +315,7 @@ fn forty_wrong_pins_at_once_count_five_and_lock_the_right_one_out() {
     let conn = s.sqlite();
     let count = |event: &str| -> i64 {
         conn.query_row(
-            "SELECT count(*) FROM audit_log WHERE event = ?1",
+            "SELECT count(*) FROM audit_log WHERE event = ?1 AND user_name = 'ana'",
             [event],
             |r| r.get(0),
         )

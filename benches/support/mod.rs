@@ -95,7 +95,7 @@ const STREETS: [&str; 8] = [
 
 /// The `init` arguments of the benchmark station (election day far ahead, so every
 /// scan is on time).
-pub const INIT_ARGS: [&str; 13] = [
+pub const INIT_ARGS: [&str; 15] = [
     "init",
     "--station",
     "B1",
@@ -109,7 +109,17 @@ pub const INIT_ARGS: [&str; 13] = [
     "2099-11-03",
     "--timezone",
     "America/Denver",
+    "--admin",
+    ADMIN,
 ];
+
+/// The benchmark station's administrator (made by `init`, whose standard input is
+/// [`ADMIN_PIN`]); the benchmarks run the administrative commands as them.
+pub const ADMIN: &str = "admin";
+/// The administrator's PIN.
+pub const ADMIN_PIN: &str = "864209";
+/// `init`'s standard input: the administrator's PIN.
+pub const INIT_INPUT: &str = "864209\n";
 
 /// A bijection on u32 that scatters consecutive numbers: ballot ids, voter ids and
 /// the file's order are unrelated to each other, as in a county's file (where none of

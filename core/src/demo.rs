@@ -26,7 +26,7 @@ pub fn open_or_create(env: &Environment) -> Result<Ledger> {
     if path.exists() {
         let mut ledger = Ledger::open(&path)?;
         // Demo stations made before the settings screen had no administrator.
-        match ledger.add_user(DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1) {
+        match ledger.add_user(None, DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1) {
             Ok(_) | Err(crate::ledger::LedgerError::UserExists(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -52,9 +52,9 @@ pub fn open_or_create(env: &Environment) -> Result<Ledger> {
     let file = env.data_dir.join("demo-ballots.csv");
     std::fs::write(&file, DEMO_BALLOTS)
         .with_context(|| format!("could not write {}", file.display()))?;
-    crate::mail_ballot::import_file(&mut ledger, &file, |_, _| {})?;
-    ledger.add_user(DEMO_CLERK.0, Role::Clerk, DEMO_CLERK.1)?;
-    ledger.add_user(DEMO_SUPERVISOR.0, Role::Supervisor, DEMO_SUPERVISOR.1)?;
-    ledger.add_user(DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1)?;
+    crate::mail_ballot::import_file(&mut ledger, &file, None, |_, _| {})?;
+    ledger.add_user(None, DEMO_CLERK.0, Role::Clerk, DEMO_CLERK.1)?;
+    ledger.add_user(None, DEMO_SUPERVISOR.0, Role::Supervisor, DEMO_SUPERVISOR.1)?;
+    ledger.add_user(None, DEMO_ADMIN.0, Role::Admin, DEMO_ADMIN.1)?;
     Ok(ledger)
 }

@@ -24,13 +24,22 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
     match command {
         Command::Init(args) => init(env, args)?,
         Command::Election(cmd) => election(env, cmd)?,
-        Command::User(UserCommand::Add { name, role }) => {
+        Command::User(UserCommand::Add { name, role, by }) => {
             let mut ledger = open(env)?;
+            // An empty BALLOT_INTAKE_USER names no one.
+            let admin = match by.as_deref().filter(|u| !u.is_empty()) {
+                Some(by) => {
+                    let admin = sign_in(&mut ledger, by, PIN_ENV)?;
+                    admin.require_admin("add users")?;
+                    Some(admin)
+                }
+                None => None,
+            };
             let pin = new_pin_from_stdin(&name)?;
-            let user = ledger.add_user(&name, role, &pin)?;
+            let user = ledger.add_user(admin.as_ref(), &name, role, &pin)?;
             out!("added {} ({})", user.name, user.role);
         }
-        Command::Import { file, json } => import(env, &file, json)?,
+        Command::Import { file, json, by } => import(env, &by.user, &file, json)?,
         Command::Scan(args) => return super::scan::run(env, &args),
         Command::Demo { json } => return super::demo::run(env, json),
         Command::Listen {
@@ -53,15 +62,21 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
         }
         Command::Sync(args) => return super::sync::run(env, args),
         Command::Flag(cmd) => flag(env, cmd)?,
-        Command::Export { date, out, json } => {
+        Command::Export {
+            date,
+            out,
+            json,
+            by,
+        } => {
             let mut ledger = open(env)?;
+            let user = sign_in(&mut ledger, &by.user, PIN_ENV)?;
             let tz = ledger.station().timezone;
             let date = date.unwrap_or_else(|| {
                 let today = Utc::now().with_timezone(&tz).date_naive();
                 today.pred_opt().unwrap_or(today)
             });
             let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
-            let r = ballot_intake_core::export::export_day(&mut ledger, date, &out, None)?;
+            let r = ballot_intake_core::export::export_day(&mut ledger, date, &out, Some(&user))?;
             if let Some(aside) = &r.set_aside {
                 eprintln!(
                     "warning: {} had been changed since this station wrote it; it is kept as {}",
@@ -261,12 +276,19 @@ fn init(env: &Environment, a: InitArgs) -> Result<()> {
         },
         demo: false,
     };
-    Ledger::create(&path, &setup)?;
+    // The first administrator's PIN is checked before anything is created: a
+    // station must never exist without someone who may administer it.
+    let pin = new_pin_from_stdin(&a.admin)?;
+    ballot_intake_core::auth::check_pin_form(&pin)?;
+    ballot_intake_core::auth::check_not_obvious(&pin)?;
+    let mut ledger = Ledger::create(&path, &setup)?;
+    ledger.add_user(None, &a.admin, ballot_intake_core::auth::Role::Admin, &pin)?;
     out!(
-        "station {} set up in {} with election {} active",
+        "station {} set up in {} with election {} active; administrator {}",
         setup.station_id,
         path.display(),
-        setup.election.election_id
+        setup.election.election_id,
+        a.admin
     );
     Ok(())
 }
@@ -280,8 +302,11 @@ fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
             election_date,
             check_digit,
             activate,
+            by,
         } => {
+            let admin = sign_in(&mut ledger, &by.user, PIN_ENV)?;
             ledger.add_election(
+                &admin,
                 &NewElection {
                     election_id: election.clone(),
                     name: election_name,
@@ -295,8 +320,9 @@ fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
                 if activate { " (active)" } else { "" }
             );
         }
-        ElectionCommand::Activate { election } => {
-            ledger.activate_election(&election)?;
+        ElectionCommand::Activate { election, by } => {
+            let admin = sign_in(&mut ledger, &by.user, PIN_ENV)?;
+            ledger.activate_election(&admin, &election)?;
             out!("election {election} is now active");
         }
         ElectionCommand::List { json } => {
@@ -319,15 +345,17 @@ fn election(env: &Environment, cmd: ElectionCommand) -> Result<()> {
     Ok(())
 }
 
-fn import(env: &Environment, file: &std::path::Path, json: bool) -> Result<()> {
+fn import(env: &Environment, user: &str, file: &std::path::Path, json: bool) -> Result<()> {
     let mut ledger = open(env)?;
+    let by = sign_in(&mut ledger, user, PIN_ENV)?;
+    by.require_supervisor("import a mail ballot file")?;
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(format!("importing {}", file.display()));
-    let result = mail_ballot::import_file(&mut ledger, file, |done, total| {
+    let result = mail_ballot::import_file(&mut ledger, file, Some(&by), |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     });

@@ -26,7 +26,10 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             timeout_secs,
             retry_base_ms,
             max_batch_age_secs,
+            by,
         }) => {
+            let admin = sign_in(&mut ledger, &by.user, PIN_ENV)?;
+            admin.require_admin("set up the sync")?;
             let mut config = Config::load(env);
             config.sync.transport = match (url, token_file, directory) {
                 (Some(url), Some(token_file), _) => {
@@ -72,7 +75,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             };
-            ledger.record_sync_setup(&described)?;
+            ledger.record_sync_setup(&admin, &described)?;
             out!("sync will send to {described}");
         }
         Some(SyncCommand::Retry { batch, user }) => {

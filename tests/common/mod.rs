@@ -18,7 +18,25 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The `init` arguments for election `2026-GEN` on `date`.
+/// The station's first administrator, made by `init` (its PIN on standard input).
+pub const ADMIN: &str = "admin";
+/// The administrator's PIN.
+pub const ADMIN_PIN: &str = "864209";
+
+/// Whether `args` is an administrative command, which signs a user in (`--user`).
+fn administrative(args: &[&str]) -> bool {
+    matches!(
+        args,
+        ["import", ..]
+            | ["export", ..]
+            | ["election", "add" | "activate", ..]
+            | ["user", "add", ..]
+            | ["sync", "setup", ..]
+    )
+}
+
+/// The `init` arguments for election `2026-GEN` on `date` (with the first
+/// administrator, [`ADMIN`]; [`Station::run`] gives `init` its PIN).
 pub fn init_args<'a>(station: &'a str, date: &'a str, timezone: &'a str) -> Vec<&'a str> {
     vec![
         "init",
@@ -34,6 +52,8 @@ pub fn init_args<'a>(station: &'a str, date: &'a str, timezone: &'a str) -> Vec<
         date,
         "--timezone",
         timezone,
+        "--admin",
+        ADMIN,
     ]
 }
 
@@ -94,9 +114,16 @@ impl Station {
         c.args(args)
             .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
             .env_remove("BALLOT_INTAKE_PIN")
+            .env_remove("BALLOT_INTAKE_USER")
             .env_remove("BALLOT_INTAKE_VERIFIER_PIN")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        // The administrative commands run as the station's administrator unless a
+        // test says otherwise (`--user`, or its own variables in `run_with`).
+        if administrative(args) && !args.contains(&"--user") {
+            c.env("BALLOT_INTAKE_USER", ADMIN)
+                .env("BALLOT_INTAKE_PIN", ADMIN_PIN);
+        }
         c
     }
 
@@ -126,6 +153,10 @@ impl Station {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        // `init` reads the first administrator's PIN from standard input.
+        if args.first() == Some(&"init") {
+            return self.run_with(args, format!("{ADMIN_PIN}\n").as_bytes(), &[]);
+        }
         self.run_with(args, b"", &[])
     }
 

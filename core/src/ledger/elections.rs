@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit_log::{AuditEntry, append};
-use super::{Ledger, LedgerError, Result, Station, format_time};
+use super::{Ledger, LedgerError, Result, Station, User, format_time};
 use crate::audit::AuditEvent;
 use crate::barcode::CheckDigit;
 use crate::intake::Deadlines;
@@ -77,6 +77,7 @@ pub(crate) fn insert_election(
     station: &Station,
     e: &NewElection,
     activate: bool,
+    by: Option<&User>,
 ) -> Result<()> {
     check_new(e)?;
     let exists: bool = tx.query_row(
@@ -101,7 +102,7 @@ pub(crate) fn insert_election(
     append(
         tx,
         station,
-        &AuditEntry::user(AuditEvent::ElectionAdded, None)
+        &AuditEntry::user(AuditEvent::ElectionAdded, by)
             .election(&e.election_id)
             .detail(json!({
                 "name": e.name,
@@ -110,12 +111,17 @@ pub(crate) fn insert_election(
             })),
     )?;
     if activate {
-        activate_in(tx, station, &e.election_id)?;
+        activate_in(tx, station, &e.election_id, by)?;
     }
     Ok(())
 }
 
-fn activate_in(tx: &Transaction<'_>, station: &Station, election_id: &str) -> Result<()> {
+fn activate_in(
+    tx: &Transaction<'_>,
+    station: &Station,
+    election_id: &str,
+    by: Option<&User>,
+) -> Result<()> {
     let previous: Option<String> = tx
         .query_row(
             "SELECT election_id FROM elections WHERE active = 1",
@@ -134,7 +140,7 @@ fn activate_in(tx: &Transaction<'_>, station: &Station, election_id: &str) -> Re
     append(
         tx,
         station,
-        &AuditEntry::user(AuditEvent::ElectionActivated, None)
+        &AuditEntry::user(AuditEvent::ElectionActivated, by)
             .election(election_id)
             .detail(json!({ "previous": previous })),
     )?;
@@ -172,14 +178,16 @@ pub(crate) fn active_election(conn: &Connection) -> Result<Election> {
 }
 
 impl Ledger {
-    /// Adds an election; with `activate`, it becomes the active one.
-    pub fn add_election(&mut self, e: &NewElection, activate: bool) -> Result<()> {
-        self.write(|tx, station| insert_election(tx, station, e, activate))
+    /// Adds an election (administrators); with `activate`, it becomes the active one.
+    pub fn add_election(&mut self, by: &User, e: &NewElection, activate: bool) -> Result<()> {
+        by.require_admin("add elections")?;
+        self.write(|tx, station| insert_election(tx, station, e, activate, Some(by)))
     }
 
-    /// Makes an existing election the active one.
-    pub fn activate_election(&mut self, election_id: &str) -> Result<()> {
-        self.write(|tx, station| activate_in(tx, station, election_id))
+    /// Makes an existing election the active one (administrators).
+    pub fn activate_election(&mut self, by: &User, election_id: &str) -> Result<()> {
+        by.require_admin("change the active election")?;
+        self.write(|tx, station| activate_in(tx, station, election_id, Some(by)))
     }
 
     /// The active election.

@@ -21,7 +21,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 use std::path::PathBuf;
 
-use super::{Ledger, Result, Station};
+use super::{Ledger, LedgerError, Result, Station, User};
 use crate::ballot_row::RowError;
 
 mod apply;
@@ -147,6 +147,9 @@ pub struct Import<'l> {
     /// The ledger's write transaction is open (a bulk first import between its
     /// checks and its commit); dropped, it is rolled back.
     writing: bool,
+    /// Who imports (a supervisor or administrator), named in the audit row; `None`
+    /// only for the demo station's own file.
+    by: Option<User>,
     /// Held for the whole import: one import at a time on a station (they share the
     /// scratch file, and a re-import's chunks assume no other import between them).
     _lock: std::fs::File,
@@ -168,7 +171,17 @@ impl Drop for Import<'_> {
 impl Ledger {
     /// Starts an import into the active election: attaches a new scratch file beside
     /// the ledger. Takes no lock on the ledger.
-    pub fn begin_import(&mut self, file_name: &str) -> Result<Import<'_>> {
+    pub fn begin_import(&mut self, file_name: &str, by: Option<&User>) -> Result<Import<'_>> {
+        match by {
+            Some(user) => user.require_supervisor("import a mail ballot file")?,
+            None if self.station.demo => {}
+            None => {
+                return Err(LedgerError::Invalid(
+                    "a mail ballot file is imported by a supervisor or administrator (--user NAME)"
+                        .into(),
+                ));
+            }
+        }
         let election = self.active_election()?;
         let had_ballots: bool = self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM ballots WHERE election_id = ?1)",
@@ -194,6 +207,7 @@ impl Ledger {
             checked: None,
             bulk_record: None,
             writing: false,
+            by: by.cloned(),
             _lock: lock,
         })
     }
@@ -212,6 +226,7 @@ impl Ledger {
     /// Audits a refused import (nothing of it reached the ledger).
     pub fn record_rejected_import(
         &mut self,
+        by: Option<&User>,
         file: &str,
         sha256: &str,
         rows: u64,
@@ -219,7 +234,7 @@ impl Ledger {
     ) -> Result<()> {
         let election = self.active_election()?;
         self.audit_now(
-            &super::audit_log::AuditEntry::user(crate::audit::AuditEvent::ImportRejected, None)
+            &super::audit_log::AuditEntry::user(crate::audit::AuditEvent::ImportRejected, by)
                 .election(&election.election_id)
                 .detail(serde_json::json!({"file": file, "sha256": sha256, "rows": rows, "errors": errors})),
         )?;

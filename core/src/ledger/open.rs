@@ -337,7 +337,7 @@ impl Ledger {
                     "schema_version": SCHEMA_VERSION,
                 })),
             )?;
-            insert_election(tx, station, &setup.election, true)
+            insert_election(tx, station, &setup.election, true, None)
         })?;
         Ok(ledger)
     }

@@ -332,9 +332,10 @@ impl Ledger {
     }
 
     /// Audits a change of sync transport.
-    pub fn record_sync_setup(&mut self, destination: &str) -> Result<()> {
+    pub fn record_sync_setup(&mut self, by: &User, destination: &str) -> Result<()> {
+        by.require_admin("set up the sync")?;
         self.audit_now(
-            &AuditEntry::user(AuditEvent::SyncConfigured, None)
+            &AuditEntry::user(AuditEvent::SyncConfigured, Some(by))
                 .detail(json!({ "destination": destination })),
         )?;
         Ok(())

@@ -32,10 +32,10 @@ fn election(id: &str, date: (i32, u32, u32)) -> NewElection {
     }
 }
 
-fn import(ledger: &mut Ledger, dir: &std::path::Path, name: &str, rows: &str) {
+fn import(ledger: &mut Ledger, admin: &User, dir: &std::path::Path, name: &str, rows: &str) {
     let path = dir.join(name);
     std::fs::write(&path, format!("{HEADER}{rows}")).unwrap();
-    crate::mail_ballot::import_file(ledger, &path, |_, _| {}).unwrap();
+    crate::mail_ballot::import_file(ledger, &path, Some(admin), |_, _| {}).unwrap();
 }
 
 fn station() -> Station {
@@ -51,17 +51,20 @@ fn station() -> Station {
         },
     )
     .unwrap();
+    let admin = ledger.add_user(None, "ada", Role::Admin, "864209").unwrap();
     import(
         &mut ledger,
+        &admin,
         dir.path(),
         "primary.csv",
         "2026-PRI,P0001,V9,Prim,Pat,80202,101,S1,ACTIVE,N,N,\n",
     );
     ledger
-        .add_election(&election(ELECTION, (2026, 11, 3)), true)
+        .add_election(&admin, &election(ELECTION, (2026, 11, 3)), true)
         .unwrap();
     import(
         &mut ledger,
+        &admin,
         dir.path(),
         "general.csv",
         "2026-GEN,B0001,V1,Garcia,Ana,80202,101,S1,ACTIVE,N,N,\n\
@@ -70,9 +73,15 @@ fn station() -> Station {
          2026-GEN,B0004,V4,Hidden,Hal,80205,104,S1,ACTIVE,Y,N,\n\
          2026-GEN,B0005,V5,Abroad,Abe,80206,105,S1,ACTIVE,N,Y,\n",
     );
-    let clerk = ledger.add_user("cleo", Role::Clerk, "246810").unwrap();
-    let sup = ledger.add_user("sam", Role::Supervisor, "135790").unwrap();
-    let sup2 = ledger.add_user("sue", Role::Supervisor, "975310").unwrap();
+    let clerk = ledger
+        .add_user(Some(&admin), "cleo", Role::Clerk, "246810")
+        .unwrap();
+    let sup = ledger
+        .add_user(Some(&admin), "sam", Role::Supervisor, "135790")
+        .unwrap();
+    let sup2 = ledger
+        .add_user(Some(&admin), "sue", Role::Supervisor, "975310")
+        .unwrap();
     Station {
         dir,
         ledger,

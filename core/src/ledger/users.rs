@@ -90,8 +90,32 @@ fn stored_user(conn: &rusqlite::Connection, name: &str) -> Result<Option<StoredU
 }
 
 impl Ledger {
-    /// Adds a user with a PIN (hashed with Argon2id; the PIN itself is never stored).
-    pub fn add_user(&mut self, name: &str, role: Role, pin: &str) -> Result<User> {
+    /// Adds a user with a PIN (hashed with Argon2id; the PIN itself is never stored),
+    /// `by` an administrator. Without one (`None`), only the station's first
+    /// administrator may be added (what `init` does), or a demo station's users.
+    pub fn add_user(
+        &mut self,
+        by: Option<&User>,
+        name: &str,
+        role: Role,
+        pin: &str,
+    ) -> Result<User> {
+        match by {
+            Some(admin) => admin.require_admin("add users")?,
+            None if self.station.demo => {}
+            None => {
+                let admins: i64 = self.conn.query_row(
+                    "SELECT count(*) FROM users WHERE role = 'admin'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if admins > 0 || role != Role::Admin {
+                    return Err(LedgerError::Invalid(
+                        "users are added by an administrator (--user ADMIN); only the station's first administrator is added without one".into(),
+                    ));
+                }
+            }
+        }
         let name = name.trim();
         if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
             return Err(LedgerError::Invalid(
@@ -125,9 +149,13 @@ impl Ledger {
             append(
                 tx,
                 station,
-                &AuditEntry::user(AuditEvent::UserAdded, None)
-                    .named(&user.name)
-                    .detail(json!({ "role": role.as_str() })),
+                // By the administrator who added them; the first administrator
+                // (no one to add them) is named as the actor.
+                &match by {
+                    Some(_) => AuditEntry::user(AuditEvent::UserAdded, by),
+                    None => AuditEntry::user(AuditEvent::UserAdded, None).named(&user.name),
+                }
+                .detail(json!({ "user": user.name, "role": role.as_str() })),
             )?;
             Ok(user)
         })

@@ -19,7 +19,7 @@ use std::time::Instant;
 use super::guard::{MAX_ROW_BYTES, RowGuard};
 use super::{Header, ImportError, MAX_LISTED_ERRORS, RowError, RowRules, parse_row};
 use crate::barcode::CheckDigit;
-use crate::ledger::{CrossRowErrors, ImportSummary, Ledger};
+use crate::ledger::{CrossRowErrors, ImportSummary, Ledger, User};
 
 /// Rows per chunk handed from the reader to the writer.
 const CHUNK: usize = 2048;
@@ -239,14 +239,16 @@ fn read_rows(job: ReaderJob) -> Result<ReadEnd, ImportError> {
     })
 }
 
-/// Imports a mail ballot file into the active election, all or nothing.
+/// Imports a mail ballot file into the active election, all or nothing, `by` a
+/// supervisor or administrator (named in the audit log).
 /// `progress(done_bytes, total_bytes)` is called as chunks are stored.
 pub fn import_file(
     ledger: &mut Ledger,
     path: &Path,
+    by: Option<&User>,
     progress: impl FnMut(u64, u64),
 ) -> Result<ImportSummary, ImportError> {
-    let result = import_whole(ledger, path, progress);
+    let result = import_whole(ledger, path, by, progress);
     ledger.end_import();
     result
 }
@@ -254,6 +256,7 @@ pub fn import_file(
 fn import_whole(
     ledger: &mut Ledger,
     path: &Path,
+    by: Option<&User>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
@@ -295,7 +298,7 @@ fn import_whole(
     let header = match header {
         Ok(h) => h,
         Err(errs) => {
-            ledger.record_rejected_import(&file_name, "", 0, errs.len())?;
+            ledger.record_rejected_import(by, &file_name, "", 0, errs.len())?;
             return Err(ImportError::Rejected {
                 file: shown,
                 total: errs.len(),
@@ -325,7 +328,7 @@ fn import_whole(
         check_digit: election.check_digit,
     };
     let mut errors = Errors::default();
-    let mut import = ledger.begin_import(&file_name)?;
+    let mut import = ledger.begin_import(&file_name, by)?;
     let mut importer = import.rows()?;
     let stored = (|| -> Result<(), ImportError> {
         for chunk in &from_reader {
@@ -356,7 +359,7 @@ fn import_whole(
     progress(end.bytes, total.max(end.bytes));
     if errors.total > 0 {
         drop(import);
-        ledger.record_rejected_import(&file_name, &end.sha256, end.rows_read, errors.total)?;
+        ledger.record_rejected_import(by, &file_name, &end.sha256, end.rows_read, errors.total)?;
         return Err(ImportError::Rejected {
             file: shown,
             errors: errors.listed,

@@ -157,7 +157,7 @@ impl Page {
                 return Ok(Some((Page::Dashboard(state), load.map(Message::Dashboard))));
             }
             (9, _) => (
-                Page::Import(import::State::default()),
+                Page::Import(import::State::new(user.clone())),
                 focus(import::State::focus_id()),
             ),
             (10, _) => {

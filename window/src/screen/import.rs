@@ -10,7 +10,7 @@ use iced::widget::{Id, column, progress_bar, scrollable, text};
 use iced::{Element, Fill, Task};
 use std::path::Path;
 
-use ballot_intake_core::ledger::{ImportSummary, Ledger, LedgerError};
+use ballot_intake_core::ledger::{ImportSummary, Ledger, LedgerError, User};
 use ballot_intake_core::mail_ballot::{self, ImportError};
 
 use super::dialog::{Pick, choose};
@@ -32,7 +32,7 @@ pub enum Progress {
 /// Imports the file at `path` on a named thread with its own ledger connection;
 /// progress and the result come back as a stream of messages while the window and
 /// the ledger thread carry on.
-fn start(path: String, station: &Station) -> Task<Message> {
+fn start(path: String, user: User, station: &Station) -> Task<Message> {
     let (tx, rx) = mpsc::unbounded();
     let progress = tx.clone();
     let ledger = station.worker.path().to_path_buf();
@@ -43,9 +43,14 @@ fn start(path: String, station: &Station) -> Task<Message> {
             let result = Ledger::open(&ledger)
                 .map_err(ImportError::Ledger)
                 .and_then(|mut l| {
-                    mail_ballot::import_file(&mut l, Path::new(&path), |done, total| {
-                        let _ = progress.unbounded_send(Progress::Read(done, total));
-                    })
+                    mail_ballot::import_file(
+                        &mut l,
+                        Path::new(&path),
+                        Some(&user),
+                        |done, total| {
+                            let _ = progress.unbounded_send(Progress::Read(done, total));
+                        },
+                    )
                 });
             let _ = done.unbounded_send(Progress::Done(Box::new(result)));
         });
@@ -61,8 +66,10 @@ fn start(path: String, station: &Station) -> Task<Message> {
 
 /// What this screen keeps between messages: its fields, its work in progress and
 /// the ledger's last answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct State {
+    /// The supervisor importing (named in the audit log).
+    user: User,
     path: String,
     busy: bool,
     read: Option<(u64, u64)>,
@@ -88,6 +95,18 @@ pub enum Message {
 }
 
 impl State {
+    /// The screen for `user` (a supervisor), with no file chosen yet.
+    pub fn new(user: User) -> State {
+        State {
+            user,
+            path: String::new(),
+            busy: false,
+            read: None,
+            result: None,
+            note: None,
+        }
+    }
+
     /// What a person's Enter in `field` does on this screen (`None`: nothing).
     pub fn on_enter(&self, _field: &Id) -> Option<Message> {
         Some(Message::Import)
@@ -119,7 +138,7 @@ impl State {
                 self.busy = true;
                 self.read = Some((0, 0));
                 self.result = None;
-                return start(self.path.trim().to_string(), station);
+                return start(self.path.trim().to_string(), self.user.clone(), station);
             }
             Message::Browse if !self.busy => {
                 let dialog = rfd::AsyncFileDialog::new()

@@ -169,7 +169,7 @@ impl Import<'_> {
         append(
             self.conn,
             self.station,
-            &AuditEntry::user(AuditEvent::ImportCompleted, None)
+            &AuditEntry::user(AuditEvent::ImportCompleted, self.by.as_ref())
                 .election(&self.election_id)
                 .detail(json!({
                     "file": self.file_name,
