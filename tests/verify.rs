@@ -245,3 +245,50 @@ fn a_voter_entering_or_leaving_the_confidential_program_after_a_scan_is_not_tamp
         "caught"
     );
 }
+
+/// What `verify` could not see (issue #11, item 9): the records that decide who may
+/// act and whose receipt a scan is, and an outbox row marked sent by hand. None of
+/// these tables is append-only, so each edit is caught through a digest the chain
+/// vouches for.
+#[test]
+fn edits_to_who_may_act_whose_receipt_it_is_and_what_was_sent_are_caught() {
+    for (sql, table, says) in [
+        (
+            "UPDATE users SET role = 'admin' WHERE name = 'ana'",
+            "users row",
+            "role or PIN hash differs",
+        ),
+        (
+            "UPDATE users SET pin_hash = (SELECT pin_hash FROM users WHERE name = 'sam') WHERE name = 'ana'",
+            "users row",
+            "role or PIN hash differs",
+        ),
+        (
+            "INSERT INTO users (name, role, pin_hash, created_at)
+             SELECT 'mallory', 'admin', pin_hash, created_at FROM users WHERE name = 'ana'",
+            "users row",
+            "never added by an audited action",
+        ),
+        (
+            "UPDATE ballots SET voter_id = 'V999999' WHERE ballot_id = 'B0002'",
+            "ballots row",
+            "voter or confidential flag differs",
+        ),
+        (
+            "UPDATE ballots SET confidential = 1 WHERE ballot_id = 'B0003'",
+            "ballots row",
+            "voter or confidential flag differs",
+        ),
+        (
+            "UPDATE outbox SET acked_at = '2026-11-01T00:00:00Z'
+              WHERE event_seq = (SELECT min(event_seq) FROM outbox)",
+            "outbox row",
+            "no acknowledged batch in the audit log holds it",
+        ),
+    ] {
+        let s = busy();
+        tamper(&s, sql);
+        let err = broken(&s);
+        assert!(err.contains(table) && err.contains(says), "{sql}\n{err}");
+    }
+}

@@ -82,22 +82,57 @@ pub(crate) struct Hit {
     pub(crate) status: BallotStatus,
     pub(crate) uocava: bool,
     pub(crate) confidential: bool,
+    pub(crate) voter_id: String,
 }
 
-const HIT_COLUMNS: &str = "ballot_pk, ballot_id, status, uocava, confidential";
+const HIT_COLUMNS: &str = "ballot_pk, ballot_id, status, uocava, confidential, voter_id";
 
-fn hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, bool, bool)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type HitRow = (i64, String, String, bool, bool, String);
+
+fn hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<HitRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn to_hit(row: (i64, String, String, bool, bool)) -> Result<Hit> {
+fn to_hit(row: HitRow) -> Result<Hit> {
     Ok(Hit {
         ballot_pk: row.0,
         ballot_id: row.1,
         status: row.2.parse().map_err(LedgerError::Sqlite)?,
         uocava: row.3,
         confidential: row.4,
+        voter_id: row.5,
     })
+}
+
+/// The digest of what decides whose receipt a scan is (the ballot's key, id, voter
+/// and confidential flag): the scan's audit row vouches for it (and an import that
+/// later changes a scanned ballot vouches again), so that `verify` names an edit
+/// that would make the receipt another voter's, or send a confidential voter's.
+pub(crate) fn ballot_record_digest(
+    ballot_pk: i64,
+    ballot_id: &str,
+    voter_id: &str,
+    confidential: bool,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        ballot_pk.to_string().as_str(),
+        ballot_id,
+        voter_id,
+        if confidential { "1" } else { "0" },
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
 }
 
 /// Which of a ballot's two envelopes an IMb is matched against: the return
@@ -366,10 +401,20 @@ impl Ledger {
                     // Whether the receipt entered the outbox is kept with the scan:
                     // the voter may join or leave the confidential program later,
                     // and `verify` must judge the outbox by what was true then.
-                    .detail(if outcome == Outcome::Accepted {
-                        json!({"outcome": outcome.as_str(), "batch": batch_id, "queued": queued})
-                    } else {
-                        json!({"outcome": outcome.as_str(), "batch": batch_id})
+                    .detail({
+                        let mut detail = json!({"outcome": outcome.as_str(), "batch": batch_id});
+                        if outcome == Outcome::Accepted {
+                            detail["queued"] = json!(queued);
+                        }
+                        if let Some(h) = &hit {
+                            detail["ballot_record"] = json!(ballot_record_digest(
+                                h.ballot_pk,
+                                &h.ballot_id,
+                                &h.voter_id,
+                                h.confidential
+                            ));
+                        }
+                        detail
                     }),
             )?;
             Ok(ScanResult {

@@ -53,6 +53,20 @@ struct StoredUser {
     lock: LockState,
 }
 
+/// The digest of what decides who a user is and what they may do (id, name, role,
+/// PIN hash), which the audit row adding them vouches for: `verify` recomputes it,
+/// so an edited role or PIN hash is named even though the users table itself is
+/// not append-only (its lockout counters change).
+pub(crate) fn user_record_digest(user_id: i64, name: &str, role: &str, pin_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [user_id.to_string().as_str(), name, role, pin_hash] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
 /// A user's row, hash and lock included, read on `conn`.
 fn stored_user(conn: &rusqlite::Connection, name: &str) -> Result<Option<StoredUser>> {
     let row: Option<(i64, String, String, String, u32, Option<String>)> = conn
@@ -155,7 +169,11 @@ impl Ledger {
                     Some(_) => AuditEntry::user(AuditEvent::UserAdded, by),
                     None => AuditEntry::user(AuditEvent::UserAdded, None).named(&user.name),
                 }
-                .detail(json!({ "user": user.name, "role": role.as_str() })),
+                .detail(json!({
+                    "user": user.name,
+                    "role": role.as_str(),
+                    "record": user_record_digest(user.user_id, &user.name, role.as_str(), &hash),
+                })),
             )?;
             Ok(user)
         })

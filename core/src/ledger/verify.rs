@@ -7,7 +7,12 @@
 //!    the previous row's hash, each hash equal to the recomputed one;
 //! 4. every event has exactly one audit row whose digest matches the event as stored,
 //!    events are numbered without gaps, and no audit row vouches for a missing event;
-//! 5. the outbox holds exactly the events that may be sent.
+//! 5. the outbox holds exactly the events that may be sent, and a row is marked
+//!    acknowledged only through a batch whose acknowledgement the chain records;
+//! 6. every user was added by an audited action, and their id, name, role and PIN
+//!    hash are what that row vouches for;
+//! 7. every scanned ballot's id, voter and confidential flag are what the newest
+//!    audit row vouching for it (its scan's, or a later import's) says.
 //!
 //! What it cannot see: removing the newest event together with the newest audit rows
 //! leaves a shorter chain that is still consistent. The head hash printed by `verify`
@@ -17,6 +22,8 @@ use serde::Serialize;
 
 use super::audit_log::{AUDIT_COLUMNS, AuditEntry, audit_row};
 use super::events::{EVENT_COLUMNS, EventRow};
+use super::scans::ballot_record_digest;
+use super::users::user_record_digest;
 use super::{Ledger, Result};
 use crate::audit::{AuditEvent, GENESIS_HASH};
 
@@ -116,6 +123,8 @@ impl Ledger {
         let (audit_rows, head_hash) = self.check_chain(&mut problems)?;
         let events = self.check_events(&mut problems)?;
         self.check_outbox(&mut problems)?;
+        self.check_users(&mut problems)?;
+        self.check_ballots(&mut problems)?;
         Ok(VerifyReport {
             audit_rows,
             events,
@@ -250,6 +259,88 @@ impl Ledger {
         Ok(count)
     }
 
+    /// Every user was added by an audited row, and where that row vouches for the
+    /// user's record (id, name, role, PIN hash), the record is unchanged. Users added
+    /// before records were vouched for are judged by the row alone.
+    fn check_users(&self, problems: &mut Vec<VerifyProblem>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT u.user_id, u.name, u.role, u.pin_hash,
+                    (SELECT json_extract(a.detail, '$.record') FROM audit_log a
+                      WHERE a.event = 'user-added'
+                        AND coalesce(json_extract(a.detail, '$.user'), a.user_name) = u.name
+                      ORDER BY a.seq DESC LIMIT 1),
+                    EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'user-added'
+                        AND coalesce(json_extract(a.detail, '$.user'), a.user_name) = u.name)
+               FROM users u ORDER BY u.user_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, name, role, hash): (i64, String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let vouched: Option<String> = r.get(4)?;
+            let added: bool = r.get(5)?;
+            let what = if !added {
+                format!("user {name:?} was never added by an audited action")
+            } else if vouched.is_some_and(|v| v != user_record_digest(id, &name, &role, &hash)) {
+                format!(
+                    "user {name:?}'s role or PIN hash differs from what the audit log vouches for"
+                )
+            } else {
+                continue;
+            };
+            problems.push(problem("users", Some(id), what));
+            break;
+        }
+        Ok(())
+    }
+
+    /// Each scanned ballot's key, id, voter and confidential flag are what the
+    /// newest audit row vouching for it says (its scan's, or an import's that changed
+    /// it since): an edit that would make a receipt another voter's, or send a
+    /// confidential voter's, is named. Scans from before these were vouched for are
+    /// judged by nothing here.
+    fn check_ballots(&self, problems: &mut Vec<VerifyProblem>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "WITH vouch AS (
+                 SELECT e.ballot_pk AS pk, a.seq AS aseq, json_extract(a.detail, '$.ballot_record') AS d
+                   FROM audit_log a JOIN events e ON e.seq = a.subject_seq
+                  WHERE e.ballot_pk IS NOT NULL AND json_extract(a.detail, '$.ballot_record') IS NOT NULL
+                 UNION ALL
+                 SELECT CAST(j.key AS INTEGER), a.seq, j.value
+                   FROM audit_log a, json_each(a.detail, '$.revouched') j
+                  WHERE a.event = 'import-completed'),
+             latest AS (
+                 SELECT pk, d, row_number() OVER (PARTITION BY pk ORDER BY aseq DESC) AS n
+                   FROM vouch)
+             SELECT l.pk, l.d, b.ballot_id, b.voter_id, b.confidential
+               FROM latest l LEFT JOIN ballots b ON b.ballot_pk = l.pk
+              WHERE l.n = 1 ORDER BY l.pk",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (pk, vouched): (i64, String) = (r.get(0)?, r.get(1)?);
+            let now: Option<(String, String, bool)> = match r.get::<_, Option<String>>(2)? {
+                Some(id) => Some((id, r.get(3)?, r.get(4)?)),
+                None => None,
+            };
+            let same = now.as_ref().is_some_and(|(id, voter, confidential)| {
+                ballot_record_digest(pk, id, voter, *confidential) == vouched
+            });
+            if !same {
+                let name = now.map_or_else(|| "(gone)".to_string(), |(id, _, _)| id);
+                problems.push(problem(
+                    "ballots",
+                    Some(pk),
+                    format!(
+                        "scanned ballot {name}'s voter or confidential flag differs from what the audit log vouches for"
+                    ),
+                ));
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn check_outbox(&self, problems: &mut Vec<VerifyProblem>) -> Result<()> {
         let first = |sql: &str| -> Result<Option<i64>> {
             Ok(rusqlite::OptionalExtension::optional(self.conn.query_row(
@@ -283,6 +374,25 @@ impl Ledger {
                 "outbox",
                 Some(seq),
                 "holds an event that must not be sent (not an accepted receipt, or a confidential voter's)",
+            ));
+        }
+        // Acknowledged only through a batch the backend acknowledged, as the chain
+        // records it: an outbox row marked acknowledged by hand would never be sent.
+        if let Some(seq) = first(
+            "WITH vouched AS MATERIALIZED (
+                 SELECT json_extract(detail, '$.batch') AS batch FROM audit_log
+                  WHERE event = 'sync-batch-acked')
+             SELECT o.event_seq FROM outbox o
+               LEFT JOIN sync_batches s ON s.batch_id = o.sync_batch
+              WHERE o.acked_at IS NOT NULL
+                AND (s.batch_id IS NULL OR s.state <> 'acked'
+                     OR s.batch_id NOT IN (SELECT batch FROM vouched))
+              ORDER BY o.event_seq LIMIT 1",
+        )? {
+            problems.push(problem(
+                "outbox",
+                Some(seq),
+                "is marked acknowledged, but no acknowledged batch in the audit log holds it: it was never sent",
             ));
         }
         if self.station.demo {

@@ -24,6 +24,7 @@ use crate::audit::AuditEvent;
 use crate::ledger::audit_log::{AuditEntry, append};
 use crate::ledger::elections::active_election;
 use crate::ledger::open::still_in_place;
+use crate::ledger::scans::ballot_record_digest;
 use crate::ledger::{LedgerError, Result, format_time};
 
 /// The fewest rows for which a first import rebuilds the ballots' indexes rather
@@ -166,6 +167,25 @@ impl Import<'_> {
                 import_id
             ],
         )?;
+        // A changed ballot that was already scanned is vouched for again as it now
+        // is (its scan's audit row vouched for it as it was): see `verify`.
+        let mut revouched = serde_json::Map::new();
+        if self.had_ballots && counts.updated > 0 {
+            let mut stmt = self.conn.prepare(
+                "SELECT b.ballot_pk, b.ballot_id, b.voter_id, b.confidential
+                   FROM staging.changes c JOIN main.ballots b ON b.ballot_pk = c.ballot_pk
+                  WHERE EXISTS (SELECT 1 FROM main.events e WHERE e.ballot_pk = b.ballot_pk)",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (pk, id, voter, confidential): (i64, String, String, bool) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                revouched.insert(
+                    pk.to_string(),
+                    json!(ballot_record_digest(pk, &id, &voter, confidential)),
+                );
+            }
+        }
         append(
             self.conn,
             self.station,
@@ -178,6 +198,7 @@ impl Import<'_> {
                     "added": counts.added,
                     "updated": counts.updated,
                     "unchanged": counts.unchanged,
+                    "revouched": revouched,
                 })),
         )?;
         Ok(())
