@@ -4,6 +4,7 @@
 #   ALSA headers: the station's sounds play through ALSA (cpal links libasound).
 #   Xvfb, xauth, xdotool, ImageMagick: the real-window test and its screenshot.
 #   zenity: the file dialog's fallback when no desktop portal runs (the test uses it).
+#   faketime: the clock-edge tests run the real binary with the clock frozen.
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -22,4 +23,6 @@ ensure_packages() {
 }
 
 build_packages=(pkg-config libasound2-dev)
+# faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
+test_packages=(faketime)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

@@ -120,7 +120,7 @@ impl CrossRowErrors {
 /// scratch file while an import runs: the index builds and sorts spill to temporary
 /// files beyond it. Bounded, because a station's memory must not grow with the
 /// county (two of these, and SQLite's sorter, stay well under 200 MB).
-const IMPORT_CACHE_KIB: i64 = 32_768;
+const IMPORT_CACHE_KIB: i64 = 24_576;
 
 /// SQLite's own default page cache (2 MB), restored once the import is over.
 const NORMAL_CACHE_KIB: i64 = 2_000;

@@ -243,15 +243,33 @@ impl Import<'_> {
                 self.finish_record(import_id, counts, sha256, rows_read)
             });
         }
-        let sets = DATA_COLUMNS
+        // SQLite rewrites every index holding a column an UPDATE sets. Most changes
+        // (a ballot voided, a name corrected) leave the voter and both envelopes as
+        // they were: those rows are updated without setting them, so only the voter
+        // index (which holds the status) is touched, not all four.
+        const KEYS: [&str; 3] = ["voter_id", "return_imb", "outbound_imb"];
+        let sets = |cols: &mut dyn Iterator<Item = &&str>| {
+            cols.map(|c| format!("{c} = r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let keys_same = KEYS
             .iter()
-            .map(|c| format!("{c} = r.{c}"))
+            .map(|k| format!("ballots.{k} IS r.{k}"))
             .collect::<Vec<_>>()
-            .join(", ");
-        let update = format!(
-            "UPDATE main.ballots SET {sets}, import_id = ?1, source_line = r.line
+            .join(" AND ");
+        let update_keys_same = format!(
+            "UPDATE main.ballots SET {}, import_id = ?1, source_line = r.line
                FROM staging.changes c JOIN staging.rows r ON r.rowid = c.row
-              WHERE c.rowid BETWEEN ?2 AND ?3 AND c.ballot_pk = ballots.ballot_pk"
+              WHERE c.rowid BETWEEN ?2 AND ?3 AND c.ballot_pk = ballots.ballot_pk AND {keys_same}",
+            sets(&mut DATA_COLUMNS.iter().filter(|c| !KEYS.contains(c)))
+        );
+        let update_all = format!(
+            "UPDATE main.ballots SET {}, import_id = ?1, source_line = r.line
+               FROM staging.changes c JOIN staging.rows r ON r.rowid = c.row
+              WHERE c.rowid BETWEEN ?2 AND ?3 AND c.ballot_pk = ballots.ballot_pk
+                AND NOT ({keys_same})",
+            sets(&mut DATA_COLUMNS.iter())
         );
         let insert = insert_sql(
             "staging.changes c JOIN staging.rows r ON r.rowid = c.row
@@ -272,7 +290,10 @@ impl Import<'_> {
                     if pass {
                         conn.execute(&insert, params![self.election_id, import_id, from, to])?;
                     } else {
-                        conn.execute(&update, params![import_id, from, to])?;
+                        // In this order: a row the first updates still matches the
+                        // second's condition only if its keys changed.
+                        conn.execute(&update_keys_same, params![import_id, from, to])?;
+                        conn.execute(&update_all, params![import_id, from, to])?;
                     }
                     Ok(())
                 })?;
