@@ -31,6 +31,9 @@ use crate::ledger::{LedgerError, Result, format_time};
 /// than inserting into them: below this the rebuild is not worth its fixed cost.
 const BULK_ROWS: u64 = 50_000;
 
+/// The data columns that other indexes than the voter's hold (see [`Import::apply`]).
+const KEYS: [&str; 3] = ["voter_id", "return_imb", "outbound_imb"];
+
 /// Rows stored per write transaction of a re-import: about a tenth of a second of
 /// a scan's wait on a two-core station with a million ballots.
 const CHUNK: i64 = 500;
@@ -247,7 +250,6 @@ impl Import<'_> {
         // (a ballot voided, a name corrected) leave the voter and both envelopes as
         // they were: those rows are updated without setting them, so only the voter
         // index (which holds the status) is touched, not all four.
-        const KEYS: [&str; 3] = ["voter_id", "return_imb", "outbound_imb"];
         let sets = |cols: &mut dyn Iterator<Item = &&str>| {
             cols.map(|c| format!("{c} = r.{c}"))
                 .collect::<Vec<_>>()
