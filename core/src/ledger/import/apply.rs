@@ -170,25 +170,7 @@ impl Import<'_> {
                 import_id
             ],
         )?;
-        // A changed ballot that was already scanned is vouched for again as it now
-        // is (its scan's audit row vouched for it as it was): see `verify`.
-        let mut revouched = serde_json::Map::new();
-        if self.had_ballots && counts.updated > 0 {
-            let mut stmt = self.conn.prepare(
-                "SELECT b.ballot_pk, b.ballot_id, b.voter_id, b.confidential
-                   FROM staging.changes c JOIN main.ballots b ON b.ballot_pk = c.ballot_pk
-                  WHERE EXISTS (SELECT 1 FROM main.events e WHERE e.ballot_pk = b.ballot_pk)",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let (pk, id, voter, confidential): (i64, String, String, bool) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                revouched.insert(
-                    pk.to_string(),
-                    json!(ballot_record_digest(pk, &id, &voter, confidential)),
-                );
-            }
-        }
+        let revouched = self.revouched(counts)?;
         append(
             self.conn,
             self.station,
@@ -205,6 +187,36 @@ impl Import<'_> {
                 })),
         )?;
         Ok(())
+    }
+
+    /// The changed ballots that were already scanned, each with the digest of its
+    /// record as the file leaves it: vouched for again by the import's audit row
+    /// (the scan's row vouched for it as it was; see `verify`). Read from the
+    /// scratch file, the changes as the outer loop, so it costs a lookup per change.
+    fn revouched(
+        &self,
+        counts: ImportCounts,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let mut revouched = serde_json::Map::new();
+        if !self.had_ballots || counts.updated == 0 {
+            return Ok(revouched);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT c.ballot_pk, r.ballot_id, r.voter_id, r.confidential
+               FROM staging.changes c CROSS JOIN staging.rows r ON r.rowid = c.row
+              WHERE c.ballot_pk IS NOT NULL
+                AND EXISTS (SELECT 1 FROM main.events e WHERE e.ballot_pk = c.ballot_pk)",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (pk, id, voter, confidential): (i64, String, String, bool) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            revouched.insert(
+                pk.to_string(),
+                json!(ballot_record_digest(pk, &id, &voter, confidential)),
+            );
+        }
+        Ok(revouched)
     }
 
     /// Runs `f` in one write transaction of its own (a chunk).
