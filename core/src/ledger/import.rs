@@ -190,7 +190,15 @@ impl Ledger {
         )?;
         let staging = stage::path_for(&self.path);
         let lock = stage::lock(&staging)?;
-        stage::attach(&self.conn, &staging)?;
+        if let Err(e) = stage::attach(&self.conn, &staging) {
+            // Nothing to drop yet: undo by hand what was made (a full disk, say).
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            let _ = self.conn.execute_batch("DETACH DATABASE staging");
+            stage::remove(&staging);
+            return Err(e);
+        }
         self.conn
             .pragma_update(Some("main"), "cache_size", -IMPORT_CACHE_KIB)?;
         // The index builds and the checks sort; a helper thread for SQLite's sorter
