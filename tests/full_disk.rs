@@ -117,9 +117,23 @@ fn a_disk_that_fills_loses_nothing_printed_and_leaves_no_partial_file() {
         0
     );
 
-    // Scans until the disk is full: each one printed is in the ledger.
-    disk.fill(96 * 1024);
-    let codes: String = (0..3000).map(|i| format!("X{i:06}\n")).collect();
+    // The sync writes its batches on the same disk.
+    let outgoing = disk.path().join("outgoing");
+    let r = run(
+        &data,
+        &["sync", "setup", "--directory", outgoing.to_str().unwrap()],
+        "",
+        &ADMIN,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = disk.path().join("exports");
+    std::fs::create_dir_all(&out).unwrap();
+
+    // Scans until the disk is full: each one printed is in the ledger. The first
+    // envelopes are the file's (receipts for the outbox), then unknown codes.
+    disk.fill(160 * 1024);
+    let mut codes: String = (1..=5).map(|i| format!("B{i:04}\n")).collect();
+    codes.extend((0..3000).map(|i| format!("X{i:06}\n")));
     let r = run(
         &data,
         &["scan", "--user", "ana", "--json"],
@@ -135,28 +149,61 @@ fn a_disk_that_fills_loses_nothing_printed_and_leaves_no_partial_file() {
     let printed = r.stdout.lines().count();
     assert!(printed > 0, "nothing was scanned before the disk filled");
 
-    // An export and an import on the full disk: refused, nothing left behind.
-    let out = disk.path().join("exports");
+    // Today's nightly file on the full disk: refused, naming it, nothing left behind.
+    disk.fill(0);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Denver)
+        .date_naive()
+        .to_string();
     let r = run(
         &data,
-        &["export", "--date", &date, "--out", out.to_str().unwrap()],
+        &["export", "--date", &today, "--out", out.to_str().unwrap()],
         "",
         &ADMIN,
     );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // Named: the file it could not write, or the ledger it could not open (SQLite
+    // needs room for its shared-memory file).
+    assert!(
+        r.stderr.contains(&out.display().to_string()) || r.stderr.contains("is its disk full"),
+        "{}",
+        r.stderr
+    );
     let partial: Vec<_> = std::fs::read_dir(&out)
-        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
-        .unwrap_or_default();
-    if r.code != 0 {
-        assert!(partial.is_empty(), "partial files left: {partial:?}");
-    }
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(partial.is_empty(), "partial files left: {partial:?}");
+    // The sync on the full disk acknowledges nothing; with room, it sends them all.
+    let r = run(&data, &["sync", "--max-wait", "2"], "", &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
     disk.free();
     let ledger = rusqlite::Connection::open(data.join("ledger.sqlite3")).unwrap();
-    let recorded: i64 = ledger
-        .query_row(
-            "SELECT count(*) FROM events WHERE normalized LIKE 'X%'",
+    let acked = |l: &rusqlite::Connection| -> i64 {
+        l.query_row(
+            "SELECT count(*) FROM outbox WHERE acked_at IS NOT NULL",
             [],
             |r| r.get(0),
         )
+        .unwrap()
+    };
+    assert_eq!(acked(&ledger), 0, "nothing was acknowledged on a full disk");
+    let r = run(&data, &["sync", "--max-wait", "30"], "", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let queued: i64 = ledger
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    assert!(queued > 0);
+    assert_eq!(
+        acked(&ledger),
+        queued,
+        "every receipt sent once there was room"
+    );
+    let ledger = rusqlite::Connection::open(data.join("ledger.sqlite3")).unwrap();
+    let recorded: i64 = ledger
+        .query_row("SELECT count(*) FROM events WHERE kind = 'scan'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(
         recorded as usize, printed,

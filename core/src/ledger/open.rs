@@ -227,7 +227,7 @@ impl Ledger {
         warn_if_readable_by_others(path);
         let cannot = |e: rusqlite::Error| match LedgerError::from(e) {
             LedgerError::Sqlite(e) => LedgerError::Sqlite(format!(
-                "cannot open the ledger {}: {e} (can this account write to the file and its folder {}?)",
+                "cannot open the ledger {}: {e} (is its disk full, or can this account not write to the file and its folder {}?)",
                 path.display(),
                 path.parent().unwrap_or(Path::new(".")).display()
             )),
@@ -251,7 +251,7 @@ impl Ledger {
         }
         configure(&conn).map_err(|e| match e {
             LedgerError::Sqlite(e) => LedgerError::Sqlite(format!(
-                "cannot open the ledger {}: {e} (can this account write to the file and its folder?)",
+                "cannot open the ledger {}: {e} (is its disk full, or can this account not write to the file and its folder?)",
                 path.display()
             )),
             other => other,
