@@ -5,6 +5,7 @@
 #   Xvfb, xauth, xdotool, ImageMagick: the real-window test and its screenshot.
 #   zenity: the file dialog's fallback when no desktop portal runs (the test uses it).
 #   faketime: the clock-edge tests run the real binary with the clock frozen.
+#   fiu-utils: the I/O fault tests inject failing writes and fsyncs (libfiu).
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -24,5 +25,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime)
+test_packages=(faketime fiu-utils)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)
