@@ -34,10 +34,7 @@ fn station(date: &str) -> Station {
 /// HH:MM:SS.mmm`, UTC).
 fn scan_at(s: &Station, utc: &str, code: &str) -> String {
     assert!(
-        Command::new("sh")
-            .args(["-c", "command -v faketime"])
-            .output()
-            .is_ok_and(|o| o.status.success()),
+        common::have("faketime"),
         "faketime is missing: apt-get install -y faketime (scripts/test does this)"
     );
     let mut child = Command::new("faketime")

@@ -9,7 +9,7 @@
 mod common;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A 2 MB tmpfs at a new folder, unmounted when dropped.
 struct SmallDisk {
@@ -68,25 +68,7 @@ impl Drop for SmallDisk {
 }
 
 fn run(data: &Path, args: &[&str], input: &str, vars: &[(&str, &str)]) -> common::Run {
-    let mut c = Command::new(common::BIN);
-    c.args(args)
-        .env("BALLOT_INTAKE_DATA_DIR", data)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    let _ = feeder.join();
-    out.into()
+    common::run_bare(data, args, input, vars)
 }
 
 const ADMIN: [(&str, &str); 2] = [

@@ -102,11 +102,7 @@ fn a_ledger_this_account_cannot_open_is_named() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let setpriv = std::process::Command::new("sh")
-        .args(["-c", "command -v setpriv"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !root || !setpriv {
+    if !root || !common::have("setpriv") {
         eprintln!("skipped: needs root and setpriv to run as another account");
         return;
     }
@@ -129,24 +125,9 @@ fn a_ledger_this_account_cannot_open_is_named() {
     );
 }
 
-/// Runs the binary on `s` with exactly `vars`, no administrator added by the
-/// helpers: what anyone at the machine could type.
+/// What anyone at the machine could type: no administrator added by the helpers.
 fn bare(s: &Station, args: &[&str], input: &str, vars: &[(&str, &str)]) -> common::Run {
-    let mut c = std::process::Command::new(common::BIN);
-    c.args(args)
-        .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
-        .env_remove("BALLOT_INTAKE_PIN")
-        .env_remove("BALLOT_INTAKE_USER")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().unwrap();
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap().into()
+    common::run_bare(s.dir.path(), args, input, vars)
 }
 
 /// Administrative commands sign someone in and name them: `echo 999999 |

@@ -13,10 +13,7 @@ use std::process::{Command, Stdio};
 #[test]
 fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
     assert!(
-        Command::new("sh")
-            .args(["-c", "command -v fiu-run"])
-            .output()
-            .is_ok_and(|o| o.status.success()),
+        common::have("fiu-run"),
         "fiu-run is missing: apt-get install -y fiu-utils (scripts/test does this)"
     );
     let s = Station::upcoming();

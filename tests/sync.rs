@@ -53,19 +53,15 @@ fn token_file(s: &Station) -> String {
 }
 
 fn setup(s: &Station, url: &str) {
+    setup_with(s, url, &["--timeout-secs", "1", "--retry-base-ms", "20"]);
+}
+
+/// `sync setup` to `url` with the test's token file and `options`.
+fn setup_with(s: &Station, url: &str, options: &[&str]) {
     let t = token_file(s);
-    s.ok(&[
-        "sync",
-        "setup",
-        "--url",
-        url,
-        "--token-file",
-        &t,
-        "--timeout-secs",
-        "1",
-        "--retry-base-ms",
-        "20",
-    ]);
+    let mut args = vec!["sync", "setup", "--url", url, "--token-file", &t];
+    args.extend_from_slice(options);
+    s.ok(&args);
 }
 
 #[test]
@@ -437,21 +433,13 @@ fn batches_never_mix_elections() {
     assert_eq!(s.status()["outbox_pending"], 0);
 }
 
-/// Sets the sync up with a request timeout of `timeout_secs`.
+/// Sets the sync up with a request timeout of `timeout_secs`, batches formed after 1 s.
 fn setup_with_timeout(s: &Station, url: &str, timeout_secs: &str) {
-    let t = token_file(s);
-    s.ok(&[
-        "sync",
-        "setup",
-        "--url",
+    setup_with(
+        s,
         url,
-        "--token-file",
-        &t,
-        "--timeout-secs",
-        timeout_secs,
-        "--max-batch-age-secs",
-        "1",
-    ]);
+        &["--timeout-secs", timeout_secs, "--max-batch-age-secs", "1"],
+    );
 }
 
 /// A backend that takes the connection and never answers: `--max-wait 2` is a

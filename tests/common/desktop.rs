@@ -17,13 +17,7 @@ impl Drop for Killed {
     }
 }
 
-pub fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+pub use crate::common::have;
 
 pub fn xdotool(display: &str, args: &[&str]) {
     let ok = Command::new("xdotool")

@@ -11,6 +11,42 @@ pub mod receiver;
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ballot-intake");
 
+/// Whether `tool` is on the PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs the binary on the station in `data` with exactly `vars` (none of the
+/// helpers' defaults: no administrator signed in), `input` on standard input.
+pub fn run_bare(data: &Path, args: &[&str], input: &str, vars: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("BALLOT_INTAKE_DATA_DIR", data)
+        .env_remove("BALLOT_INTAKE_PIN")
+        .env_remove("BALLOT_INTAKE_USER")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().expect("spawn ballot-intake");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    // Fed from another thread while the output is drained (no pipe deadlock).
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = feeder.join();
+    out.into()
+}
+
 /// The fixtures folder.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -62,6 +62,19 @@ impl<'a> AuditEntry<'a> {
     }
 }
 
+/// The SHA-256 (hex) of a record's fields, each ended by a NUL: the digest an audit
+/// row vouches for when the record's table is not append-only (a user, a scanned
+/// ballot), so that `verify` can name an edit by recomputing it.
+pub(crate) fn record_digest(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
 /// Appends one row to the chain inside the write transaction open on `tx`. Returns
 /// its sequence number.
 pub(crate) fn append(

@@ -121,18 +121,12 @@ pub(crate) fn ballot_record_digest(
     voter_id: &str,
     confidential: bool,
 ) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [
-        ballot_pk.to_string().as_str(),
+    super::audit_log::record_digest(&[
+        &ballot_pk.to_string(),
         ballot_id,
         voter_id,
         if confidential { "1" } else { "0" },
-    ] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    hex::encode(h.finalize())
+    ])
 }
 
 /// Which of a ballot's two envelopes an IMb is matched against: the return

@@ -58,13 +58,7 @@ struct StoredUser {
 /// so an edited role or PIN hash is named even though the users table itself is
 /// not append-only (its lockout counters change).
 pub(crate) fn user_record_digest(user_id: i64, name: &str, role: &str, pin_hash: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [user_id.to_string().as_str(), name, role, pin_hash] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    hex::encode(h.finalize())
+    super::audit_log::record_digest(&[&user_id.to_string(), name, role, pin_hash])
 }
 
 /// A user's row, hash and lock included, read on `conn`.
