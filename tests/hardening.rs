@@ -6,8 +6,6 @@
 
 mod common;
 use common::Station;
-use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
 
 #[cfg(unix)]
 fn mode(p: &std::path::Path) -> u32 {
@@ -51,19 +49,8 @@ fn a_ledger_deleted_under_a_running_scan_stops_it_with_not_recorded() {
     let s = Station::upcoming();
     assert_eq!(s.import("mail-ballots/small.csv").code, 0);
     s.add_user("clerk", "clerk", "246810");
-    let mut scan = s
-        .command(&["scan", "--user", "clerk", "--json"])
-        .env("BALLOT_INTAKE_PIN", "246810")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = scan.stdin.take().unwrap();
-    let mut output = BufReader::new(scan.stdout.take().unwrap());
-    writeln!(input, "B0001").unwrap();
-    let mut line = String::new();
-    output.read_line(&mut line).unwrap();
+    let mut scan = s.scanning("clerk", "246810");
+    let line = scan.scan("B0001");
     assert!(line.contains("\"accepted\""), "{line}");
     for entry in std::fs::read_dir(s.dir.path()).unwrap() {
         let p = entry.unwrap().path();
@@ -75,13 +62,9 @@ fn a_ledger_deleted_under_a_running_scan_stops_it_with_not_recorded() {
             std::fs::remove_file(p).unwrap();
         }
     }
-    writeln!(input, "B0002").unwrap();
-    drop(input);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut output, &mut rest).unwrap();
-    let out = scan.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (rest, out) = scan.finish_with("B0002");
+    let stderr = out.stderr;
+    assert_ne!(out.code, 0);
     assert!(rest.is_empty(), "nothing more printed: {rest}");
     assert!(
         stderr.contains("\"B0002\" was NOT recorded") && stderr.contains("was deleted or replaced"),

@@ -283,3 +283,53 @@ fn a_scan_is_recorded_while_an_import_is_still_reading_its_file() {
     assert_eq!(s.ok(&["verify"]).code, 0);
     assert!(!scratch.exists(), "the scratch file is deleted");
 }
+
+/// Before its mail ballot file is in the ledger an election can judge no envelope:
+/// a scan is answered at once with NOT RECORDED (not `unknown`, a wrong record of an
+/// envelope the county mailed), and the scan goes on to the next barcode. A first
+/// import holds the write lock while it copies; the answer needs no write lock, so it
+/// comes even while another connection holds it for as long as the test likes.
+#[test]
+fn a_scan_before_the_file_is_in_is_not_recorded_and_never_waits() {
+    let s = Station::upcoming();
+    s.add_user("clerk", "clerk", "246810");
+    let (r, results) = s.scan("clerk", "246810", "B0001\nB0002\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(results.len(), 2, "{results:?}");
+    for line in &results {
+        assert_eq!(line["recorded"], false, "{line}");
+        assert!(line["outcome"].is_null(), "{line}");
+        assert!(
+            line["reason"]
+                .as_str()
+                .unwrap()
+                .contains("has no mail ballot file in the ledger yet"),
+            "{line}"
+        );
+    }
+    // The write lock held, as a first import's copy holds it, by a connection of
+    // the test's own once a scanning clerk is signed in (signing in writes): still
+    // answered (a scan that waited for the lock would give up after the ledger's
+    // busy timeout and stop the command).
+    let mut scanning = s.scanning("clerk", "246810");
+    assert_eq!(scanning.scan_json("B0003")["recorded"], false);
+    let holder = s.sqlite();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = scanning.scan_json("B0001");
+    assert_eq!(held["recorded"], false, "{held}");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let (_, run) = scanning.finish();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let scans: i64 = holder
+        .query_row("SELECT count(*) FROM events WHERE kind = 'scan'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(scans, 0, "nothing was recorded");
+    // The file in: the same envelope is accepted.
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let (r, results) = s.scan("clerk", "246810", "B0001\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(results[0]["outcome"], "accepted", "{results:?}");
+    assert_eq!(s.ok(&["verify"]).code, 0);
+}

@@ -17,6 +17,7 @@ fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
         "fiu-run is missing: apt-get install -y fiu-utils (scripts/test does this)"
     );
     let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
     let codes: Vec<String> = (0..600).map(|i| format!("X{i:06}")).collect();
     let mut next = 0;
     let mut printed: Vec<serde_json::Value> = Vec::new();

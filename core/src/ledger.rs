@@ -121,6 +121,14 @@ pub enum LedgerError {
     /// A PIN problem (too short, or a damaged stored hash).
     #[error(transparent)]
     Pin(#[from] PinError),
+    /// A scan into an election whose mail ballot file is not in the ledger yet: none
+    /// imported, or its first import still running (it becomes visible all at once
+    /// when that commits). Nothing could be judged, so nothing was recorded; the
+    /// envelope is scanned again once the file is in.
+    #[error(
+        "election {0:?} has no mail ballot file in the ledger yet (none imported, or its first import is still running): this envelope was NOT recorded; keep it and scan it again once the import has finished"
+    )]
+    NoBallots(String),
     /// A batch problem (not found, not open, wrong election, ...).
     #[error("{0}")]
     Batch(String),

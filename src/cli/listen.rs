@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use super::output::{print_json, write_result};
+use super::output::{print_json, write_not_recorded, write_result};
 use super::pin::{PIN_ENV, sign_in};
 use ballot_intake_core::config::Config;
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::ledger::{Batch, Ledger, ScanInput, User, format_time};
+use ballot_intake_core::ledger::{Batch, Ledger, LedgerError, ScanInput, User, format_time};
 use ballot_intake_core::scanner::state::ListenerState;
 use ballot_intake_core::scanner::{DeviceMessage, ScanEvent, ScannerSpec, serial, usb};
 
@@ -67,25 +67,30 @@ struct Session<'a> {
 impl Session<'_> {
     fn record(&mut self, e: &ScanEvent) -> Result<()> {
         let source = e.source.to_string();
-        let result = self
-            .ledger
-            .record_scan(
-                self.user,
-                self.batch.batch_id,
-                &ScanInput {
-                    raw: &e.raw,
-                    source: &source,
-                    symbology: e.symbology.as_deref(),
-                    at: e.received_at,
-                    original_len: None,
-                },
+        let result = match self.ledger.record_scan(
+            self.user,
+            self.batch.batch_id,
+            &ScanInput {
+                raw: &e.raw,
+                source: &source,
+                symbology: e.symbology.as_deref(),
+                at: e.received_at,
+                original_len: None,
+            },
+        ) {
+            Err(why @ LedgerError::NoBallots(_)) => {
+                let mut out = std::io::stdout().lock();
+                return write_not_recorded(&mut out, &e.raw, &why.to_string(), self.json)
+                    .context("could not print a scan's result");
+            }
+            other => other,
+        };
+        let result = result.with_context(|| {
+            format!(
+                "barcode {:?} from {source} was NOT recorded",
+                String::from_utf8_lossy(&e.raw)
             )
-            .with_context(|| {
-                format!(
-                    "barcode {:?} from {source} was NOT recorded",
-                    String::from_utf8_lossy(&e.raw)
-                )
-            })?;
+        })?;
         let mut out = std::io::stdout().lock();
         write_result(&mut out, &result, self.json).with_context(|| {
             format!(

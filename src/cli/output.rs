@@ -65,3 +65,33 @@ pub fn write_result(out: &mut impl Write, r: &ScanResult, json: bool) -> std::io
     }
     out.flush()
 }
+
+/// Prints that one barcode was not recorded, and why, where its result would have
+/// gone: a refusal the clerk acts on (scan it again later) is part of the stream of
+/// results, not the end of it. In JSON, `"outcome": null` and `"recorded": false`.
+pub fn write_not_recorded(
+    out: &mut impl Write,
+    barcode: &[u8],
+    why: &str,
+    json: bool,
+) -> std::io::Result<()> {
+    let barcode = String::from_utf8_lossy(barcode);
+    if json {
+        let line = serde_json::json!({
+            "barcode": barcode,
+            "outcome": null,
+            "recorded": false,
+            "reason": why,
+        });
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{:<15}{:<24} {why}",
+            "NOT RECORDED",
+            barcode.escape_debug().to_string()
+        )?;
+    }
+    out.flush()
+}

@@ -7,10 +7,10 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use super::ScanArgs;
-use super::output::write_result;
+use super::output::{write_not_recorded, write_result};
 use super::pin::{PIN_ENV, sign_in};
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::ledger::{Ledger, MAX_STORED_RAW, ScanInput, User};
+use ballot_intake_core::ledger::{Ledger, LedgerError, MAX_STORED_RAW, ScanInput, User};
 
 /// Strips one line terminator (LF or CRLF).
 fn strip_terminator(line: &mut Vec<u8>) {
@@ -90,24 +90,30 @@ pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) ->
             continue;
         }
         let at = Utc::now();
-        let result = ledger
-            .record_scan(
-                user,
-                batch.batch_id,
-                &ScanInput {
-                    raw: &line,
-                    source,
-                    symbology: None,
-                    at,
-                    original_len: cut.then_some(length),
-                },
+        let result = match ledger.record_scan(
+            user,
+            batch.batch_id,
+            &ScanInput {
+                raw: &line,
+                source,
+                symbology: None,
+                at,
+                original_len: cut.then_some(length),
+            },
+        ) {
+            Err(e @ LedgerError::NoBallots(_)) => {
+                write_not_recorded(&mut out, &line, &e.to_string(), json)
+                    .context("could not print a scan's result")?;
+                continue;
+            }
+            other => other,
+        };
+        let result = result.with_context(|| {
+            format!(
+                "barcode {:?} was NOT recorded",
+                String::from_utf8_lossy(&line)
             )
-            .with_context(|| {
-                format!(
-                    "barcode {:?} was NOT recorded",
-                    String::from_utf8_lossy(&line)
-                )
-            })?;
+        })?;
         write_result(&mut out, &result, json).with_context(|| {
             format!(
                 "barcode {:?} was recorded as {} (event {}) but its result could not be printed",

@@ -284,3 +284,66 @@ pub fn pty_at(link: &Path) -> serialport::TTYPort {
     std::os::unix::fs::symlink(&name, link).expect("symlink");
     master
 }
+
+/// A `scan --json` process kept running, fed one barcode at a time: for tests that
+/// change something between two scans of one signed-in clerk.
+pub struct Scanning {
+    child: std::process::Child,
+    input: Option<std::process::ChildStdin>,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Scanning {
+    /// Sends one barcode and returns its result line (empty if none came).
+    pub fn scan(&mut self, code: &str) -> String {
+        use std::io::BufRead;
+        let input = self.input.as_mut().expect("scanning");
+        writeln!(input, "{code}").expect("write a barcode");
+        let mut line = String::new();
+        self.output.read_line(&mut line).expect("read a result");
+        line
+    }
+
+    /// Sends one barcode and returns its result as JSON.
+    pub fn scan_json(&mut self, code: &str) -> serde_json::Value {
+        let line = self.scan(code);
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad JSON line {line:?}: {e}"))
+    }
+
+    /// Sends `code`, ends the input, and returns what else was printed and how the
+    /// process ended.
+    pub fn finish_with(mut self, code: &str) -> (String, Run) {
+        let mut input = self.input.take().expect("scanning");
+        writeln!(input, "{code}").expect("write a barcode");
+        drop(input);
+        self.finish()
+    }
+
+    /// Ends the input; returns what else was printed and how the process ended.
+    pub fn finish(mut self) -> (String, Run) {
+        drop(self.input.take());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.output, &mut rest).expect("read");
+        let run = Run::from(self.child.wait_with_output().expect("wait"));
+        (rest, run)
+    }
+}
+
+impl Station {
+    /// `user` signed in to a `scan --json` that waits for barcodes.
+    pub fn scanning(&self, user: &str, pin: &str) -> Scanning {
+        let mut child = self
+            .command(&["scan", "--user", user, "--json"])
+            .env("BALLOT_INTAKE_PIN", pin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start scan");
+        Scanning {
+            input: child.stdin.take(),
+            output: std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            child,
+        }
+    }
+}

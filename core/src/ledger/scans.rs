@@ -269,6 +269,24 @@ impl Ledger {
         .collect()
     }
 
+    /// Refuses a scan into an active election that has no ballots yet, judged on a
+    /// read snapshot before the write lock is asked for. Without a file every
+    /// envelope would be recorded `unknown`, a wrong record of an envelope the
+    /// county did mail; and a first import holds the write lock for its whole copy,
+    /// so this is also what answers a scan at once while one runs.
+    fn require_ballots(&self) -> Result<()> {
+        let election = active_election(&self.conn)?;
+        let any: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM ballots WHERE election_id = ?1)")?
+            .query_row([&election.election_id], |r| r.get(0))?;
+        if any {
+            Ok(())
+        } else {
+            Err(LedgerError::NoBallots(election.election_id))
+        }
+    }
+
     /// Records one receive-mode scan into `batch_id` for `user` and returns its
     /// outcome once committed.
     pub fn record_scan(
@@ -285,6 +303,7 @@ impl Ledger {
             original_len,
         } = *input;
         let tz = self.station.timezone;
+        self.require_ballots()?;
         self.write(|tx, station| {
             let election = active_election(tx)?;
             // Only the three facts needed: the full batch record counts its scans,
