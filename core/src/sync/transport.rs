@@ -136,15 +136,87 @@ struct Ack {
     duplicates: i64,
 }
 
-fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
-    resp.headers()
-        .get("retry-after")?
-        .to_str()
-        .ok()?
+/// The wait a `Retry-After` header asks for, in seconds (at most an hour); the
+/// HTTP-date form and anything else unreadable count as no request.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    value
         .trim()
         .parse::<u64>()
         .ok()
         .map(|s| Duration::from_secs(s.min(3600)))
+}
+
+/// How many events a batch's payload holds (0 if it is not a batch).
+fn events_in(payload: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v["events"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// One HTTP answer to a batch, as it came.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The status code.
+    pub status: u16,
+    /// The body (the first 64 KiB).
+    pub body: &'a str,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<&'a str>,
+    /// The `Location` header, if any.
+    pub location: Option<&'a str>,
+}
+
+/// What `answer` means for the batch `batch_id` of `events` events, by the protocol
+/// (docs/sync-protocol.md). Apart from the network so that whatever a backend, or
+/// something posing as one, answers can be tried against it (`fuzz/`): only an
+/// acknowledgement naming this batch, whose counts are not negative and add up to
+/// the batch's events, marks the events sent. Anything else that says 200 is sent
+/// again, since the batch may or may not be stored.
+pub fn judge(answer: &Answer<'_>, batch_id: &str, events: usize) -> SendOutcome {
+    let status = answer.status;
+    let after = answer.retry_after.and_then(parse_retry_after);
+    let excerpt: String = answer.body.chars().take(300).collect();
+    match status {
+        200 | 201 => match serde_json::from_str::<Ack>(answer.body) {
+            Ok(ack)
+                if ack.batch_id == batch_id
+                    && ack.accepted >= 0
+                    && ack.duplicates >= 0
+                    && ack.accepted.checked_add(ack.duplicates)
+                        == i64::try_from(events).ok() =>
+            {
+                SendOutcome::Acked {
+                    accepted: ack.accepted,
+                    duplicates: ack.duplicates,
+                }
+            }
+            Ok(ack) if ack.batch_id == batch_id => SendOutcome::Retry {
+                reason: format!(
+                    "HTTP {status}: an acknowledgement whose counts ({} accepted, {} duplicates) are not the batch's {events} events",
+                    ack.accepted, ack.duplicates
+                ),
+                after,
+            },
+            _ => SendOutcome::Retry {
+                reason: format!("HTTP {status} without a valid acknowledgement: {excerpt}"),
+                after,
+            },
+        },
+        300..=399 => SendOutcome::Rejected {
+            reason: format!(
+                "HTTP {status}: the backend redirects to {:?}; redirects are never followed: set the sync to the backend's own address",
+                answer.location.unwrap_or("")
+            ),
+        },
+        408 | 429 | 500..=599 => SendOutcome::Retry {
+            reason: format!("HTTP {status}: {excerpt}"),
+            after,
+        },
+        _ => SendOutcome::Rejected {
+            reason: format!("HTTP {status}: {excerpt}"),
+        },
+    }
 }
 
 impl Https {
@@ -223,45 +295,20 @@ impl Transport for Https {
                 };
             }
         };
-        let status = resp.status().as_u16();
-        let after = retry_after(&resp);
         let body = resp
             .body_mut()
             .with_config()
             .limit(64 * 1024)
             .read_to_string()
             .unwrap_or_default();
-        let excerpt: String = body.chars().take(300).collect();
-        match status {
-            200 | 201 => match serde_json::from_str::<Ack>(&body) {
-                Ok(ack) if ack.batch_id == batch_id => SendOutcome::Acked {
-                    accepted: ack.accepted,
-                    duplicates: ack.duplicates,
-                },
-                // Not the acknowledgement the protocol promises: the batch may or may
-                // not be stored, so send it again (the backend drops duplicates).
-                _ => SendOutcome::Retry {
-                    reason: format!("HTTP {status} without a valid acknowledgement: {excerpt}"),
-                    after,
-                },
-            },
-            300..=399 => SendOutcome::Rejected {
-                reason: format!(
-                    "HTTP {status}: the backend redirects to {:?}; redirects are never followed: set the sync to the backend's own address",
-                    resp.headers()
-                        .get("location")
-                        .and_then(|l| l.to_str().ok())
-                        .unwrap_or("")
-                ),
-            },
-            408 | 429 | 500..=599 => SendOutcome::Retry {
-                reason: format!("HTTP {status}: {excerpt}"),
-                after,
-            },
-            _ => SendOutcome::Rejected {
-                reason: format!("HTTP {status}: {excerpt}"),
-            },
-        }
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
+        let answer = Answer {
+            status: resp.status().as_u16(),
+            body: &body,
+            retry_after: header("retry-after"),
+            location: header("location"),
+        };
+        judge(&answer, batch_id, events_in(payload))
     }
 
     fn describe(&self) -> String {
@@ -301,10 +348,7 @@ impl Transport for Directory {
                 };
             }
         };
-        let events = serde_json::from_slice::<serde_json::Value>(payload)
-            .ok()
-            .and_then(|v| v["events"].as_array().map(Vec::len))
-            .unwrap_or(0);
+        let events = events_in(payload);
         // Named to sort by time and never collide: time, station, batch id.
         let stamp: String = head
             .created_at
@@ -341,6 +385,57 @@ impl Transport for Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer<'_> {
+        Answer {
+            status,
+            body,
+            retry_after: Some("7"),
+            location: None,
+        }
+    }
+
+    /// Only an acknowledgement of this batch whose counts add up to its events marks
+    /// them sent: counts that do not (negative, short, overflowing) are sent again.
+    #[test]
+    fn an_acknowledgement_counts_only_when_it_adds_up() {
+        let ok = r#"{"batch_id":"b1","accepted":3,"duplicates":2}"#;
+        assert_eq!(
+            judge(&answer(200, ok), "b1", 5),
+            SendOutcome::Acked {
+                accepted: 3,
+                duplicates: 2
+            }
+        );
+        for (body, events) in [
+            (ok, 6),
+            (ok, 4),
+            (r#"{"batch_id":"b1","accepted":-1,"duplicates":6}"#, 5),
+            (
+                r#"{"batch_id":"b1","accepted":9223372036854775807,"duplicates":1}"#,
+                5,
+            ),
+            (r#"{"batch_id":"b2","accepted":3,"duplicates":2}"#, 5),
+            ("<html>ok</html>", 5),
+        ] {
+            match judge(&answer(201, body), "b1", events) {
+                SendOutcome::Retry { after, .. } => {
+                    assert_eq!(after, Some(Duration::from_secs(7)), "{body}");
+                }
+                other => panic!("{body} for {events} events: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            judge(&answer(301, ""), "b1", 5),
+            SendOutcome::Rejected { .. }
+        ));
+        assert!(matches!(
+            judge(&answer(503, ""), "b1", 5),
+            SendOutcome::Retry { .. }
+        ));
+        assert_eq!(parse_retry_after(" 99999 "), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+    }
 
     #[test]
     fn plain_http_only_to_loopback() {
