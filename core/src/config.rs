@@ -159,8 +159,14 @@ impl Config {
                 return Config::default();
             }
         };
-        match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(value) => Config::from_value(&value, &path),
+        Config::parse(&text, &path)
+    }
+
+    /// The configuration in `text` (the file at `path`, named in warnings): what is
+    /// unreadable takes its default, nothing in it stops the station.
+    pub fn parse(text: &str, path: &Path) -> Config {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) => Config::from_value(&value, path),
             Err(e) => {
                 log::warn!("{} is not valid JSON ({e}); using defaults", path.display());
                 Config::default()

@@ -24,6 +24,8 @@ pub mod demo;
 pub mod environment;
 pub mod export;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod intake;
 pub mod ledger;
 pub mod local_time;

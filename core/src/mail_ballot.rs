@@ -14,7 +14,7 @@ use crate::ledger::LedgerError;
 
 mod guard;
 mod import;
-pub use import::import_file;
+pub use import::{import_file, read_records};
 
 /// How many row errors are listed before the rest are only counted.
 pub const MAX_LISTED_ERRORS: usize = 50;

@@ -135,6 +135,57 @@ impl Errors {
 
 type CsvReader = csv::Reader<Tap<std::fs::File>>;
 
+/// The CSV reader an import reads `inner` with (flexible, so a short row is one
+/// named error rather than the end of the file), its bytes counted, hashed, their
+/// line breaks noted and each row's length guarded.
+fn csv_reader<R: Read>(inner: R) -> csv::Reader<Tap<R>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(Tap {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+            lines: Lines::default(),
+            guard: RowGuard::default(),
+        })
+}
+
+/// Reads a mail ballot file from `data` as an import does (header, rows, the line
+/// each row starts on), with no ledger: what `fuzz/` drives with arbitrary bytes.
+/// Calls `each(line, start, row)` for every row after the header with the byte it
+/// starts at and its check's result; returns the header's errors or the reader's.
+#[doc(hidden)]
+pub fn read_records(
+    data: &[u8],
+    rules: &RowRules<'_>,
+    mut each: impl FnMut(u64, u64, Result<(), Vec<RowError>>),
+) -> Result<(), String> {
+    let mut reader = csv_reader(data);
+    let mut record = csv::ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|e| read_error("data", &e).to_string())?
+    {
+        return Ok(());
+    }
+    let header = Header::parse(&record).map_err(|e| format!("{} header errors", e.len()))?;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| read_error("data", &e).to_string())?
+    {
+        let start = record.position().map_or(0, csv::Position::byte);
+        let line = reader.get_mut().lines.line_at(start);
+        each(
+            line,
+            start,
+            parse_row(&record, &header, line, rules).map(|_| ()),
+        );
+    }
+    Ok(())
+}
+
 /// Valid records (with their line numbers), the errors found, and how far the file
 /// has been read.
 struct Chunk {
@@ -268,17 +319,7 @@ fn import_whole(
     let file = std::fs::File::open(path).map_err(|e| io(&e))?;
     let total = file.metadata().map_or(0, |m| m.len());
     let election = ledger.active_election()?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(Tap {
-            inner: file,
-            hasher: Sha256::new(),
-            bytes: 0,
-            lines: Lines::default(),
-            guard: RowGuard::default(),
-        });
+    let mut reader = csv_reader(file);
     let file_name = path
         .file_name()
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());

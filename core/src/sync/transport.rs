@@ -183,8 +183,7 @@ pub fn judge(answer: &Answer<'_>, batch_id: &str, events: usize) -> SendOutcome 
                 if ack.batch_id == batch_id
                     && ack.accepted >= 0
                     && ack.duplicates >= 0
-                    && ack.accepted.checked_add(ack.duplicates)
-                        == i64::try_from(events).ok() =>
+                    && ack.accepted.checked_add(ack.duplicates) == i64::try_from(events).ok() =>
             {
                 SendOutcome::Acked {
                     accepted: ack.accepted,
@@ -433,7 +432,10 @@ mod tests {
             judge(&answer(503, ""), "b1", 5),
             SendOutcome::Retry { .. }
         ));
-        assert_eq!(parse_retry_after(" 99999 "), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            parse_retry_after(" 99999 "),
+            Some(Duration::from_secs(3600))
+        );
         assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
     }
 

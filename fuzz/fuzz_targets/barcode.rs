@@ -1,0 +1,5 @@
+//! Fuzz target `barcode`: the property lives in `ballot_intake_core::fuzzing::barcode`,
+//! which `cargo test` also runs over this target's corpus.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ballot_intake_core::fuzzing::barcode(data));
