@@ -18,13 +18,7 @@ fn listen_records_prints_and_stops_cleanly() {
     let link = s.dir.path().join("scanner-a");
     let mut scanner = pty_at(&link);
     let spec = format!("serial:{}@9600", link.display());
-    let mut child = s
-        .command(&["listen", "--user", "ana", "--scanner", &spec, "--json"])
-        .env("BALLOT_INTAKE_PIN", "314159")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = s.listening(&spec);
     // Device events arrive on stderr, results on stdout.
     let (etx, erx) = channel();
     let stderr = child.stderr.take().unwrap();

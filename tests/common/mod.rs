@@ -330,6 +330,17 @@ impl Scanning {
 }
 
 impl Station {
+    /// `listen --json` on the scanner `spec`, signed in as ana (results on stdout,
+    /// device events on stderr, both piped).
+    pub fn listening(&self, spec: &str) -> std::process::Child {
+        self.command(&["listen", "--user", "ana", "--scanner", spec, "--json"])
+            .env("BALLOT_INTAKE_PIN", "314159")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start listen")
+    }
+
     /// `user` signed in to a `scan --json` that waits for barcodes.
     pub fn scanning(&self, user: &str, pin: &str) -> Scanning {
         let mut child = self
