@@ -207,12 +207,16 @@ pub fn export_day(
             .is_some_and(|m| m.sha256 == sha256);
     // A file there that is not what this station wrote (its bytes do not match its
     // manifest: edited by hand, or by a spreadsheet) is moved aside, never replaced.
+    // A file with exactly today's bytes is this station's own, whatever its manifest
+    // says: an export stopped between the file and its manifest (a failed write, a
+    // full disk) left it so, and it is completed, not set aside as edited.
     let mut set_aside = None;
     if !unchanged && let Ok(old) = std::fs::read(&csv_path) {
-        let vouched = std::fs::read(&manifest_path)
-            .ok()
-            .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
-            .is_some_and(|m| m.sha256 == hex::encode(Sha256::digest(&old)));
+        let vouched = old == bytes
+            || std::fs::read(&manifest_path)
+                .ok()
+                .and_then(|m| serde_json::from_slice::<Manifest>(&m).ok())
+                .is_some_and(|m| m.sha256 == hex::encode(Sha256::digest(&old)));
         if !vouched {
             let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
             let aside = out.join(format!("{base}.edited-{stamp}.csv"));
