@@ -324,33 +324,40 @@ fn error_lines_are_exact_whatever_the_line_endings() {
         "2026-GEN,B0004,V4,Dunn,Di,80202,101,S1,ACTIVE,MAYBE",
     ];
     for (name, end) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
-        for bom in [false, true] {
+        for (bom, blank) in [(false, false), (true, false), (false, true), (true, true)] {
             // The quoted line break spans two lines, and is written with the file's
-            // own line ending.
+            // own line ending. With `blank`, two blank lines before the last row
+            // (found by fuzzing: they named it one line early).
             let mut text = String::new();
             if bom {
                 text.push('\u{feff}');
             }
             text.push_str(header);
             text.push_str(end);
-            for r in rows {
+            for (i, r) in rows.iter().enumerate() {
+                if blank && i == rows.len() - 1 {
+                    text.push_str(end);
+                    text.push_str(end);
+                }
                 text.push_str(&r.replace('\n', end));
                 text.push_str(end);
             }
-            let path = dir.path().join(format!("{name}-{bom}.csv"));
+            let last = if blank { 8 } else { 6 };
+            let path = dir.path().join(format!("{name}-{bom}-{blank}.csv"));
             std::fs::write(&path, text).unwrap();
             let r = s.run(&["import", path.to_str().unwrap()]);
             assert_eq!(r.code, 1, "{name} bom={bom}: {}", r.stderr);
-            // The first data row is line 2; the last starts on line 6, because the
-            // quoted name on line 3 spans lines 3 and 4.
+            // The first data row is line 2; the last starts on line 6 (8 after the
+            // blank lines), because the quoted name on line 3 spans lines 3 and 4.
             assert!(
                 r.stderr.contains("line 2, column ballot_status"),
                 "{name} bom={bom}: {}",
                 r.stderr
             );
             assert!(
-                r.stderr.contains("line 6, column confidential"),
-                "{name} bom={bom}: {}",
+                r.stderr
+                    .contains(&format!("line {last}, column confidential")),
+                "{name} bom={bom} blank={blank}: {}",
                 r.stderr
             );
         }

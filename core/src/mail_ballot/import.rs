@@ -61,8 +61,9 @@ impl<R: Read> Read for Tap<R> {
 /// records are held (a buffer's worth), never the whole file's.
 #[derive(Default)]
 struct Lines {
-    /// Breaks read and not yet passed by a record, by byte offset (a CRLF at its LF).
-    ahead: std::collections::VecDeque<u64>,
+    /// Breaks read and not yet passed by a record, each as the offsets of its first
+    /// and last byte (a CRLF is one break of two bytes).
+    ahead: std::collections::VecDeque<(u64, u64)>,
     /// A CR just read, which is a break of its own unless an LF follows it.
     cr: Option<u64>,
     /// Breaks before the last record looked up.
@@ -74,27 +75,38 @@ impl Lines {
     fn scan(&mut self, bytes: &[u8], at: u64) {
         for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
             let offset = at + i as u64;
-            if let Some(cr) = self.cr.take()
-                && !(bytes[i] == b'\n' && offset == cr + 1)
-            {
-                self.ahead.push_back(cr);
+            let mut first = offset;
+            if let Some(cr) = self.cr.take() {
+                if bytes[i] == b'\n' && offset == cr + 1 {
+                    first = cr;
+                } else {
+                    self.ahead.push_back((cr, cr));
+                }
             }
             if bytes[i] == b'\r' {
                 self.cr = Some(offset);
             } else {
-                self.ahead.push_back(offset);
+                self.ahead.push_back((first, offset));
             }
         }
     }
 
-    /// The line (from 1) of a record that starts at byte `start`; records are looked
-    /// up in file order.
+    /// The line (from 1) of a record that the reader says starts at byte `start`;
+    /// records are looked up in file order. The reader may place a record's start
+    /// on the blank lines it skipped before it (found by fuzzing: two blank lines
+    /// before a row named it one line early), so a break that begins where the
+    /// count has reached is passed too: a record's own first byte never ends a line.
     fn line_at(&mut self, start: u64) -> u64 {
-        while self.ahead.front().is_some_and(|b| *b <= start) {
+        let mut at = start;
+        while let Some(&(first, last)) = self.ahead.front() {
+            if first > at {
+                break;
+            }
             self.ahead.pop_front();
             self.passed += 1;
+            at = at.max(last + 1);
         }
-        let lone_cr = u64::from(self.cr.is_some_and(|cr| cr <= start));
+        let lone_cr = u64::from(self.cr.is_some_and(|cr| cr <= at));
         self.passed + lone_cr + 1
     }
 }
