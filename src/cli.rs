@@ -3,6 +3,17 @@
 //!
 //! Exit codes: 0 success, 1 the operation failed (with a message), 2 bad usage.
 
+/// `eprintln!` for messages to the person at the terminal. A standard error that
+/// cannot be written (a closed pipe, a full disk under a redirect) is not a reason
+/// to stop in the middle of recording or sending (`eprintln!` panics there): the
+/// message is dropped and the work, and its exit code, go on.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// `println!` for the command line's results. A reader that went away (`status |
 /// head`) ends the command quietly, as a pipe's writer should, instead of a panic;
 /// any other failure to write is said on stderr with exit code 1.
@@ -465,7 +476,7 @@ pub fn main() -> ExitCode {
     let env = match Environment::resolve(cli.data_dir.as_deref()) {
         Ok(env) => env,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::from(1);
         }
     };
@@ -487,7 +498,7 @@ pub fn main() -> ExitCode {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 stdout_failed(io);
             }
-            eprintln!("error: {e:#}");
+            note!("error: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -502,7 +513,7 @@ fn run_window(env: &Environment) -> ExitCode {
     match ballot_intake_window::app::run(env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            note!("error: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -511,7 +522,7 @@ fn run_window(env: &Environment) -> ExitCode {
 /// No command, in a build without the window: say so, and what there is instead.
 #[cfg(not(feature = "gui"))]
 fn run_window(_env: &Environment) -> ExitCode {
-    eprintln!(
+    note!(
         "this ballot-intake was built without the desktop application (the `gui` feature); \
          run a command (`ballot-intake --help` lists them), or `ballot-intake demo` for the demo station"
     );
@@ -522,6 +533,6 @@ pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(0);
     }
-    eprintln!("error: cannot write to standard output: {e}");
+    note!("error: cannot write to standard output: {e}");
     std::process::exit(1);
 }

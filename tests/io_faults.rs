@@ -12,15 +12,6 @@ use common::Station;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// fiu-run's arguments: 2% of reads and writes and 5% of fsyncs fail.
-const FAULTS: [&str; 5] = [
-    "-x",
-    "-c",
-    "enable_random name=posix/io/rw/*,probability=0.02",
-    "-c",
-    "enable_random name=posix/io/sync/*,probability=0.05",
-];
-
 #[test]
 fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
     assert!(
@@ -38,7 +29,7 @@ fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
             break;
         }
         let mut child = Command::new("fiu-run")
-            .args(FAULTS)
+            .args(common::FAULTS)
             .arg(common::BIN)
             .args(["scan", "--user", "ana", "--json"])
             .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
@@ -92,23 +83,6 @@ fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
     }
     let r = s.run(&["verify"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-}
-
-/// Runs an administrative command as the station's administrator under the same
-/// failing writes and fsyncs.
-fn under_faults(s: &Station, args: &[&str]) -> common::Run {
-    let out = Command::new("fiu-run")
-        .args(FAULTS)
-        .arg(common::BIN)
-        .args(args)
-        .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
-        .env("BALLOT_INTAKE_USER", common::ADMIN)
-        .env("BALLOT_INTAKE_PIN", common::ADMIN_PIN)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    common::Run::from(out)
 }
 
 /// A mail ballot file of `n` ballots in scattered order; from `void_from` on, every
@@ -169,7 +143,7 @@ fn imports_under_failing_writes_store_all_or_whole_chunks() {
     ] {
         let mut done = false;
         for _ in 0..40 {
-            let r = under_faults(&s, &["import", file.to_str().unwrap()]);
+            let r = s.under_faults(&["import", file.to_str().unwrap()]);
             let now = ballots(&s);
             if r.code == 0 {
                 assert_eq!(&now, after, "a successful import under faults");
@@ -245,7 +219,7 @@ fn exports_under_failing_writes_never_set_their_own_file_aside() {
     for i in 0..40 {
         let out = s.dir.path().join(format!("out-{i}"));
         let args = ["export", "--date", &day, "--out", out.to_str().unwrap()];
-        if under_faults(&s, &args).code == 0 {
+        if s.under_faults(&args).code == 0 {
             continue;
         }
         failed += 1;

@@ -78,7 +78,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             let out = out.unwrap_or_else(|| env.data_dir.join("exports"));
             let r = ballot_intake_core::export::export_day(&mut ledger, date, &out, Some(&user))?;
             if let Some(aside) = &r.set_aside {
-                eprintln!(
+                note!(
                     "warning: {} had been changed since this station wrote it; it is kept as {}",
                     r.csv.display(),
                     aside.display()
@@ -206,9 +206,9 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 );
             } else {
                 for p in &report.problems {
-                    eprintln!("BROKEN: {p}");
+                    note!("BROKEN: {p}");
                 }
-                eprintln!("ledger {} failed verification", env.ledger_path().display());
+                note!("ledger {} failed verification", env.ledger_path().display());
             }
             return Ok(if report.ok() {
                 ExitCode::SUCCESS

@@ -14,7 +14,7 @@ pub fn run(env: &Environment, json: bool) -> Result<ExitCode> {
     let mut ledger = open_or_create(&demo)?;
     let clerk = ledger.sign_in(DEMO_CLERK.0, DEMO_CLERK.1, Utc::now())?;
     if !json {
-        eprintln!(
+        note!(
             "*** DEMO STATION: not a real election; nothing recorded here is ever sent ***\n\
              ledger: {}\n\
              users: {} (PIN {}), {} (PIN {})\n\

@@ -44,12 +44,12 @@ fn report(json: bool, device: &str, event: &str, detail: Option<&str>) {
             detail,
         };
         if let Ok(text) = serde_json::to_string(&line) {
-            eprintln!("{text}");
+            note!("{text}");
         }
     } else {
         match detail {
-            Some(d) => eprintln!("{device}: {event}: {d}"),
-            None => eprintln!("{device}: {event}"),
+            Some(d) => note!("{device}: {event}: {d}"),
+            None => note!("{device}: {event}"),
         }
     }
 }
@@ -221,7 +221,7 @@ pub fn run(
     }
     drop(tx);
     if !json {
-        eprintln!(
+        note!(
             "{} listening on {} scanner(s) into batch {} of election {}; Ctrl-C to stop",
             user.name,
             specs.len(),

@@ -68,9 +68,11 @@ fn read_capped_line(
 pub fn scan_stdin(ledger: &mut Ledger, user: &User, source: &str, json: bool) -> Result<ExitCode> {
     let batch = ledger.open_or_current_batch(user)?;
     if !json {
-        eprintln!(
+        note!(
             "{} scanning into batch {} of election {}; end with Ctrl-D",
-            user.name, batch.batch_id, batch.election_id
+            user.name,
+            batch.batch_id,
+            batch.election_id
         );
     }
     let stdin = std::io::stdin();

@@ -98,21 +98,22 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                 retry_base: Duration::from_millis(config.sync.retry_base_ms.max(1)),
                 max_batch_age: Duration::from_secs(config.sync.max_batch_age_secs.max(1)),
             };
-            eprintln!("sending to {}", transport.describe());
+            note!("sending to {}", transport.describe());
             let counts = sync::run(&mut ledger, transport, &options, &stop, |b| {
                 match &b.outcome {
                     SendOutcome::Acked {
                         accepted,
                         duplicates,
-                    } => eprintln!(
+                    } => note!(
                         "batch {}: {} events acknowledged ({accepted} new, {duplicates} already there)",
-                        b.batch_id, b.events
+                        b.batch_id,
+                        b.events
                     ),
                     SendOutcome::Retry { reason, .. } => {
-                        eprintln!("batch {}: will retry: {reason}", b.batch_id);
+                        note!("batch {}: will retry: {reason}", b.batch_id);
                     }
                     SendOutcome::Rejected { reason } => {
-                        eprintln!(
+                        note!(
                             "batch {}: HELD, the backend refused it: {reason}",
                             b.batch_id
                         );

@@ -11,6 +11,16 @@ pub mod receiver;
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ballot-intake");
 
+/// fiu-run's arguments (libfiu, Debian's fiu-utils): 2% of reads and writes and 5%
+/// of fsyncs fail.
+pub const FAULTS: [&str; 5] = [
+    "-x",
+    "-c",
+    "enable_random name=posix/io/rw/*,probability=0.02",
+    "-c",
+    "enable_random name=posix/io/sync/*,probability=0.05",
+];
+
 /// Whether `tool` is on the PATH.
 pub fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -330,6 +340,29 @@ impl Scanning {
 }
 
 impl Station {
+    /// Runs a command under [`FAULTS`], as the station's administrator (ignored by
+    /// the commands that need no one).
+    pub fn under_faults(&self, args: &[&str]) -> Run {
+        self.under(&FAULTS, args)
+    }
+
+    /// Runs a command under fiu-run with `faults` (its arguments), as
+    /// [`Station::under_faults`].
+    pub fn under(&self, faults: &[&str], args: &[&str]) -> Run {
+        let out = Command::new("fiu-run")
+            .args(faults)
+            .arg(BIN)
+            .args(args)
+            .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
+            .env("BALLOT_INTAKE_USER", ADMIN)
+            .env("BALLOT_INTAKE_PIN", ADMIN_PIN)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run fiu-run");
+        Run::from(out)
+    }
+
     /// `listen --json` on the scanner `spec`, signed in as ana (results on stdout,
     /// device events on stderr, both piped).
     pub fn listening(&self, spec: &str) -> std::process::Child {
