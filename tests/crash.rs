@@ -251,7 +251,16 @@ fn kill_9_of_listen_loses_nothing_printed() {
     use std::collections::{HashSet, VecDeque};
     let mut rng = Rng::seeded();
     let s = Station::upcoming();
-    let n = 4_000;
+    // CRASH_KILLS=N (the kill -9 benchmark): a long stream, until N kills.
+    let kill_target: Option<usize> = std::env::var("CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let n = if kill_target.is_some() {
+        ballots()
+    } else {
+        4_000
+    };
+    let started = Instant::now();
     let file = ballot_file(s.dir.path(), n);
     s.ok(&["import", file.to_str().unwrap()]);
     let link = s.dir.path().join("scanner-a");
@@ -262,7 +271,9 @@ fn kill_9_of_listen_loses_nothing_printed() {
     let mut answered: HashSet<String> = HashSet::new();
     let mut printed: Vec<serde_json::Value> = Vec::new();
     let mut kills = 0;
-    for _ in 0..40 {
+    let mut runs = 0;
+    while kill_target.map_or(runs < 40, |target| kills < target) {
+        runs += 1;
         let mut child = s.listening(&spec);
         let stdout = child.stdout.take().unwrap();
         let reader = whole_lines(stdout);
@@ -316,9 +327,10 @@ fn kill_9_of_listen_loses_nothing_printed() {
     assert!(!printed.is_empty(), "nothing was ever recorded");
     check_after_kills(&s, &printed);
     eprintln!(
-        "listen: {kills} kill -9s, {} results printed, {} of {n} ballots answered",
+        "listen: {kills} kill -9s, {} results printed, {} of {n} ballots answered, in {:.1} s",
         printed.len(),
-        answered.len()
+        answered.len(),
+        started.elapsed().as_secs_f64()
     );
 }
 
