@@ -10,7 +10,7 @@
 mod common;
 use common::Station;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// A station in Denver whose election is on `date`, with two regular ballots (R1,
 /// R2) and two UOCAVA ones (U1, U2).
@@ -37,12 +37,13 @@ fn scan_at(s: &Station, utc: &str, code: &str) -> String {
         common::have("faketime"),
         "faketime is missing: apt-get install -y faketime (scripts/test does this)"
     );
-    let mut child = Command::new("faketime")
-        .args(["-f", utc, common::BIN, "scan", "--user", "ana", "--json"])
+    let mut child = s
+        .wrapped(
+            &["faketime", "-f", utc],
+            &["scan", "--user", "ana", "--json"],
+        )
         .env("TZ", "UTC")
-        .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
         .env("BALLOT_INTAKE_PIN", "314159")
-        .env_remove("BALLOT_INTAKE_USER")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

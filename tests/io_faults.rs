@@ -10,7 +10,7 @@
 mod common;
 use common::Station;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
@@ -28,13 +28,12 @@ fn failing_writes_and_syncs_never_leave_a_printed_result_unrecorded() {
         if next >= codes.len() {
             break;
         }
-        let mut child = Command::new("fiu-run")
-            .args(common::FAULTS)
-            .arg(common::BIN)
-            .args(["scan", "--user", "ana", "--json"])
-            .env("BALLOT_INTAKE_DATA_DIR", s.dir.path())
+        let mut child = s
+            .wrapped(
+                &[&["fiu-run"], &common::FAULTS[..]].concat(),
+                &["scan", "--user", "ana", "--json"],
+            )
             .env("BALLOT_INTAKE_PIN", "314159")
-            .env_remove("BALLOT_INTAKE_USER")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{SyncConfig, SyncTransport};
 use crate::environment::Environment;
-use crate::ledger::{Ledger, LedgerError, SyncCounts};
+use crate::ledger::{Ledger, LedgerError, SyncBatch, SyncCounts};
 use transport::{Directory, Https, SendOutcome, SetupError, Transport};
 
 /// Why the sync stopped short.
@@ -171,17 +171,16 @@ pub fn run(
             let Some(t) = transport.take() else {
                 return stopped(ledger);
             };
-            let (back, outcome) =
-                match send_watched(t, &batch.batch_id, &batch.payload, limit, stop, deadline) {
-                    Sent::Done(t, outcome) => (t, outcome),
-                    Sent::Stopped => return stopped(ledger),
-                    Sent::TimedOut => {
-                        return Err(SyncError::StillPending {
-                            counts: ledger.sync_counts()?,
-                            waited: started.elapsed(),
-                        });
-                    }
-                };
+            let (back, outcome) = match send_watched(t, &batch, limit, stop, deadline) {
+                Sent::Done(t, outcome) => (t, outcome),
+                Sent::Stopped => return stopped(ledger),
+                Sent::TimedOut => {
+                    return Err(SyncError::StillPending {
+                        counts: ledger.sync_counts()?,
+                        waited: started.elapsed(),
+                    });
+                }
+            };
             let describe = back.describe();
             transport = Some(back);
             match &outcome {
@@ -274,18 +273,18 @@ enum Sent {
 /// again, under the same id, by the next sync.
 fn send_watched(
     mut transport: Box<dyn Transport>,
-    batch_id: &str,
-    payload: &[u8],
+    batch: &SyncBatch,
     limit: Option<Duration>,
     stop: &AtomicBool,
     deadline: Option<Instant>,
 ) -> Sent {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (id, bytes) = (batch_id.to_string(), payload.to_vec());
+    let (id, bytes) = (batch.batch_id.clone(), batch.payload.clone());
+    let events = usize::try_from(batch.events).unwrap_or(0);
     let spawned = std::thread::Builder::new()
         .name("sync-send".into())
         .spawn(move || {
-            let outcome = transport.send(&id, &bytes, limit);
+            let outcome = transport.send(&id, &bytes, events, limit);
             let _ = tx.send((transport, outcome));
         });
     if let Err(e) = spawned {

@@ -349,18 +349,29 @@ impl Station {
     /// Runs a command under fiu-run with `faults` (its arguments), as
     /// [`Station::under_faults`].
     pub fn under(&self, faults: &[&str], args: &[&str]) -> Run {
-        let out = Command::new("fiu-run")
-            .args(faults)
-            .arg(BIN)
-            .args(args)
-            .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
+        let out = self
+            .wrapped(&[&["fiu-run"], faults].concat(), args)
             .env("BALLOT_INTAKE_USER", ADMIN)
             .env("BALLOT_INTAKE_PIN", ADMIN_PIN)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
             .output()
             .expect("run fiu-run");
         Run::from(out)
+    }
+
+    /// The binary with `args` on this station, run by `wrapper` (a program and its
+    /// arguments: fiu-run, faketime), with no user or PIN from the environment.
+    pub fn wrapped(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut c = Command::new(wrapper[0]);
+        c.args(&wrapper[1..])
+            .arg(BIN)
+            .args(args)
+            .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
+            .env_remove("BALLOT_INTAKE_PIN")
+            .env_remove("BALLOT_INTAKE_USER")
+            .env_remove("BALLOT_INTAKE_VERIFIER_PIN")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        c
     }
 
     /// `listen --json` on the scanner `spec`, signed in as ana (results on stdout,

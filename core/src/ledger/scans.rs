@@ -275,15 +275,22 @@ impl Ledger {
     /// county did mail; and a first import holds the write lock for its whole copy,
     /// so this is also what answers a scan at once while one runs.
     fn require_ballots(&self) -> Result<()> {
-        let election = active_election(&self.conn)?;
-        let any: bool = self
+        // One indexed lookup on the hot path (no election row built here; the
+        // write transaction reads the election it records under).
+        let (election_id, any): (String, bool) = self
             .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM ballots WHERE election_id = ?1)")?
-            .query_row([&election.election_id], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT e.election_id,
+                        EXISTS (SELECT 1 FROM ballots b WHERE b.election_id = e.election_id)
+                   FROM elections e WHERE e.active = 1",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(LedgerError::NoActiveElection)?;
         if any {
             Ok(())
         } else {
-            Err(LedgerError::NoBallots(election.election_id))
+            Err(LedgerError::NoBallots(election_id))
         }
     }
 

@@ -36,9 +36,16 @@ pub enum SendOutcome {
 
 /// Something that can deliver a batch.
 pub trait Transport: Send {
-    /// Sends the batch's exact bytes under its id, taking at most `limit` when given
+    /// Sends the batch's exact bytes under its id (`events` events, as the ledger
+    /// counted them when it formed the batch), taking at most `limit` when given
     /// (what is left of the command's deadline), else the configured timeout.
-    fn send(&mut self, batch_id: &str, payload: &[u8], limit: Option<Duration>) -> SendOutcome;
+    fn send(
+        &mut self,
+        batch_id: &str,
+        payload: &[u8],
+        events: usize,
+        limit: Option<Duration>,
+    ) -> SendOutcome;
     /// Where batches go, for messages.
     fn describe(&self) -> String;
 }
@@ -144,14 +151,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(|s| Duration::from_secs(s.min(3600)))
-}
-
-/// How many events a batch's payload holds (0 if it is not a batch).
-fn events_in(payload: &[u8]) -> usize {
-    serde_json::from_slice::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v["events"].as_array().map(Vec::len))
-        .unwrap_or(0)
 }
 
 /// One HTTP answer to a batch, as it came.
@@ -267,7 +266,13 @@ impl Https {
 }
 
 impl Transport for Https {
-    fn send(&mut self, batch_id: &str, payload: &[u8], limit: Option<Duration>) -> SendOutcome {
+    fn send(
+        &mut self,
+        batch_id: &str,
+        payload: &[u8],
+        events: usize,
+        limit: Option<Duration>,
+    ) -> SendOutcome {
         // Read on every send, so a replaced token takes effect without a restart.
         let token = match check_token_file(&self.token_file) {
             Ok(t) => t,
@@ -307,7 +312,7 @@ impl Transport for Https {
             retry_after: header("retry-after"),
             location: header("location"),
         };
-        judge(&answer, batch_id, events_in(payload))
+        judge(&answer, batch_id, events)
     }
 
     fn describe(&self) -> String {
@@ -338,7 +343,13 @@ impl Directory {
 }
 
 impl Transport for Directory {
-    fn send(&mut self, batch_id: &str, payload: &[u8], _limit: Option<Duration>) -> SendOutcome {
+    fn send(
+        &mut self,
+        batch_id: &str,
+        payload: &[u8],
+        events: usize,
+        _limit: Option<Duration>,
+    ) -> SendOutcome {
         let head: Head = match serde_json::from_slice(payload) {
             Ok(h) => h,
             Err(e) => {
@@ -347,7 +358,6 @@ impl Transport for Directory {
                 };
             }
         };
-        let events = events_in(payload);
         // Named to sort by time and never collide: time, station, batch id.
         let stamp: String = head
             .created_at
@@ -479,14 +489,14 @@ mod tests {
         let mut t = Directory::new(&dir.path().join("out")).unwrap();
         let payload = br#"{"batch_id":"b1","station_id":"S1","county":"C","election_id":"E","created_at":"2026-11-03T15:00:00.000000Z","events":[{"event_id":"S1-1"}]}"#;
         assert_eq!(
-            t.send("b1", payload, None),
+            t.send("b1", payload, 1, None),
             SendOutcome::Acked {
                 accepted: 1,
                 duplicates: 0
             }
         );
         assert_eq!(
-            t.send("b1", payload, None),
+            t.send("b1", payload, 1, None),
             SendOutcome::Acked {
                 accepted: 0,
                 duplicates: 1
