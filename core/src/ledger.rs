@@ -126,7 +126,7 @@ pub enum LedgerError {
     /// when that commits). Nothing could be judged, so nothing was recorded; the
     /// envelope is scanned again once the file is in.
     #[error(
-        "election {0:?} has no mail ballot file in the ledger yet (none imported, or its first import is still running): this envelope was NOT recorded; keep it and scan it again once the import has finished"
+        "election {0:?} has no mail ballot file in the ledger yet (none imported, or its first import is still running): keep the envelope and scan it again once the import has finished"
     )]
     NoBallots(String),
     /// A batch problem (not found, not open, wrong election, ...).

@@ -224,7 +224,13 @@ impl State {
                     }
                     // Not recorded: said plainly, and the envelope must be scanned again.
                     Err(e) => {
-                        self.error = Some(format!("NOT RECORDED: {e}. Scan the envelope again."));
+                        // The no-file refusal says itself when to scan again.
+                        let todo = if matches!(e, LedgerError::NoBallots(_)) {
+                            ""
+                        } else {
+                            " Scan the envelope again."
+                        };
+                        self.error = Some(format!("NOT RECORDED: {e}.{todo}"));
                         (Task::none(), Some(Event::Sound(Cue::SetAside)))
                     }
                 };
