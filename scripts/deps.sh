@@ -6,6 +6,7 @@
 #   zenity: the file dialog's fallback when no desktop portal runs (the test uses it).
 #   faketime: the clock-edge tests run the real binary with the clock frozen.
 #   fiu-utils: the I/O fault tests inject failing writes and fsyncs (libfiu).
+#   postgresql: the county hub's tests start throwaway clusters with its initdb and pg_ctl.
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -25,5 +26,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils)
+test_packages=(faketime fiu-utils postgresql)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

@@ -28,6 +28,8 @@ macro_rules! out {
 
 mod commands;
 mod demo;
+#[cfg(feature = "hub")]
+mod hub;
 mod listen;
 mod output;
 mod pin;
@@ -111,6 +113,18 @@ pub enum Command {
     },
     /// Send the outbox to the notification backend (see also `sync setup`).
     Sync(SyncArgs),
+    /// Cross-station duplicates the county hub reported: list them, or resolve one.
+    Conflicts {
+        /// Resolve instead of listing.
+        #[command(subcommand)]
+        command: Option<ConflictCommand>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The county hub: many stations' batches into PostgreSQL, one first receipt.
+    #[cfg(feature = "hub")]
+    Hub(HubArgs),
     /// Play one of the station's sounds (checks the speakers; exit 1 without a device).
     #[cfg(feature = "gui")]
     Sound {
@@ -320,6 +334,10 @@ pub enum SyncCommand {
         /// With --watch, the longest an event waits for its batch to fill (default 30).
         #[arg(long)]
         max_batch_age_secs: Option<u64>,
+        /// The URL is the county hub (`ballot-intake hub`): learn of cross-station
+        /// duplicates from it, and send confidential receipts to it by ballot id.
+        #[arg(long, requires = "url")]
+        hub: bool,
         /// The administrator.
         #[command(flatten)]
         by: Actor,
@@ -328,6 +346,22 @@ pub enum SyncCommand {
     Retry {
         /// The batch id (see `status`).
         batch: String,
+        /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
+        #[arg(long)]
+        user: String,
+    },
+}
+
+/// `conflicts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConflictCommand {
+    /// A supervisor resolves one (the envelope pulled from its tray), with a note.
+    Resolve {
+        /// The duplicate's event number (see `conflicts`).
+        event: i64,
+        /// What was done with the envelope.
+        #[arg(long)]
+        note: String,
         /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
         #[arg(long)]
         user: String,
@@ -535,4 +569,95 @@ pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
     }
     note!("error: cannot write to standard output: {e}");
     std::process::exit(1);
+}
+
+/// `hub`: run the county hub, or manage it.
+#[cfg(feature = "hub")]
+#[derive(Debug, clap::Args)]
+pub struct HubArgs {
+    /// Manage instead of serving.
+    #[command(subcommand)]
+    pub command: Option<HubCommand>,
+    /// The PostgreSQL database (a URL or libpq key=value string).
+    #[arg(long, env = "BALLOT_INTAKE_HUB_DATABASE", global = true)]
+    pub database: Option<String>,
+    /// Where to listen (plain http only on a loopback address).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: std::net::SocketAddr,
+    /// TLS certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Relay events to the notification backend at this base URL.
+    #[arg(
+        long,
+        conflicts_with = "relay_directory",
+        requires = "relay_token_file"
+    )]
+    pub relay_url: Option<String>,
+    /// The hub's bearer token for the backend (mode 600).
+    #[arg(long, requires = "relay_url")]
+    pub relay_token_file: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the backend instead of the public roots.
+    #[arg(long, requires = "relay_url")]
+    pub relay_ca_file: Option<PathBuf>,
+    /// Relay events as JSON batch files into this folder instead.
+    #[arg(long)]
+    pub relay_directory: Option<PathBuf>,
+    /// The longest an event waits at the hub for its relay batch to fill, in ms.
+    #[arg(long, default_value_t = 1000)]
+    pub relay_max_age_ms: u64,
+    /// The relay's first retry wait in ms (doubles up to a minute).
+    #[arg(long, default_value_t = 1000)]
+    pub relay_retry_base_ms: u64,
+    /// Database connections for requests.
+    #[arg(long, default_value_t = 16)]
+    pub pool_size: usize,
+}
+
+/// `hub` subcommands.
+#[cfg(feature = "hub")]
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Stations that may send to the hub.
+    #[command(subcommand)]
+    Station(HubStationCommand),
+    /// Supervisors who may sign in to the county dashboard.
+    #[command(subcommand)]
+    User(HubUserCommand),
+    /// The county at a glance: stations, receipts, conflicts, the relay.
+    Status {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring the database to this build's schema and stop.
+    Migrate,
+}
+
+/// `hub station` subcommands.
+#[cfg(feature = "hub")]
+#[derive(Debug, Subcommand)]
+pub enum HubStationCommand {
+    /// Add a station and write its new token to a file for its `sync setup`.
+    Add {
+        /// The station's id (as its `init --station` gave it).
+        id: String,
+        /// Where to write the token (created, mode 600; never replaced).
+        #[arg(long)]
+        token_file: PathBuf,
+    },
+}
+
+/// `hub user` subcommands.
+#[cfg(feature = "hub")]
+#[derive(Debug, Subcommand)]
+pub enum HubUserCommand {
+    /// Add a supervisor (PIN from standard input, or a prompt).
+    Add {
+        /// The name to sign in with.
+        name: String,
+    },
 }

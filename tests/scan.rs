@@ -658,7 +658,7 @@ fn ledger_settings_and_refusals() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     // A second init is refused.
     let r = s.run(&init_args("S2", "2026-11-03", "America/Denver"));
     assert_eq!(r.code, 1);

@@ -146,6 +146,11 @@ catalogue! {
     SyncBatchHeld = 1703, "sync-batch-held", SystemAction, Failure;
     /// A supervisor released a held batch to be sent again.
     SyncBatchReleased = 1704, "sync-batch-released", UserAction, Success;
+    /// The county hub found one of this station's receipts to be a cross-station
+    /// duplicate: the envelope must be pulled from its tray.
+    HubConflictReported = 1705, "hub-conflict-reported", SystemAction, Failure;
+    /// A supervisor resolved a cross-station duplicate, with a note.
+    HubConflictResolved = 1706, "hub-conflict-resolved", UserAction, Success;
     /// A nightly batch file was written.
     ExportWritten = 1801, "export-written", UserAction, Success;
     /// An administrator changed the station's settings (scanners, sounds, idle time).

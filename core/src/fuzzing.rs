@@ -263,6 +263,7 @@ pub fn sync_answer(data: &[u8]) {
     if let SendOutcome::Acked {
         accepted,
         duplicates,
+        ..
     } = judge(&answer, "b1", usize::from(*events))
     {
         assert!(

@@ -155,7 +155,8 @@ impl Deadlines {
 /// and the supervisor can find the first envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
-    /// The ledger sequence number of the receipt event.
+    /// The receipt event's sequence number in the ledger of `station` (this one's,
+    /// or, for a receipt learnt from the county hub, the other station's).
     pub event_seq: i64,
     /// When it was scanned (UTC).
     pub at: DateTime<Utc>,

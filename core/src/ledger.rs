@@ -12,6 +12,7 @@ mod elections;
 mod events;
 mod export;
 mod flags;
+mod hub;
 mod import;
 mod open;
 mod review;
@@ -33,6 +34,7 @@ pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use export::DayEvent;
 pub use flags::{AttentionReason, FlagResult, UspsReason};
+pub use hub::{ConflictRow, HubCounts};
 pub use import::{CrossRowErrors, Import, ImportCounts, ImportSummary, Importer};
 pub use open::{SCHEMA_VERSION, StationSetup};
 pub use review::{BallotView, HistoryRow, MASKED};
@@ -183,6 +185,8 @@ pub struct Station {
     pub timezone: Tz,
     /// A demo station: nothing it records is ever sent anywhere.
     pub demo: bool,
+    /// Its sync goes to a county hub (`sync setup --hub`).
+    pub hub: bool,
 }
 
 /// An open ledger file.

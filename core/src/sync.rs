@@ -8,6 +8,8 @@
 //! ones after it go on. Scanning never waits for any of this: the sync only reads the
 //! outbox and runs in its own process or thread.
 
+pub mod hub;
+pub mod payload;
 pub mod transport;
 
 use chrono::Utc;
@@ -154,9 +156,20 @@ pub fn run(
         .map(|m| started + m);
     let mut transport = Some(transport);
     let mut jitter = seed();
+    let mut feed_due = Instant::now();
     loop {
         if stop.load(Ordering::Relaxed) {
             return stopped(ledger);
+        }
+        if ledger.station().hub
+            && Instant::now() >= feed_due
+            && let Some(t) = transport.as_mut()
+        {
+            feed_due = Instant::now() + FEED_EVERY;
+            if pull_feed(ledger, t.as_mut())? {
+                // A full page: more are waiting.
+                feed_due = Instant::now();
+            }
         }
         let now = Utc::now();
         let max_age = options.watch.then_some(options.max_batch_age);
@@ -187,7 +200,8 @@ pub fn run(
                 SendOutcome::Acked {
                     accepted,
                     duplicates,
-                } => ledger.ack_sync_batch(&batch.batch_id, *accepted, *duplicates)?,
+                    conflicts,
+                } => ledger.ack_sync_batch(&batch.batch_id, *accepted, *duplicates, conflicts)?,
                 SendOutcome::Retry { reason, after } => {
                     jitter = splitmix(jitter);
                     let wait = after
@@ -243,6 +257,35 @@ pub fn run(
         let wake = deadline.map_or(Instant::now() + nap, |d| d.min(Instant::now() + nap));
         while Instant::now() < wake && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(20).min(nap));
+        }
+    }
+}
+
+/// How often the station reads the county hub's receipts feed: the window in which
+/// two stations can both accept one envelope is this plus the age a batch may reach
+/// before it is sent (docs/hub.md).
+pub const FEED_EVERY: Duration = Duration::from_secs(2);
+
+/// Reads one page of the hub's receipts feed into the ledger; returns whether the
+/// page was full (more to read). A hub that cannot be reached is logged, not fatal:
+/// the hub's own conflicts catch what the feed would have.
+pub fn pull_feed(ledger: &mut Ledger, transport: &mut dyn Transport) -> Result<bool, SyncError> {
+    let after = ledger.feed_cursor()?;
+    match transport.feed(after) {
+        None => Ok(false),
+        Some(Err(e)) => {
+            log::warn!("cannot read the county hub's receipts feed: {e}");
+            Ok(false)
+        }
+        Some(Ok(page)) => {
+            let kept = ledger.take_feed(&page)?;
+            if kept > 0 {
+                log::info!(
+                    "{kept} receipt(s) from other stations, feed at {}",
+                    page.next
+                );
+            }
+            Ok(i64::try_from(page.receipts.len()).unwrap_or(i64::MAX) >= hub::MAX_FEED_PAGE)
         }
     }
 }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use super::output::print_json;
 use super::pin::{PIN_ENV, VERIFIER_PIN_ENV, new_pin_from_stdin, sign_in};
-use super::{BatchCommand, Command, ElectionCommand, FlagCommand, InitArgs, UserCommand};
+use super::{
+    BatchCommand, Command, ConflictCommand, ElectionCommand, FlagCommand, InitArgs, UserCommand,
+};
 use ballot_intake_core::environment::Environment;
 use ballot_intake_core::ledger::{Batch, Ledger, NewBatch, NewElection, ScanInput, StationSetup};
 use ballot_intake_core::mail_ballot;
@@ -61,7 +63,10 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             out!("played the {} sound at volume {volume}", cue.as_str());
         }
         Command::Sync(args) => return super::sync::run(env, args),
+        #[cfg(feature = "hub")]
+        Command::Hub(args) => return super::hub::run(args),
         Command::Flag(cmd) => flag(env, cmd)?,
+        Command::Conflicts { command, json } => conflicts(env, command, json)?,
         Command::Export {
             date,
             out,
@@ -170,6 +175,19 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                         .map(|e| format!("; last error: {e}"))
                         .unwrap_or_default()
                 );
+                if s.hub.enabled {
+                    out!(
+                        "county hub: {} cross-station duplicate(s) to pull, {} resolved; {} receipt(s) of other stations known{}",
+                        s.hub.conflicts_open,
+                        s.hub.conflicts_resolved,
+                        s.hub.county_receipts,
+                        s.hub
+                            .feed_pulled_at
+                            .as_deref()
+                            .map(|t| format!(", feed read {t}"))
+                            .unwrap_or_default()
+                    );
+                }
                 for b in &s.open_batches {
                     out!(
                         "open batch {} by {} since {}: {} accepted",
@@ -549,6 +567,54 @@ fn batch(env: &Environment, cmd: BatchCommand) -> Result<()> {
                 out!("{}", describe(&b));
             }
         }
+    }
+    Ok(())
+}
+
+/// `conflicts`: the cross-station duplicates the county hub reported, and their
+/// resolution.
+fn conflicts(env: &Environment, command: Option<ConflictCommand>, json: bool) -> Result<()> {
+    let mut ledger = open(env)?;
+    if let Some(ConflictCommand::Resolve { event, note, user }) = command {
+        let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
+        ledger.resolve_hub_conflict(&sup, event, &note)?;
+        out!("the duplicate of event {event} is resolved");
+        return Ok(());
+    }
+    let rows = ledger.hub_conflicts()?;
+    if json {
+        return print_json(&rows);
+    }
+    if rows.is_empty() {
+        out!("no cross-station duplicates");
+    }
+    let tz = ledger.station().timezone;
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t).map_or_else(
+            |_| t.to_string(),
+            |d| d.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+        )
+    };
+    for c in &rows {
+        let what = match (&c.resolution, &c.resolved_by) {
+            (Some(note), by) => format!(
+                "resolved by {}: {note}",
+                by.as_deref().unwrap_or("a supervisor")
+            ),
+            (None, _) => "PULL FROM TRAY".to_string(),
+        };
+        out!(
+            "{what}: batch {}, ballot {} (event {}, scanned {}); first received at station {}{}, {}",
+            c.batch.map_or_else(|| "-".to_string(), |b| b.to_string()),
+            c.ballot_id,
+            c.event_seq,
+            local(&c.scanned_at),
+            c.first_station,
+            c.first_batch
+                .map(|b| format!(" batch {b}"))
+                .unwrap_or_default(),
+            local(&c.first_at)
+        );
     }
     Ok(())
 }

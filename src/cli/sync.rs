@@ -26,6 +26,7 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             timeout_secs,
             retry_base_ms,
             max_batch_age_secs,
+            hub,
             by,
         }) => {
             let admin = sign_in(&mut ledger, &by.user, PIN_ENV)?;
@@ -75,8 +76,12 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             };
-            ledger.record_sync_setup(&admin, &described)?;
-            out!("sync will send to {described}");
+            ledger.record_sync_setup(&admin, &described, hub)?;
+            if hub {
+                out!("sync will send to the county hub at {described}");
+            } else {
+                out!("sync will send to {described}");
+            }
         }
         Some(SyncCommand::Retry { batch, user }) => {
             let sup = sign_in(&mut ledger, &user, PIN_ENV)?;
@@ -104,11 +109,27 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
                     SendOutcome::Acked {
                         accepted,
                         duplicates,
-                    } => note!(
-                        "batch {}: {} events acknowledged ({accepted} new, {duplicates} already there)",
-                        b.batch_id,
-                        b.events
-                    ),
+                        conflicts,
+                    } => {
+                        note!(
+                            "batch {}: {} events acknowledged ({accepted} new, {duplicates} already there)",
+                            b.batch_id,
+                            b.events
+                        );
+                        for c in conflicts {
+                            note!(
+                                "PULL FROM TRAY: ballot {} ({}) was first received at station {}{} at {}",
+                                c.ballot_id,
+                                c.event_id,
+                                c.first.station_id,
+                                c.first
+                                    .batch
+                                    .map(|t| format!(", batch {t}"))
+                                    .unwrap_or_default(),
+                                c.first.occurred_at
+                            );
+                        }
+                    }
                     SendOutcome::Retry { reason, .. } => {
                         note!("batch {}: will retry: {reason}", b.batch_id);
                     }

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod hub;
+pub mod pg;
 pub mod receiver;
 
 /// The binary under test.
@@ -137,8 +139,13 @@ impl Station {
     /// clerk `ana` (PIN 314159), the clerk `ben` (PIN 271828) and the supervisor
     /// `sam` (PIN 161803).
     pub fn with_election_on(date: &str) -> Station {
+        Station::with_election_on_as(date, "S1")
+    }
+
+    /// As [`Station::with_election_on`], with the station id `id`.
+    pub fn with_election_on_as(date: &str, id: &str) -> Station {
         let s = Station::empty();
-        s.ok(&init_args("S1", date, "America/Denver"));
+        s.ok(&init_args(id, date, "America/Denver"));
         s.add_user("ana", "clerk", "314159");
         s.add_user("ben", "clerk", "271828");
         s.add_user("sam", "supervisor", "161803");
@@ -147,8 +154,14 @@ impl Station {
 
     /// A station whose election is a month from now, so scans are on time.
     pub fn upcoming() -> Station {
+        Station::upcoming_as("S1")
+    }
+
+    /// As [`Station::upcoming`], with the station id `id` (several stations of one
+    /// county).
+    pub fn upcoming_as(id: &str) -> Station {
         let date = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
-        Station::with_election_on(&date)
+        Station::with_election_on_as(&date, id)
     }
 
     pub fn ledger_path(&self) -> PathBuf {

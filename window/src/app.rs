@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ballot_intake_core::config::Config;
 use ballot_intake_core::environment::Environment;
-use ballot_intake_core::ledger::{Batch, SyncCounts, User};
+use ballot_intake_core::ledger::{Batch, ConflictRow, SyncCounts, User};
 use ballot_intake_core::scanner::DeviceMessage;
 use ballot_intake_core::scanner::wedge::{Key, WedgeConfig, WedgeDecoder, WedgeEvent};
 
@@ -92,6 +92,8 @@ pub enum Message {
     Device(DeviceMessage),
     /// The sync's counts, for the header.
     SyncStatus(Option<SyncCounts>),
+    /// The county hub's cross-station duplicates still to pull, for the red banner.
+    Conflicts(Vec<ConflictRow>),
 }
 
 /// The application.
@@ -109,6 +111,9 @@ pub struct App {
     /// does not take scans): said on a red strip over any screen until the screen
     /// changes, so a scanner's beep is never taken for a recorded envelope.
     notice: Option<String>,
+    /// Envelopes the county hub found were received first at another station, not
+    /// yet resolved: a red banner over every screen until a supervisor resolves them.
+    conflicts: Vec<ConflictRow>,
     /// The settings in force.
     config: Config,
     sounds: Sounds,
@@ -138,6 +143,7 @@ impl App {
             live: scan::Live::default(),
             ticks: 0,
             notice: None,
+            conflicts: Vec::new(),
             config: Config::default(),
             sounds: Sounds::silent(),
             last_cue: None,
@@ -350,7 +356,7 @@ impl App {
     fn route(&mut self, message: Message) -> Task<Message> {
         if !matches!(
             message,
-            Message::Tick | Message::SyncStatus(_) | Message::Device(_)
+            Message::Tick | Message::SyncStatus(_) | Message::Conflicts(_) | Message::Device(_)
         ) {
             self.last_activity = Instant::now();
         }
@@ -439,6 +445,10 @@ impl App {
             Message::Device(m) => self.device(m),
             Message::SyncStatus(counts) => {
                 self.live.sync = counts;
+                Task::none()
+            }
+            Message::Conflicts(open) => {
+                self.conflicts = open;
                 Task::none()
             }
         }
@@ -661,7 +671,7 @@ impl App {
         if self.ticks % SYNC_STATUS_TICKS != 1 {
             return page;
         }
-        Task::batch([page, self.sync_status()])
+        Task::batch([page, self.sync_status(), self.open_conflicts()])
     }
 
     /// Reads the sync's counts for the header.
@@ -670,6 +680,47 @@ impl App {
             .worker
             .task(|l| l.sync_counts().map(Some))
             .map(|r| Message::SyncStatus(r.ok().flatten()))
+    }
+
+    /// Reads the cross-station duplicates still to pull (the sync, a process of its
+    /// own, records them as the hub reports them).
+    fn open_conflicts(&self) -> Task<Message> {
+        self.station.worker.task(|l| l.hub_conflicts()).map(|r| {
+            Message::Conflicts(
+                r.unwrap_or_default()
+                    .into_iter()
+                    .filter(|c| c.resolution.is_none())
+                    .collect(),
+            )
+        })
+    }
+
+    /// The red banner for the duplicates still to pull, naming the oldest.
+    fn conflict_banner(&self) -> Option<Element<'_, Message>> {
+        let first = self.conflicts.first()?;
+        let tz = self.station.header.timezone;
+        let at = chrono::DateTime::parse_from_rfc3339(&first.first_at)
+            .map(|t| t.with_timezone(&tz).format("%H:%M").to_string())
+            .unwrap_or_default();
+        let more = match self.conflicts.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        Some(
+            container(
+                text(format!(
+                    "PULL FROM TRAY: batch {}, ballot {}: first received at station {}, {at}{more}. A supervisor resolves it under F6.",
+                    first.batch.map_or_else(|| "-".into(), |b| b.to_string()),
+                    first.ballot_id,
+                    first.first_station,
+                ))
+                .size(24),
+            )
+            .center_x(Fill)
+            .padding(8)
+            .style(theme::panel(theme::ERROR))
+            .into(),
+        )
     }
 
     /// Draws the current screen, under the DEMO banner on a demo station.
@@ -702,7 +753,12 @@ impl App {
                 .padding(8)
                 .into(),
         };
-        column![].push(demo).push(notice).push(screen).into()
+        column![]
+            .push(demo)
+            .push(self.conflict_banner())
+            .push(notice)
+            .push(screen)
+            .into()
     }
 
     /// Draws a page.

@@ -810,3 +810,94 @@ fn a_scan_in_the_middle_of_a_reversal_reason_reverses_nothing() {
     assert_eq!(h.len(), 3);
     assert_eq!(h[2].reason.as_deref(), Some("drop box"));
 }
+
+/// The county hub reported one of this station's receipts as a cross-station
+/// duplicate: a red banner over every screen names the tray and the ballot until a
+/// supervisor resolves it on the batches screen (F6), with a note.
+#[test]
+fn a_cross_station_duplicate_is_bannered_until_a_supervisor_resolves_it() {
+    use ballot_intake_core::sync::hub::{FirstReceipt, HubConflict};
+    let mut rig = Rig::new(None);
+    // The demo station made a real one syncing to a hub (what `sync setup --hub`
+    // leaves), so its receipts enter the outbox.
+    rusqlite::Connection::open(rig.path())
+        .unwrap()
+        .execute("UPDATE station SET demo = 0, hub = 1", [])
+        .unwrap();
+    let tray = seed(&rig, "demo-clerk", "111111", &["D000001", "D000002"]);
+    {
+        let mut ledger = rig.ledger();
+        let sid = ledger.station().station_id.clone();
+        let batch = ledger
+            .next_sync_batch(chrono::Utc::now(), None)
+            .unwrap()
+            .unwrap();
+        let first_seq: i64 = rusqlite::Connection::open(rig.path())
+            .unwrap()
+            .query_row(
+                "SELECT min(event_seq) FROM outbox WHERE sync_batch = ?1",
+                [&batch.batch_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let conflict = HubConflict {
+            event_id: format!("{sid}-{first_seq}"),
+            ballot_id: "D000001".into(),
+            first: FirstReceipt {
+                station_id: "7".into(),
+                batch: Some(12),
+                occurred_at: "2026-11-03T17:02:00.000000Z".into(),
+                event_id: "7-41".into(),
+            },
+        };
+        ledger
+            .ack_sync_batch(&batch.batch_id, 2, 0, &[conflict])
+            .unwrap();
+    }
+    // The banner comes with the clock, on any screen, the sign-in screen too.
+    rig.send(Message::Tick);
+    simulator(rig.app.view())
+        .find(format!(
+            "PULL FROM TRAY: batch {tray}, ballot D000001: first received at station 7, 10:02. A supervisor resolves it under F6."
+        ))
+        .unwrap();
+    rig.scanning("demo-supervisor", "999999");
+    rig.press(Shortcut::Function(6));
+    let event = rig.ledger().hub_conflicts().unwrap()[0].event_seq;
+    simulator(rig.app.view())
+        .find(format!(
+            "PULL FROM TRAY: batch {tray}, ballot D000001 (event {event}); first received at station 7 batch 12, 11/03 10:02"
+        ))
+        .unwrap();
+    // Enter with no note says what is missing and writes nothing.
+    rig.send(Message::Page(PageMessage::Batches(
+        batches::Message::Conflict(event.to_string()),
+    )));
+    rig.enter(batches::CONFLICT_NOTE_FIELD);
+    simulator(rig.app.view())
+        .find("Say in the note what was done with the envelope.")
+        .unwrap();
+    rig.send(Message::Page(PageMessage::Batches(
+        batches::Message::ConflictNote("pulled, sent to station 7".into()),
+    )));
+    rig.enter(batches::CONFLICT_NOTE_FIELD);
+    simulator(rig.app.view())
+        .find(format!("The duplicate of event {event} is resolved."))
+        .unwrap();
+    let rows = rig.ledger().hub_conflicts().unwrap();
+    assert_eq!(
+        rows[0].resolution.as_deref(),
+        Some("pulled, sent to station 7")
+    );
+    assert_eq!(rows[0].resolved_by.as_deref(), Some("demo-supervisor"));
+    // The banner goes with the next read.
+    for _ in 0..5 {
+        rig.send(Message::Tick);
+    }
+    assert!(
+        simulator(rig.app.view())
+            .find(format!("PULL FROM TRAY: batch {tray}, ballot D000001: first received at station 7, 10:02. A supervisor resolves it under F6."))
+            .is_err()
+    );
+    assert!(rig.ledger().verify().unwrap().ok());
+}

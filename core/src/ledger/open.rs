@@ -24,8 +24,11 @@ const SCHEMA_V1: &str = include_str!("../../schema.sql");
 /// each ballot's line in its file.
 const SCHEMA_V2: &str = include_str!("../../migrations/v2.sql");
 
+/// Version 3: the county hub's conflicts and receipts feed.
+const SCHEMA_V3: &str = include_str!("../../migrations/v3.sql");
+
 /// Each entry takes the ledger from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /// The schema version this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations, never near i64::MAX
@@ -120,14 +123,14 @@ fn migrate_in_one_transaction(conn: &mut Connection, path: &Path) -> Result<i64>
 }
 
 fn read_station(conn: &Connection) -> Result<Option<Station>> {
-    let row: Option<(String, String, String, bool)> = conn
+    let row: Option<(String, String, String, bool, bool)> = conn
         .query_row(
-            "SELECT station_id, county, timezone, demo FROM station WHERE id = 1",
+            "SELECT station_id, county, timezone, demo, hub FROM station WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    row.map(|(station_id, county, tz, demo)| {
+    row.map(|(station_id, county, tz, demo, hub)| {
         let timezone = tz
             .parse::<Tz>()
             .map_err(|_| LedgerError::Sqlite(format!("stored time zone {tz:?} is unknown")))?;
@@ -136,6 +139,7 @@ fn read_station(conn: &Connection) -> Result<Option<Station>> {
             county,
             timezone,
             demo,
+            hub,
         })
     })
     .transpose()
@@ -307,6 +311,7 @@ impl Ledger {
             county: setup.county.clone(),
             timezone,
             demo: setup.demo,
+            hub: false,
         };
         let mut ledger = Ledger {
             conn,

@@ -203,6 +203,38 @@ pub(crate) fn first_receipt(tx: &Transaction<'_>, ballot_pk: i64) -> Result<Opti
     .transpose()
 }
 
+/// The county's first receipt of a ballot at another station, from the hub's feed
+/// (`county_receipts`): its `event_seq` is that station's, parsed from the event id.
+fn county_receipt(
+    tx: &Transaction<'_>,
+    election_id: &str,
+    ballot_id: &str,
+) -> Result<Option<Receipt>> {
+    let row: Option<(String, String, String, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT event_id, occurred_at, station_id, tray FROM county_receipts
+             WHERE election_id = ?1 AND ballot_id = ?2",
+        )?
+        .query_row([election_id, ballot_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    row.map(|(event_id, at, station, batch)| {
+        let event_seq = event_id
+            .rsplit('-')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Ok(Receipt {
+            event_seq,
+            at: parse_time(&at)?,
+            station,
+            batch,
+        })
+    })
+    .transpose()
+}
+
 impl Ledger {
     /// Whether `raw` reads as a return envelope: a ballot id of any election in
     /// this ledger, or an Intelligent Mail barcode. What tells an envelope from a
@@ -363,7 +395,14 @@ impl Ledger {
                         Some(h) => Found::Ballot(BallotFacts {
                             status: h.status,
                             uocava: h.uocava,
-                            first_receipt: first_receipt(tx, h.ballot_pk)?,
+                            // This station's own receipt, else (with a county hub)
+                            // another station's from the feed.
+                            first_receipt: match first_receipt(tx, h.ballot_pk)? {
+                                None if station.hub => {
+                                    county_receipt(tx, &election.election_id, &h.ballot_id)?
+                                }
+                                local => local,
+                            },
                         }),
                         None if find(tx, None, &code, &normalized, Envelope::Return)?.is_some() => {
                             Found::OtherElection
@@ -403,9 +442,12 @@ impl Ledger {
             };
             let digest = event.insert(tx)?;
             let confidential = hit.as_ref().is_some_and(|h| h.confidential);
-            // Confidential voters' receipts, and anything a demo station records,
-            // never leave the station.
-            let queued = outcome == Outcome::Accepted && !confidential && !station.demo;
+            // Confidential voters' receipts never reach the notification backend,
+            // and nothing a demo station records leaves it. A county hub gets
+            // confidential receipts by ballot id (it never forwards them), so that
+            // the county catches their duplicates too.
+            let queued =
+                outcome == Outcome::Accepted && (!confidential || station.hub) && !station.demo;
             if queued {
                 tx.prepare_cached(
                     "INSERT INTO outbox (event_seq, event_type, created_at) VALUES (?1, 'received', ?2)",

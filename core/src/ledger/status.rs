@@ -45,6 +45,9 @@ pub struct Status {
     pub outbox_pending: i64,
     /// The sync's counts: pending, in flight, held, acknowledged, last error.
     pub sync: SyncCounts,
+    /// The county hub: whether the sync goes to one, its cross-station duplicates
+    /// (open and resolved) and the other stations' receipts known here.
+    pub hub: super::HubCounts,
     /// The ledger's schema version.
     pub schema_version: i64,
 }
@@ -109,6 +112,7 @@ impl Ledger {
             open_batches,
             outbox_pending: sync.outstanding(),
             sync,
+            hub: self.hub_counts()?,
             schema_version: SCHEMA_VERSION,
         })
     }

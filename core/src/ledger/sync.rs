@@ -13,6 +13,8 @@ use serde_json::json;
 use super::audit_log::{AuditEntry, append};
 use super::{Ledger, LedgerError, Result, User, format_time, parse_time};
 use crate::audit::AuditEvent;
+use crate::sync::hub::HubConflict;
+use crate::sync::payload::{ChainHead, Payload, PayloadEvent};
 
 /// Most events in one batch.
 pub const MAX_BATCH_EVENTS: usize = 500;
@@ -60,28 +62,6 @@ impl SyncCounts {
     pub fn outstanding(&self) -> i64 {
         self.pending + self.in_flight + self.held
     }
-}
-
-#[derive(Serialize)]
-struct PayloadEvent {
-    event_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    ballot_id: Option<String>,
-    voter_id: Option<String>,
-    occurred_at: String,
-    reason: Option<String>,
-    corrects: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Payload<'a> {
-    batch_id: &'a str,
-    station_id: &'a str,
-    county: &'a str,
-    election_id: &'a str,
-    created_at: &'a str,
-    events: Vec<PayloadEvent>,
 }
 
 impl Ledger {
@@ -132,14 +112,17 @@ impl Ledger {
                 |r| r.get(0),
             )?;
             // Voters who became confidential after their receipt entered the outbox
-            // are never sent.
-            tx.execute(
+            // are never sent to a notification backend. (A county hub gets them,
+            // marked, by ballot id: it never forwards them.)
+            if !station.hub {
+                tx.execute(
                 "UPDATE outbox SET sync_batch = ?1 WHERE event_seq IN (
                      SELECT o.event_seq FROM outbox o JOIN events e ON e.seq = o.event_seq
                      JOIN ballots b ON b.ballot_pk = e.ballot_pk
                      WHERE o.event_seq > ?2 AND o.sync_batch IS NULL AND b.confidential = 1)",
-                params![WITHHELD, cursor],
-            )?;
+                    params![WITHHELD, cursor],
+                )?;
+            }
             let oldest: Option<(String, String)> = tx
                 .query_row(
                     "SELECT o.created_at, e.election_id FROM outbox o JOIN events e ON e.seq = o.event_seq
@@ -153,7 +136,8 @@ impl Ledger {
             };
             let mut stmt = tx.prepare(
                 "SELECT o.event_seq, o.event_type, b.ballot_id, b.voter_id, e.occurred_at,
-                        e.reason, e.corrects, e.election_id
+                        e.reason, e.corrects, e.election_id, e.batch_id,
+                        coalesce(b.confidential, 0)
                  FROM outbox o JOIN events e ON e.seq = o.event_seq
                  LEFT JOIN ballots b ON b.ballot_pk = e.ballot_pk
                  WHERE o.event_seq > ?1 AND o.sync_batch IS NULL
@@ -162,26 +146,34 @@ impl Ledger {
             let limit = i64::try_from(MAX_BATCH_EVENTS).unwrap_or(500);
             let rows = stmt
                 .query_map(params![cursor, limit], |r| {
+                    let confidential: bool = r.get(9)?;
+                    let seq: i64 = r.get(0)?;
+                    let corrects: Option<i64> = r.get(6)?;
+                    let sid = &station.station_id;
                     Ok((
-                        (
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, Option<String>>(5)?,
-                            r.get::<_, Option<i64>>(6)?,
-                        ),
+                        seq,
+                        PayloadEvent {
+                            event_id: format!("{sid}-{seq}"),
+                            kind: r.get(1)?,
+                            ballot_id: r.get(2)?,
+                            // Never a confidential voter's id, whoever receives it.
+                            voter_id: if confidential { None } else { r.get(3)? },
+                            occurred_at: r.get(4)?,
+                            reason: r.get(5)?,
+                            corrects: corrects.map(|c| format!("{sid}-{c}")),
+                            batch: if station.hub { r.get(8)? } else { None },
+                            confidential,
+                        },
                         r.get::<_, String>(7)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             drop(stmt);
             // One election per batch: stop at the first row of another.
-            let rows: Vec<_> = rows
+            let rows: Vec<(i64, PayloadEvent)> = rows
                 .into_iter()
-                .take_while(|(_, e)| *e == election_id)
-                .map(|(row, _)| row)
+                .take_while(|(_, _, e)| *e == election_id)
+                .map(|(seq, event, _)| (seq, event))
                 .collect();
             let old_enough = match max_age {
                 None => true,
@@ -195,31 +187,38 @@ impl Ledger {
             }
             let batch_id = uuid::Uuid::new_v4().to_string();
             let created_at = format_time(now);
-            let sid = &station.station_id;
-            let events: Vec<PayloadEvent> = rows
-                .iter()
-                .map(|(seq, kind, ballot, voter, at, reason, corrects)| PayloadEvent {
-                    event_id: format!("{sid}-{seq}"),
-                    kind: kind.clone(),
-                    ballot_id: ballot.clone(),
-                    voter_id: voter.clone(),
-                    occurred_at: at.clone(),
-                    reason: reason.clone(),
-                    corrects: corrects.map(|c| format!("{sid}-{c}")),
-                })
-                .collect();
-            let payload = serde_json::to_vec(&Payload {
+            // A hub keeps each batch's audit-chain head, and so can tell when this
+            // ledger later comes back without its newest rows.
+            let chain_head = if station.hub {
+                tx.query_row(
+                    "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| {
+                        Ok(ChainHead {
+                            seq: r.get(0)?,
+                            hash: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?
+            } else {
+                None
+            };
+            let seqs: Vec<i64> = rows.iter().map(|(seq, _)| *seq).collect();
+            let payload = Payload {
                 batch_id: &batch_id,
-                station_id: sid,
+                station_id: &station.station_id,
                 county: &station.county,
                 election_id: &election_id,
                 created_at: &created_at,
-                events,
-            })
-            .map_err(|e| LedgerError::Sqlite(format!("cannot encode a sync batch: {e}")))?;
-            let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            let first_seq = rows.first().map_or(0, |r| r.0);
-            let last_seq = rows.last().map_or(0, |r| r.0);
+                events: rows.into_iter().map(|(_, e)| e).collect(),
+                chain_head,
+            }
+            .to_bytes()
+            .map_err(LedgerError::Sqlite)?;
+            let n = i64::try_from(seqs.len()).unwrap_or(i64::MAX);
+            let first_seq = seqs.first().copied().unwrap_or(0);
+            let last_seq = seqs.last().copied().unwrap_or(0);
             tx.execute(
                 "INSERT INTO sync_batches (batch_id, election_id, created_at, events, first_seq,
                      last_seq, payload)
@@ -227,8 +226,8 @@ impl Ledger {
                 params![batch_id, election_id, created_at, n, first_seq, last_seq, payload],
             )?;
             let mut mark = tx.prepare("UPDATE outbox SET sync_batch = ?1 WHERE event_seq = ?2")?;
-            for row in &rows {
-                mark.execute(params![batch_id, row.0])?;
+            for seq in &seqs {
+                mark.execute(params![batch_id, seq])?;
             }
             Ok(Some(SyncBatch {
                 batch_id,
@@ -239,8 +238,15 @@ impl Ledger {
         })
     }
 
-    /// Records the backend's acknowledgement of a whole batch.
-    pub fn ack_sync_batch(&mut self, batch_id: &str, accepted: i64, duplicates: i64) -> Result<()> {
+    /// Records the backend's acknowledgement of a whole batch, with the
+    /// cross-station duplicates a county hub named in it.
+    pub fn ack_sync_batch(
+        &mut self,
+        batch_id: &str,
+        accepted: i64,
+        duplicates: i64,
+        conflicts: &[HubConflict],
+    ) -> Result<()> {
         let now = format_time(Utc::now());
         self.write(|tx, station| {
             let n = tx.execute(
@@ -252,6 +258,7 @@ impl Ledger {
             if n == 0 {
                 return Ok(());
             }
+            let named = super::hub::record_conflicts(tx, station, batch_id, conflicts)?;
             // The batch's rows lie between its first and last sequence numbers: a
             // range on the primary key, not a scan of the whole outbox.
             tx.execute(
@@ -267,6 +274,7 @@ impl Ledger {
                 station,
                 &AuditEntry::system(AuditEvent::SyncBatchAcked).detail(json!({
                     "batch": batch_id, "accepted": accepted, "duplicates": duplicates,
+                    "conflicts": named,
                 })),
             )?;
             Ok(())
@@ -331,13 +339,22 @@ impl Ledger {
         })
     }
 
-    /// Audits a change of sync transport.
-    pub fn record_sync_setup(&mut self, by: &User, destination: &str) -> Result<()> {
+    /// Records a change of sync transport (audited): `hub` when it is a county hub,
+    /// which changes what the batches carry (confidential receipts by ballot id, the
+    /// audit-chain head, the tray) from the next batch formed.
+    pub fn record_sync_setup(&mut self, by: &User, destination: &str, hub: bool) -> Result<()> {
         by.require_admin("set up the sync")?;
-        self.audit_now(
-            &AuditEntry::user(AuditEvent::SyncConfigured, Some(by))
-                .detail(json!({ "destination": destination })),
-        )?;
+        self.write(|tx, station| {
+            tx.execute("UPDATE station SET hub = ?1 WHERE id = 1", [hub])?;
+            append(
+                tx,
+                station,
+                &AuditEntry::user(AuditEvent::SyncConfigured, Some(by))
+                    .detail(json!({ "destination": destination, "hub": hub })),
+            )?;
+            Ok(())
+        })?;
+        self.station.hub = hub;
         Ok(())
     }
 

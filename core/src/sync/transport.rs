@@ -6,6 +6,8 @@
 //! or a broken connection are retried; any other 4xx holds the batch.
 
 use serde::Deserialize;
+
+use super::hub::{FeedPage, HubConflict};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,6 +21,9 @@ pub enum SendOutcome {
         accepted: i64,
         /// Events it already had.
         duplicates: i64,
+        /// The batch's receipts a county hub found to be cross-station duplicates
+        /// (always empty from a notification backend).
+        conflicts: Vec<HubConflict>,
     },
     /// A passing failure: send the same batch again later.
     Retry {
@@ -48,6 +53,12 @@ pub trait Transport: Send {
     ) -> SendOutcome;
     /// Where batches go, for messages.
     fn describe(&self) -> String;
+    /// The county hub's receipts after `after` (`GET /v1/receipts`), where this
+    /// transport reaches a hub; `None` where it cannot (a folder).
+    fn feed(&mut self, after: i64) -> Option<Result<FeedPage, String>> {
+        let _ = after;
+        None
+    }
 }
 
 /// Why a transport could not be set up.
@@ -133,6 +144,7 @@ pub struct Https {
     agent: ureq::Agent,
     timeout: Duration,
     endpoint: String,
+    feed: String,
     token_file: PathBuf,
 }
 
@@ -141,6 +153,8 @@ struct Ack {
     batch_id: String,
     accepted: i64,
     duplicates: i64,
+    #[serde(default)]
+    conflicts: Vec<HubConflict>,
 }
 
 /// The wait a `Retry-After` header asks for, in seconds (at most an hour); the
@@ -158,7 +172,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 pub struct Answer<'a> {
     /// The status code.
     pub status: u16,
-    /// The body (the first 64 KiB).
+    /// The body (the first MiB).
     pub body: &'a str,
     /// The `Retry-After` header, if any.
     pub retry_after: Option<&'a str>,
@@ -187,6 +201,7 @@ pub fn judge(answer: &Answer<'_>, batch_id: &str, events: usize) -> SendOutcome 
                 SendOutcome::Acked {
                     accepted: ack.accepted,
                     duplicates: ack.duplicates,
+                    conflicts: ack.conflicts,
                 }
             }
             Ok(ack) if ack.batch_id == batch_id => SendOutcome::Retry {
@@ -260,6 +275,7 @@ impl Https {
             agent,
             timeout,
             endpoint: format!("{}/v1/batches", url.trim_end_matches('/')),
+            feed: format!("{}/v1/receipts", url.trim_end_matches('/')),
             token_file: token_file.to_path_buf(),
         })
     }
@@ -302,7 +318,9 @@ impl Transport for Https {
         let body = resp
             .body_mut()
             .with_config()
-            .limit(64 * 1024)
+            // A hub's acknowledgement names each conflict: a whole batch of them is
+            // about 100 KB.
+            .limit(1024 * 1024)
             .read_to_string()
             .unwrap_or_default();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
@@ -317,6 +335,36 @@ impl Transport for Https {
 
     fn describe(&self) -> String {
         self.endpoint.clone()
+    }
+
+    fn feed(&mut self, after: i64) -> Option<Result<FeedPage, String>> {
+        Some(self.get_feed(after))
+    }
+}
+
+impl Https {
+    fn get_feed(&self, after: i64) -> Result<FeedPage, String> {
+        let token = check_token_file(&self.token_file).map_err(|e| e.0)?;
+        let url = format!("{}?after={after}", self.feed);
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = resp.status().as_u16();
+        // A full page of receipts is about a megabyte.
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(8 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| format!("{url}: {e}"))?;
+        if status != 200 {
+            let excerpt: String = body.chars().take(300).collect();
+            return Err(format!("{url}: HTTP {status}: {excerpt}"));
+        }
+        serde_json::from_str(&body).map_err(|e| format!("{url}: not a receipts page: {e}"))
     }
 }
 
@@ -371,6 +419,7 @@ impl Transport for Directory {
             return SendOutcome::Acked {
                 accepted: 0,
                 duplicates: i64::try_from(events).unwrap_or(i64::MAX),
+                conflicts: Vec::new(),
             };
         }
         let written = crate::files::write_atomically(&path, payload);
@@ -378,6 +427,7 @@ impl Transport for Directory {
             Ok(()) => SendOutcome::Acked {
                 accepted: i64::try_from(events).unwrap_or(i64::MAX),
                 duplicates: 0,
+                conflicts: Vec::new(),
             },
             Err(e) => SendOutcome::Retry {
                 reason: format!("cannot write {}: {e}", path.display()),
@@ -413,9 +463,19 @@ mod tests {
             judge(&answer(200, ok), "b1", 5),
             SendOutcome::Acked {
                 accepted: 3,
-                duplicates: 2
+                duplicates: 2,
+                conflicts: Vec::new(),
             }
         );
+        // A county hub's acknowledgement names its cross-station duplicates.
+        let hub = r#"{"batch_id":"b1","accepted":2,"duplicates":0,"conflicts":[{"event_id":"S2-9","ballot_id":"B7","first":{"station_id":"S1","batch":4,"occurred_at":"2026-11-03T17:02:00.000000Z","event_id":"S1-3"}}]}"#;
+        let SendOutcome::Acked { conflicts, .. } = judge(&answer(200, hub), "b1", 2) else {
+            panic!("a hub's acknowledgement is one");
+        };
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].ballot_id, "B7");
+        assert_eq!(conflicts[0].first.station_id, "S1");
+        assert_eq!(conflicts[0].first.batch, Some(4));
         for (body, events) in [
             (ok, 6),
             (ok, 4),
@@ -492,14 +552,16 @@ mod tests {
             t.send("b1", payload, 1, None),
             SendOutcome::Acked {
                 accepted: 1,
-                duplicates: 0
+                duplicates: 0,
+                conflicts: Vec::new(),
             }
         );
         assert_eq!(
             t.send("b1", payload, 1, None),
             SendOutcome::Acked {
                 accepted: 0,
-                duplicates: 1
+                duplicates: 1,
+                conflicts: Vec::new(),
             }
         );
         let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))

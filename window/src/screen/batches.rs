@@ -1,10 +1,12 @@
-//! Batches (supervisors): every batch of the election with its custody record, and
-//! the resolution of a discrepancy (a count that differed from the scans) with a note.
+//! Batches (supervisors): every batch of the election with its custody record, the
+//! resolution of a discrepancy (a count that differed from the scans) with a note,
+//! and the cross-station duplicates the county hub reported (an envelope to pull
+//! from its tray), each resolved with a note too.
 
 use iced::widget::{Id, column, row, scrollable, text};
 use iced::{Element, Fill, Task};
 
-use ballot_intake_core::ledger::{Batch, BatchStatus, LedgerError, User};
+use ballot_intake_core::ledger::{Batch, BatchStatus, ConflictRow, LedgerError, User};
 
 use crate::station::Station;
 use crate::{theme, widget};
@@ -13,6 +15,10 @@ use crate::{theme, widget};
 pub const BATCH_FIELD: &str = "batches-number";
 /// The note field's id.
 pub const NOTE_FIELD: &str = "batches-note";
+/// The duplicate's event number field's id.
+pub const CONFLICT_FIELD: &str = "batches-conflict";
+/// The duplicate's note field's id.
+pub const CONFLICT_NOTE_FIELD: &str = "batches-conflict-note";
 
 /// What this screen keeps between messages: its fields, its work in progress and
 /// the ledger's last answers.
@@ -23,6 +29,10 @@ pub struct State {
     batches: Vec<Batch>,
     number: String,
     note: String,
+    /// The county hub's cross-station duplicates, open ones first.
+    conflicts: Vec<ConflictRow>,
+    conflict: String,
+    conflict_note: String,
     outcome: Option<Result<String, String>>,
 }
 
@@ -40,6 +50,16 @@ pub enum Message {
     Resolve,
     /// The ledger's answer to a resolution (boxed: a batch is large).
     Resolved(Box<Result<Batch, LedgerError>>),
+    /// The cross-station duplicates.
+    ConflictsLoaded(Result<Vec<ConflictRow>, LedgerError>),
+    /// The duplicate's event number changed.
+    Conflict(String),
+    /// Its note changed.
+    ConflictNote(String),
+    /// Enter in the duplicate's fields.
+    ResolveConflict,
+    /// The ledger's answer: the event resolved.
+    ConflictResolved(Result<i64, LedgerError>),
 }
 
 impl State {
@@ -50,18 +70,32 @@ impl State {
             batches: Vec::new(),
             number: String::new(),
             note: String::new(),
+            conflicts: Vec::new(),
+            conflict: String::new(),
+            conflict_note: String::new(),
             outcome: None,
         };
         (state, Self::load(station))
     }
 
     fn load(station: &Station) -> Task<Message> {
-        station.worker.task(|l| l.batches()).map(Message::Loaded)
+        Task::batch([
+            station.worker.task(|l| l.batches()).map(Message::Loaded),
+            station
+                .worker
+                .task(|l| l.hub_conflicts())
+                .map(Message::ConflictsLoaded),
+        ])
     }
 
-    /// What a person's Enter in `field` does on this screen (`None`: nothing).
-    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
-        Some(Message::Resolve)
+    /// What a person's Enter in `field` does on this screen (`None`: nothing): in
+    /// the duplicate's fields it resolves the duplicate, elsewhere the batch.
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
+        if *field == Id::new(CONFLICT_FIELD) || *field == Id::new(CONFLICT_NOTE_FIELD) {
+            Some(Message::ResolveConflict)
+        } else {
+            Some(Message::Resolve)
+        }
     }
 
     /// A keyboard-wedge scan typed `code` into whichever field had focus: its keys
@@ -69,6 +103,8 @@ impl State {
     pub fn take_back(&mut self, code: &str) {
         super::take_back_digits(&mut self.number, code);
         super::take_back(&mut self.note, code);
+        super::take_back_digits(&mut self.conflict, code);
+        super::take_back(&mut self.conflict_note, code);
     }
 
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
@@ -110,9 +146,50 @@ impl State {
                 }
                 Err(e) => self.outcome = Some(Err(e.to_string())),
             },
-            Message::Loaded(Err(e)) => self.outcome = Some(Err(e.to_string())),
+            Message::Loaded(Err(e)) | Message::ConflictsLoaded(Err(e)) => {
+                self.outcome = Some(Err(e.to_string()));
+            }
+            Message::ConflictsLoaded(Ok(c)) => self.conflicts = c,
+            Message::Conflict(n) => {
+                self.conflict = n.chars().filter(char::is_ascii_digit).collect();
+            }
+            Message::ConflictNote(n) => self.conflict_note = n,
+            Message::ResolveConflict => return self.resolve_conflict(station),
+            Message::ConflictResolved(Ok(event)) => {
+                self.outcome = Some(Ok(format!("The duplicate of event {event} is resolved.")));
+                self.conflict.clear();
+                self.conflict_note.clear();
+                return Self::load(station);
+            }
+            Message::ConflictResolved(Err(e)) => self.outcome = Some(Err(e.to_string())),
         }
         Task::none()
+    }
+
+    /// Checks the duplicate's fields here (an open one's event number, a note), then
+    /// writes the resolution on the ledger thread.
+    fn resolve_conflict(&mut self, station: &Station) -> Task<Message> {
+        let Some(event) = self.conflict.parse::<i64>().ok().filter(|n| {
+            self.conflicts
+                .iter()
+                .any(|c| c.event_seq == *n && c.resolution.is_none())
+        }) else {
+            self.outcome = Some(Err(
+                "Type the event number of a duplicate still to pull.".into()
+            ));
+            return Task::none();
+        };
+        if self.conflict_note.trim().is_empty() {
+            self.outcome = Some(Err(
+                "Say in the note what was done with the envelope.".into()
+            ));
+            return Task::none();
+        }
+        let (user, note) = (self.user.clone(), self.conflict_note.trim().to_string());
+        station
+            .worker
+            .task(move |l| l.resolve_hub_conflict(&user, event, &note).map(|()| event))
+            .map(Message::ConflictResolved)
     }
 
     /// The screen as it stands (drawing changes nothing).
@@ -179,13 +256,64 @@ impl State {
         ]
         .spacing(12)
         .align_y(iced::Center);
-        let page = column![
-            widget::mode_title("BATCHES (Esc: back to receiving)", theme::HEADER),
-            scrollable(list).height(Fill),
-            resolve,
-        ]
+        let mut page = column![widget::mode_title(
+            "BATCHES (Esc: back to receiving)",
+            theme::HEADER
+        )]
         .spacing(14)
         .padding(16);
+        if !self.conflicts.is_empty() {
+            let duplicates = self.conflicts.iter().fold(column![].spacing(4), |c, d| {
+                let first = format!(
+                    "first received at station {}{}, {}",
+                    d.first_station,
+                    d.first_batch
+                        .map(|b| format!(" batch {b}"))
+                        .unwrap_or_default(),
+                    local(&d.first_at)
+                );
+                let line = match &d.resolution {
+                    None => text(format!(
+                        "PULL FROM TRAY: batch {}, ballot {} (event {}); {first}",
+                        d.batch.map_or_else(|| "-".into(), |b| b.to_string()),
+                        d.ballot_id,
+                        d.event_seq
+                    ))
+                    .size(20)
+                    .color(theme::ERROR),
+                    Some(note) => text(format!(
+                        "pulled: batch {}, ballot {} (event {}); {first}; {} wrote: {note}",
+                        d.batch.map_or_else(|| "-".into(), |b| b.to_string()),
+                        d.ballot_id,
+                        d.event_seq,
+                        d.resolved_by.as_deref().unwrap_or("a supervisor")
+                    ))
+                    .size(18),
+                };
+                c.push(line)
+            });
+            page = page
+                .push(text("Cross-station duplicates (from the county hub)").size(22))
+                .push(scrollable(duplicates).height(160))
+                .push(
+                    row![
+                        text("Pulled event").size(22),
+                        widget::field("#", &self.conflict, CONFLICT_FIELD, Message::Conflict)
+                            .width(120),
+                        text("note").size(22),
+                        widget::field(
+                            "what was done with the envelope",
+                            &self.conflict_note,
+                            CONFLICT_NOTE_FIELD,
+                            Message::ConflictNote
+                        )
+                        .width(560),
+                    ]
+                    .spacing(12)
+                    .align_y(iced::Center),
+                );
+        }
+        let page = page.push(scrollable(list).height(Fill)).push(resolve);
         match &self.outcome {
             Some(Ok(m)) => page.push(text(m.clone()).size(22).color(theme::OK)),
             Some(Err(e)) => page.push(text(e.clone()).size(22).color(theme::ERROR)),

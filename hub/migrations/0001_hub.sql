@@ -1,0 +1,154 @@
+-- The county hub's first schema. Run in one transaction by hub/src/migrate.rs.
+--
+-- What the hub is told is kept as it was told: events, receipts, conflicts, chain
+-- heads and stored acknowledgements are never changed or deleted (triggers below).
+-- Only the stations' last contact, the outbox's sending state and the relay's batches
+-- change, and those are bookkeeping, not records.
+
+CREATE TABLE stations (
+    station_id    text PRIMARY KEY,
+    -- SHA-256 of the bearer token. Tokens are 256 random bits made by `hub station
+    -- add`, so a fast hash is enough (no dictionary to guess from), and every
+    -- request can be checked without Argon2's deliberate cost.
+    token_sha256  bytea NOT NULL UNIQUE,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    last_contact  timestamptz
+);
+
+-- Supervisors who may sign in to the dashboard (PIN hashed with Argon2id, as the
+-- stations hash theirs).
+CREATE TABLE users (
+    name        text PRIMARY KEY,
+    pin_hash    text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every batch stored, with the acknowledgement sent for it: a retry under the same
+-- Idempotency-Key gets these bytes again.
+CREATE TABLE batches (
+    station_id   text NOT NULL REFERENCES stations,
+    batch_id     text NOT NULL,
+    election_id  text NOT NULL,
+    county       text NOT NULL,
+    created_at   timestamptz NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    events       integer NOT NULL,
+    ack          bytea NOT NULL,
+    PRIMARY KEY (station_id, batch_id)
+);
+
+CREATE TABLE events (
+    hub_seq       bigserial PRIMARY KEY,
+    event_id      text NOT NULL UNIQUE,
+    station_id    text NOT NULL REFERENCES stations,
+    batch_id      text NOT NULL,
+    election_id   text NOT NULL,
+    county        text NOT NULL,
+    type          text NOT NULL CHECK (type IN ('received', 'undeliverable', 'needs_attention', 'correction')),
+    ballot_id     text,
+    -- NULL for a confidential voter: the hub never holds what it may not forward.
+    voter_id      text,
+    tray          bigint,
+    occurred_at   timestamptz NOT NULL,
+    reason        text,
+    corrects      text,
+    confidential  boolean NOT NULL,
+    stored_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX events_by_station ON events (station_id, stored_at);
+
+-- The county's first receipt of each ballot. `feed_seq` is taken under the hub's
+-- store lock, so it grows in commit order: a station reading the feed after a cursor
+-- never misses a receipt that committed late with a smaller number.
+CREATE TABLE receipts (
+    election_id   text NOT NULL,
+    ballot_id     text NOT NULL,
+    event_id      text NOT NULL UNIQUE REFERENCES events (event_id),
+    station_id    text NOT NULL,
+    tray          bigint,
+    occurred_at   timestamptz NOT NULL,
+    confidential  boolean NOT NULL,
+    feed_seq      bigint NOT NULL UNIQUE,
+    PRIMARY KEY (election_id, ballot_id)
+);
+CREATE SEQUENCE receipts_feed_seq;
+
+-- A `received` event for a ballot the county had already received: the envelope is
+-- a duplicate to pull from its tray. Named in every acknowledgement of its batch.
+CREATE TABLE conflicts (
+    event_id        text PRIMARY KEY REFERENCES events (event_id),
+    first_event_id  text NOT NULL REFERENCES events (event_id),
+    station_id      text NOT NULL,
+    election_id     text NOT NULL,
+    ballot_id       text NOT NULL,
+    detected_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX conflicts_by_station ON conflicts (station_id);
+
+-- The station's audit-chain head as each batch carried it.
+CREATE TABLE chain_heads (
+    station_id   text NOT NULL REFERENCES stations,
+    batch_id     text NOT NULL,
+    created_at   timestamptz NOT NULL,
+    seq          bigint NOT NULL,
+    hash         text NOT NULL,
+    PRIMARY KEY (station_id, batch_id)
+);
+CREATE INDEX chain_heads_by_seq ON chain_heads (station_id, seq);
+
+-- A head that went backwards (a batch formed later carrying an older head) or forked
+-- (the same audit sequence number with another hash): the station's ledger lost its
+-- newest rows, or was replaced.
+CREATE TABLE chain_alarms (
+    station_id   text NOT NULL REFERENCES stations,
+    batch_id     text NOT NULL,
+    seq          bigint NOT NULL,
+    hash         text NOT NULL,
+    known_seq    bigint NOT NULL,
+    known_hash   text NOT NULL,
+    detected_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (station_id, batch_id)
+);
+
+-- Events to relay to the notification backend, filled in the same transaction as the
+-- event: never a confidential voter's, never a cross-station duplicate.
+CREATE TABLE outbox (
+    hub_seq      bigint PRIMARY KEY REFERENCES events (hub_seq),
+    election_id  text NOT NULL,
+    relay_batch  text,
+    acked_at     timestamptz
+);
+CREATE INDEX outbox_unbatched ON outbox (hub_seq) WHERE relay_batch IS NULL;
+
+CREATE TABLE relay_batches (
+    batch_id         text PRIMARY KEY,
+    election_id      text NOT NULL,
+    created_at       timestamptz NOT NULL,
+    events           integer NOT NULL,
+    first_seq        bigint NOT NULL,
+    last_seq         bigint NOT NULL,
+    payload          bytea NOT NULL,
+    state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'held')),
+    attempts         integer NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz,
+    last_error       text,
+    acked_at         timestamptz
+);
+
+CREATE FUNCTION hub_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the hub''s % are append-only', TG_TABLE_NAME;
+END $$;
+
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER receipts_append_only BEFORE UPDATE OR DELETE ON receipts
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER conflicts_append_only BEFORE UPDATE OR DELETE ON conflicts
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER chain_heads_append_only BEFORE UPDATE OR DELETE ON chain_heads
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER chain_alarms_append_only BEFORE UPDATE OR DELETE ON chain_alarms
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();

@@ -1,0 +1,504 @@
+//! The county hub through the real binary, against a real PostgreSQL cluster made for
+//! each test, with real stations syncing to it and the test backend behind it.
+
+#![allow(clippy::unwrap_used, clippy::pedantic)] // test code: a panic is the failure report
+
+mod common;
+use common::Station;
+use common::hub::{Hub, add_station, manage};
+use common::pg::Cluster;
+use common::receiver::{Behaviour, Receiver};
+use std::collections::HashSet;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const BACKEND_TOKEN: &str = "backend-token-0123456789";
+
+/// A mail ballot file of `n` ballots `B00001...` (voter `V00001...`), with the
+/// voters in `confidential` marked so.
+fn ballot_file(dir: &Path, n: usize, confidential: &[usize]) -> String {
+    let path = dir.join("ballots.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential").unwrap();
+    for i in 1..=n {
+        let c = if confidential.contains(&i) { "Y" } else { "N" };
+        writeln!(
+            f,
+            "2026-GEN,B{i:05},V{i:05},Archuleta,Rosa,80202,101,S1,ACTIVE,{c}"
+        )
+        .unwrap();
+    }
+    path.display().to_string()
+}
+
+/// Station `id` with the county's ballot file, its sync pointed at the hub.
+fn station(id: &str, hub: &Hub, token_file: &str, n: usize, confidential: &[usize]) -> Station {
+    let s = Station::upcoming_as(id);
+    let file = ballot_file(s.dir.path(), n, confidential);
+    s.ok(&["import", &file]);
+    s.ok(&[
+        "sync",
+        "setup",
+        "--hub",
+        "--url",
+        &hub.url,
+        "--token-file",
+        token_file,
+        "--timeout-secs",
+        "2",
+        "--retry-base-ms",
+        "20",
+    ]);
+    s
+}
+
+fn scan(s: &Station, codes: impl Iterator<Item = usize>) -> Vec<serde_json::Value> {
+    let lines: String = codes.map(|i| format!("B{i:05}\n")).collect();
+    let (r, results) = s.scan("ana", "314159", &lines);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    results
+}
+
+fn backend_token(dir: &Path) -> String {
+    let p = dir.join("backend-token");
+    std::fs::write(&p, format!("{BACKEND_TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.display().to_string()
+}
+
+/// Waits until `f` holds, for at most `secs`.
+fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < until, "waited {secs} s for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_stations_one_first_receipt_and_the_backend_sees_each_event_once() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let t2 = add_station(&db, "S2", pg.dir.path());
+    let rx = Receiver::start(BACKEND_TOKEN, Behaviour::default());
+    let hub = Hub::start(
+        &db,
+        &[
+            "--relay-url",
+            &rx.url,
+            "--relay-token-file",
+            &backend_token(pg.dir.path()),
+            "--relay-max-age-ms",
+            "100",
+        ],
+    );
+    // Ballots 3 and 25 are confidential voters'.
+    let s1 = station("S1", &hub, &t1, 40, &[3, 25]);
+    let s2 = station("S2", &hub, &t2, 40, &[3, 25]);
+    // Station 1 takes 1-20; station 2 is handed 15-30 (a tray fed twice).
+    scan(&s1, 1..=20);
+    s1.ok(&["sync", "--max-wait", "30"]);
+    let results = scan(&s2, 15..=30);
+    assert!(results.iter().all(|r| r["outcome"] == "accepted"));
+    let r = s2.ok(&["sync", "--max-wait", "30"]);
+    assert!(
+        r.stderr.contains("PULL FROM TRAY: ballot B00015"),
+        "{}",
+        r.stderr
+    );
+
+    // The county has one receipt per ballot, the first station's for 15-20, the
+    // confidential voters' included.
+    assert_eq!(pg.psql("SELECT count(*) FROM receipts"), "30");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM receipts WHERE station_id = 'S1'"),
+        "20"
+    );
+    let conflicts = pg.psql(
+        "SELECT string_agg(c.ballot_id || '>' || f.station_id, ',' ORDER BY c.ballot_id)
+         FROM conflicts c JOIN events f ON f.event_id = c.first_event_id",
+    );
+    assert_eq!(
+        conflicts,
+        "B00015>S1,B00016>S1,B00017>S1,B00018>S1,B00019>S1,B00020>S1"
+    );
+    // Confidential voters' receipts reached the hub by ballot id only.
+    assert_eq!(
+        pg.psql(
+            "SELECT string_agg(ballot_id || ':' || coalesce(voter_id, '-'), ',' ORDER BY ballot_id)
+             FROM events WHERE confidential"
+        ),
+        "B00003:-,B00025:-"
+    );
+    // Every batch carried its station's audit-chain head.
+    assert_eq!(
+        pg.psql("SELECT count(*) = (SELECT count(*) FROM batches) FROM chain_heads"),
+        "t"
+    );
+    // The backend gets 28 receipts, each once: never station 2's duplicates, never a
+    // confidential voter's.
+    wait_for(20, "the relay", || {
+        rx.stored.lock().unwrap().events.len() >= 28
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let stored = rx.stored.lock().unwrap();
+    assert_eq!(stored.events.len(), 28);
+    assert_eq!(stored.duplicate_events, 0);
+    let sent: HashSet<&str> = stored
+        .events
+        .values()
+        .map(|e| e["ballot_id"].as_str().unwrap())
+        .collect();
+    assert!(!sent.contains("B00003") && !sent.contains("B00025"));
+    let s2_sent: HashSet<String> = stored
+        .events
+        .values()
+        .filter(|e| e["event_id"].as_str().unwrap().starts_with("S2-"))
+        .map(|e| e["ballot_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(s2_sent.len(), 9, "{s2_sent:?}");
+    assert!(s2_sent.iter().all(|b| b.as_str() > "B00020"));
+    drop(stored);
+
+    // Station 2 holds the six conflicts as its own entries, for a supervisor.
+    let status = s2.status();
+    assert_eq!(status["hub"]["enabled"], true);
+    assert_eq!(status["hub"]["conflicts_open"], 6);
+    let listed = s2.ok(&["conflicts", "--json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(listed.len(), 6);
+    assert_eq!(listed[0]["ballot_id"], "B00015");
+    assert_eq!(listed[0]["first_station"], "S1");
+    let text = s2.ok(&["conflicts"]).stdout;
+    assert!(
+        text.contains("PULL FROM TRAY: batch 1, ballot B00015"),
+        "{text}"
+    );
+    let event = listed[0]["event_seq"].to_string();
+    let r = s2.run_with(
+        &[
+            "conflicts",
+            "resolve",
+            &event,
+            "--note",
+            "pulled; sent to S1's tray",
+            "--user",
+            "ana",
+        ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "314159")],
+    );
+    assert_eq!(r.code, 1, "a clerk cannot resolve");
+    let r = s2.run_with(
+        &[
+            "conflicts",
+            "resolve",
+            &event,
+            "--note",
+            "pulled; sent to S1's tray",
+            "--user",
+            "sam",
+        ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "161803")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let status = s2.status();
+    assert_eq!(status["hub"]["conflicts_open"], 5);
+    assert_eq!(status["hub"]["conflicts_resolved"], 1);
+    assert_eq!(s2.ok(&["verify"]).code, 0);
+
+    // The feed told station 2 of station 1's receipts: envelope 5, and confidential
+    // 3, are duplicates there now, from its own ledger.
+    assert_eq!(status["hub"]["county_receipts"], 20);
+    let again = scan(&s2, [5, 3].into_iter());
+    for r in &again {
+        assert_eq!(r["outcome"], "duplicate", "{r}");
+        assert!(
+            r["instruction"]
+                .as_str()
+                .unwrap()
+                .contains("at station S1, batch 1"),
+            "{r}"
+        );
+    }
+
+    let status = manage(&db, &["status", "--json"], "");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["receipts"], 30);
+    assert_eq!(status["conflicts"], 6);
+    assert_eq!(status["relay"]["acknowledged"], 28);
+    assert_eq!(status["relay"]["waiting"], 0);
+    assert_eq!(status["stations"][1]["conflicts"], 6);
+}
+
+/// Posts `body` to the hub as the station whose token is in `token_file`.
+fn post(hub: &Hub, token_file: &str, key: &str, body: &str) -> (u16, String) {
+    let token = std::fs::read_to_string(token_file).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .post(format!("{}/v1/batches", hub.url))
+        .header("Authorization", format!("Bearer {}", token.trim()))
+        .header("Idempotency-Key", key)
+        .header("Content-Type", "application/json")
+        .send(body)
+        .unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn batch(id: &str, station: &str, events: &[(&str, &str)]) -> String {
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(event, ballot)| {
+            serde_json::json!({"event_id": event, "type": "received", "ballot_id": ballot,
+                "voter_id": "V1", "occurred_at": "2026-11-03T17:00:01.414213Z",
+                "reason": null, "corrects": null, "batch": 4})
+        })
+        .collect();
+    serde_json::json!({"batch_id": id, "station_id": station, "county": "Denver",
+        "election_id": "2026-GEN", "created_at": "2026-11-03T17:00:30.000000Z",
+        "events": events})
+    .to_string()
+}
+
+#[test]
+fn a_retried_batch_gets_the_same_answer_and_changes_nothing() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let t2 = add_station(&db, "S2", pg.dir.path());
+    let hub = Hub::start(&db, &[]);
+    let first = batch("b-1", "S1", &[("S1-1", "B1"), ("S1-2", "B2")]);
+    let (code, ack1) = post(&hub, &t1, "b-1", &first);
+    assert_eq!(code, 200, "{ack1}");
+    let ack: serde_json::Value = serde_json::from_str(&ack1).unwrap();
+    assert_eq!(ack["accepted"], 2);
+    assert_eq!(ack["duplicates"], 0);
+    assert_eq!(ack["conflicts"], serde_json::json!([]));
+
+    // Station 2 receives B2 again, and B3.
+    let second = batch("b-2", "S2", &[("S2-7", "B2"), ("S2-8", "B3")]);
+    let (code, ack2) = post(&hub, &t2, "b-2", &second);
+    assert_eq!(code, 200, "{ack2}");
+    let ack: serde_json::Value = serde_json::from_str(&ack2).unwrap();
+    assert_eq!(ack["accepted"], 2);
+    assert_eq!(
+        ack["conflicts"],
+        serde_json::json!([{"event_id": "S2-7", "ballot_id": "B2",
+            "first": {"station_id": "S1", "batch": 4,
+                      "occurred_at": "2026-11-03T17:00:01.414213Z", "event_id": "S1-2"}}])
+    );
+    let before = pg.psql(
+        "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM receipts) || '/'
+             || (SELECT count(*) FROM conflicts) || '/' || (SELECT count(*) FROM outbox)",
+    );
+    assert_eq!(before, "4/3/1/3");
+    // Retries under the same key: the same bytes, nothing changed, the conflict
+    // still named.
+    for _ in 0..3 {
+        assert_eq!(post(&hub, &t2, "b-2", &second), (200, ack2.clone()));
+        assert_eq!(post(&hub, &t1, "b-1", &first), (200, ack1.clone()));
+    }
+    // The same events under a new batch id (a station that re-formed its batch):
+    // all duplicates, and the conflict named again.
+    let (code, ack3) = post(
+        &hub,
+        &t2,
+        "b-3",
+        &batch("b-3", "S2", &[("S2-7", "B2"), ("S2-8", "B3")]),
+    );
+    assert_eq!(code, 200);
+    let ack: serde_json::Value = serde_json::from_str(&ack3).unwrap();
+    assert_eq!(ack["accepted"], 0);
+    assert_eq!(ack["duplicates"], 2);
+    assert_eq!(ack["conflicts"][0]["event_id"], "S2-7");
+    assert_eq!(
+        pg.psql(
+            "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM receipts) || '/'
+                 || (SELECT count(*) FROM conflicts) || '/' || (SELECT count(*) FROM outbox)"
+        ),
+        before
+    );
+    // What the hub stored cannot be changed, even by its own database user.
+    for sql in [
+        "DELETE FROM receipts",
+        "UPDATE events SET ballot_id = 'B9'",
+        "DELETE FROM conflicts",
+        "UPDATE batches SET ack = ''",
+    ] {
+        let said = pg.psql_refused(sql);
+        assert!(said.contains("append-only"), "{sql}: {said}");
+    }
+}
+
+#[test]
+fn refusals_say_why_and_store_nothing() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let _t2 = add_station(&db, "S2", pg.dir.path());
+    let hub = Hub::start(&db, &[]);
+    // Another station's events under station 1's token.
+    let (code, body) = post(&hub, &t1, "x", &batch("x", "S2", &[("S2-1", "B1")]));
+    assert_eq!(code, 400);
+    assert!(body.contains("the token is station \"S1\"'s"), "{body}");
+    let (code, body) = post(&hub, &t1, "y", &batch("y", "S1", &[("S2-1", "B1")]));
+    assert_eq!(code, 400);
+    assert!(body.contains("is not station S1's"), "{body}");
+    // A key that is not the batch's id.
+    let (code, body) = post(&hub, &t1, "other", &batch("z", "S1", &[("S1-1", "B1")]));
+    assert_eq!(code, 400);
+    assert!(body.contains("Idempotency-Key"), "{body}");
+    // Not JSON.
+    let (code, body) = post(&hub, &t1, "q", "{\"batch_id\": ");
+    assert_eq!(code, 400, "{body}");
+    // No such token.
+    let bad = pg.dir.path().join("bad-token");
+    std::fs::write(&bad, "0000\n").unwrap();
+    let (code, _) = post(
+        &hub,
+        bad.to_str().unwrap(),
+        "w",
+        &batch("w", "S1", &[("S1-1", "B1")]),
+    );
+    assert_eq!(code, 401);
+    assert_eq!(pg.psql("SELECT count(*) FROM events"), "0");
+    assert_eq!(pg.psql("SELECT count(*) FROM batches"), "0");
+    // A station id that would blur event ids, and a token file that exists.
+    let r = manage(
+        &db,
+        &["station", "add", "S-3", "--token-file", "/tmp/never"],
+        "",
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("a '-' would blur"), "{}", r.stderr);
+    let r = manage(&db, &["station", "add", "S3", "--token-file", &t1], "");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("never replaced"), "{}", r.stderr);
+    // Plain http on a network address.
+    let r = manage(&db, &["--listen", "0.0.0.0:0"], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("plain http is only for a loopback address"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_hub_is_refused() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let r = manage(&db, &["migrate"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("schema version 1"), "{}", r.stdout);
+    // Migrating again applies nothing.
+    let r = manage(&db, &["migrate"], "");
+    assert!(r.stdout.contains("(0 applied now)"), "{}", r.stdout);
+    pg.psql("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')");
+    let r = manage(&db, &["status"], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("schema is version 99, newer than this hub knows (1)"),
+        "{}",
+        r.stderr
+    );
+    let r = manage(&db, &["--listen", "127.0.0.1:0"], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("newer than this hub knows"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_feed_gives_receipts_after_a_cursor_without_names() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let hub = Hub::start(&db, &[]);
+    let (code, _) = post(
+        &hub,
+        &t1,
+        "f-1",
+        &batch(
+            "f-1",
+            "S1",
+            &[("S1-1", "B1"), ("S1-2", "B2"), ("S1-3", "B3")],
+        ),
+    );
+    assert_eq!(code, 200);
+    let token = std::fs::read_to_string(&t1).unwrap();
+    let get = |after: i64| -> serde_json::Value {
+        let mut r = ureq::get(format!("{}/v1/receipts?after={after}&limit=2", hub.url))
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .call()
+            .unwrap();
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let page = get(0);
+    assert_eq!(page["receipts"].as_array().unwrap().len(), 2);
+    assert_eq!(page["receipts"][0]["ballot_id"], "B1");
+    assert_eq!(page["receipts"][0]["station_id"], "S1");
+    assert_eq!(page["receipts"][0]["batch"], 4);
+    assert!(page["receipts"][0].get("voter_id").is_none());
+    let page = get(page["next"].as_i64().unwrap());
+    assert_eq!(page["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(page["receipts"][0]["ballot_id"], "B3");
+    let last = page["next"].as_i64().unwrap();
+    let page = get(last);
+    assert_eq!(page["receipts"], serde_json::json!([]));
+    assert_eq!(page["next"], last);
+    // Without a token, nothing.
+    let r = ureq::get(format!("{}/v1/receipts", hub.url)).call();
+    assert!(matches!(r, Err(ureq::Error::StatusCode(401))), "{r:?}");
+}
+
+#[test]
+fn a_station_whose_ledger_went_back_is_caught_by_its_chain_head() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let hub = Hub::start(&db, &[]);
+    let s1 = station("S1", &hub, &t1, 40, &[]);
+    scan(&s1, 1..=5);
+    s1.ok(&["sync", "--max-wait", "30"]);
+    // A copy of the ledger as it is now (a backup), then more work synced.
+    let backup = s1.dir.path().join("backup.sqlite3");
+    s1.sqlite()
+        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+    scan(&s1, 6..=10);
+    s1.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(pg.psql("SELECT count(*) FROM chain_alarms"), "0");
+    // The station comes back from the backup: its newest rows are gone, which its
+    // own `verify` cannot see.
+    let ledger = s1.ledger_path();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", ledger.display()));
+    }
+    std::fs::copy(&backup, &ledger).unwrap();
+    assert_eq!(s1.ok(&["verify"]).code, 0);
+    scan(&s1, 11..=12);
+    s1.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM chain_alarms WHERE station_id = 'S1'"),
+        "1"
+    );
+    let status = manage(&db, &["status"], "");
+    assert!(
+        status.stdout.contains("station S1:") && status.stdout.contains("1 AUDIT CHAIN ALARM"),
+        "{}",
+        status.stdout
+    );
+}
