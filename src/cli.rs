@@ -331,7 +331,8 @@ pub enum SyncCommand {
         /// First retry wait in milliseconds (default 1000).
         #[arg(long)]
         retry_base_ms: Option<u64>,
-        /// With --watch, the longest an event waits for its batch to fill (default 30).
+        /// With --watch, the longest an event waits for its batch to fill (default 30;
+        /// 1 with --hub).
         #[arg(long)]
         max_batch_age_secs: Option<u64>,
         /// The URL is the county hub (`ballot-intake hub`): learn of cross-station

@@ -62,6 +62,11 @@ pub fn run(env: &Environment, args: SyncArgs) -> Result<ExitCode> {
             if let Some(a) = max_batch_age_secs {
                 config.sync.max_batch_age_secs =
                     a.clamp(1, ballot_intake_core::ledger::MAX_BATCH_AGE_SECS);
+            } else if hub {
+                // To a county hub a receipt goes within a second: until it is there
+                // (and in the other stations' copies of the feed) another station can
+                // accept the same envelope (docs/hub.md, "The window").
+                config.sync.max_batch_age_secs = 1;
             }
             // Build the transport once now, so a bad CA file or URL is reported at
             // setup rather than at the first send.

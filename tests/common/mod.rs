@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 pub mod hub;
 pub mod pg;
+pub mod proxy;
 pub mod receiver;
 
 /// The binary under test.
