@@ -439,26 +439,55 @@ fn the_feed_gives_receipts_after_a_cursor_without_names() {
     );
     assert_eq!(code, 200);
     let token = std::fs::read_to_string(&t1).unwrap();
-    let get = |after: i64| -> serde_json::Value {
+    let get = |after: &str| -> serde_json::Value {
         let mut r = ureq::get(format!("{}/v1/receipts?after={after}&limit=2", hub.url))
             .header("Authorization", format!("Bearer {}", token.trim()))
             .call()
             .unwrap();
         serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
     };
-    let page = get(0);
+    let page = get("");
     assert_eq!(page["receipts"].as_array().unwrap().len(), 2);
     assert_eq!(page["receipts"][0]["ballot_id"], "B1");
     assert_eq!(page["receipts"][0]["station_id"], "S1");
     assert_eq!(page["receipts"][0]["batch"], 4);
     assert!(page["receipts"][0].get("voter_id").is_none());
-    let page = get(page["next"].as_i64().unwrap());
+    let page = get(page["next"].as_str().unwrap());
     assert_eq!(page["receipts"].as_array().unwrap().len(), 1);
     assert_eq!(page["receipts"][0]["ballot_id"], "B3");
-    let last = page["next"].as_i64().unwrap();
-    let page = get(last);
+    let last = page["next"].as_str().unwrap().to_string();
+    let page = get(&last);
     assert_eq!(page["receipts"], serde_json::json!([]));
     assert_eq!(page["next"], last);
+    // A receipt whose transaction began first but commits last is not skipped: the
+    // feed holds back what came after it until it has committed.
+    let slow = pg.psql_spawn(
+        "BEGIN; INSERT INTO receipts (election_id, ballot_id, event_id, station_id, occurred_at,
+             confidential) VALUES ('2026-GEN', 'B9', 'S1-9', 'S1', now(), false);
+         SELECT pg_sleep(3); COMMIT;",
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let (code, _) = post(&hub, &t1, "f-2", &batch("f-2", "S1", &[("S1-4", "B10")]));
+    assert_eq!(code, 200);
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM receipts WHERE ballot_id = 'B10'"),
+        "1"
+    );
+    let page = get(&last);
+    assert_eq!(
+        page["receipts"],
+        serde_json::json!([]),
+        "B10 read before B9 committed"
+    );
+    assert!(slow.wait_with_output().unwrap().status.success());
+    let page = get(&last);
+    let order: Vec<&str> = page["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ballot_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["B9", "B10"]);
     // Without a token, nothing.
     let r = ureq::get(format!("{}/v1/receipts", hub.url)).call();
     assert!(matches!(r, Err(ureq::Error::StatusCode(401))), "{r:?}");
@@ -501,4 +530,70 @@ fn a_station_whose_ledger_went_back_is_caught_by_its_chain_head() {
         "{}",
         status.stdout
     );
+}
+
+/// Transaction ids are compared as numbers, never as the text they are sent as:
+/// across txid 999 to 1000 ("1000" sorts before "999" as text) the feed keeps its
+/// order and the relay sends each event once.
+#[test]
+fn the_feed_and_the_relay_keep_their_order_where_transaction_ids_gain_a_digit() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let rx = Receiver::start(BACKEND_TOKEN, Behaviour::default());
+    let hub = Hub::start(
+        &db,
+        &[
+            "--relay-url",
+            &rx.url,
+            "--relay-token-file",
+            &backend_token(pg.dir.path()),
+            "--relay-max-age-ms",
+            "0",
+        ],
+    );
+    let (code, _) = post(&hub, &t1, "d-1", &batch("d-1", "S1", &[("S1-1", "B1")]));
+    assert_eq!(code, 200);
+    wait_for(20, "the first relay", || {
+        rx.stored.lock().unwrap().events.len() == 1
+    });
+    let now: u64 = pg.psql("SELECT pg_current_xact_id()").parse().unwrap();
+    assert!(now < 990, "a fresh cluster starts below 1000 ({now})");
+    pg.psql(&"BEGIN; SELECT pg_current_xact_id(); COMMIT; ".repeat((1005 - now) as usize));
+    for (i, ballot) in [(2, "B2"), (3, "B3")] {
+        let id = format!("d-{i}");
+        let event = format!("S1-{i}");
+        let (code, _) = post(&hub, &t1, &id, &batch(&id, "S1", &[(&event, ballot)]));
+        assert_eq!(code, 200);
+    }
+    assert!(
+        pg.psql("SELECT min(txid)::text::bigint FROM receipts WHERE ballot_id <> 'B1'")
+            .parse::<u64>()
+            .unwrap()
+            >= 1000
+    );
+    let token = std::fs::read_to_string(&t1).unwrap();
+    let mut after = String::new();
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        let mut r = ureq::get(format!("{}/v1/receipts?after={after}&limit=1", hub.url))
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .call()
+            .unwrap();
+        let page: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        for r in page["receipts"].as_array().unwrap() {
+            order.push(r["ballot_id"].as_str().unwrap().to_string());
+        }
+        after = page["next"].as_str().unwrap().to_string();
+    }
+    assert_eq!(order, ["B1", "B2", "B3"]);
+    wait_for(20, "the relay", || {
+        rx.stored.lock().unwrap().events.len() == 3
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let stored = rx.stored.lock().unwrap();
+    assert_eq!(stored.events.len(), 3);
+    assert_eq!(stored.duplicate_events, 0, "the relay sent an event twice");
+    assert_eq!(stored.batches.values().sum::<usize>(), 3);
 }

@@ -670,7 +670,7 @@ fn ledger_settings_and_refusals() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("schema version 99, newer than this program understands (2)"),
+            .contains("schema version 99, newer than this program understands (3)"),
         "{}",
         r.stderr
     );

@@ -56,6 +56,6 @@ CREATE TABLE county_receipts (
 -- Where the feed was last read up to.
 CREATE TABLE hub_feed (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
-    cursor     INTEGER NOT NULL,
+    cursor     TEXT NOT NULL,
     pulled_at  TEXT NOT NULL
 );

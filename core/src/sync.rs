@@ -271,7 +271,7 @@ pub const FEED_EVERY: Duration = Duration::from_secs(2);
 /// the hub's own conflicts catch what the feed would have.
 pub fn pull_feed(ledger: &mut Ledger, transport: &mut dyn Transport) -> Result<bool, SyncError> {
     let after = ledger.feed_cursor()?;
-    match transport.feed(after) {
+    match transport.feed(&after) {
         None => Ok(false),
         Some(Err(e)) => {
             log::warn!("cannot read the county hub's receipts feed: {e}");

@@ -1,9 +1,9 @@
 -- The county hub's first schema. Run in one transaction by hub/src/migrate.rs.
 --
 -- What the hub is told is kept as it was told: events, receipts, conflicts, chain
--- heads and stored acknowledgements are never changed or deleted (triggers below).
--- Only the stations' last contact, the outbox's sending state and the relay's batches
--- change, and those are bookkeeping, not records.
+-- heads, stored acknowledgements and the outbox are never changed or deleted
+-- (triggers below). Only the stations' last contact and the relay's batches change,
+-- and those are bookkeeping, not records.
 
 CREATE TABLE stations (
     station_id    text PRIMARY KEY,
@@ -23,6 +23,10 @@ CREATE TABLE users (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE SEQUENCE events_hub_seq;
+CREATE SEQUENCE receipts_feed_seq;
+CREATE SEQUENCE outbox_seq;
+
 -- Every batch stored, with the acknowledgement sent for it: a retry under the same
 -- Idempotency-Key gets these bytes again.
 CREATE TABLE batches (
@@ -37,9 +41,11 @@ CREATE TABLE batches (
     PRIMARY KEY (station_id, batch_id)
 );
 
+-- Every event a station sent, once (keyed by its event id `<station>-<seq>`).
+-- `hub_seq` numbers them in the order the hub stored them, for reading only.
 CREATE TABLE events (
-    hub_seq       bigserial PRIMARY KEY,
-    event_id      text NOT NULL UNIQUE,
+    event_id      text PRIMARY KEY,
+    hub_seq       bigint NOT NULL DEFAULT nextval('events_hub_seq'),
     station_id    text NOT NULL REFERENCES stations,
     batch_id      text NOT NULL,
     election_id   text NOT NULL,
@@ -55,35 +61,46 @@ CREATE TABLE events (
     confidential  boolean NOT NULL,
     stored_at     timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX events_by_station ON events (station_id, stored_at);
 
--- The county's first receipt of each ballot. `feed_seq` is taken under the hub's
--- store lock, so it grows in commit order: a station reading the feed after a cursor
--- never misses a receipt that committed late with a smaller number.
+-- The county's first receipt of each ballot. The primary key decides it: of two
+-- stations' transactions inserting one ballot, the second waits for the first and,
+-- once it has committed, inserts nothing (its event is a conflict); if the first
+-- rolled back, the second's is the receipt. No lock of the hub's own serialises
+-- the stations.
+--
+-- The feed is read in (txid, feed_seq) order and only below the oldest transaction
+-- still running (pg_snapshot_xmin), so a receipt that commits late, with a smaller
+-- number than one already read, is never skipped: it is not readable until every
+-- transaction that began before it has ended.
 CREATE TABLE receipts (
     election_id   text NOT NULL,
     ballot_id     text NOT NULL,
-    event_id      text NOT NULL UNIQUE REFERENCES events (event_id),
+    event_id      text NOT NULL,
     station_id    text NOT NULL,
     tray          bigint,
     occurred_at   timestamptz NOT NULL,
     confidential  boolean NOT NULL,
-    feed_seq      bigint NOT NULL UNIQUE,
+    txid          xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    feed_seq      bigint NOT NULL DEFAULT nextval('receipts_feed_seq'),
     PRIMARY KEY (election_id, ballot_id)
 );
-CREATE SEQUENCE receipts_feed_seq;
+CREATE INDEX receipts_feed ON receipts (txid, feed_seq);
 
 -- A `received` event for a ballot the county had already received: the envelope is
 -- a duplicate to pull from its tray. Named in every acknowledgement of its batch.
+-- The first receipt's station, tray and time are kept with it, so that naming it
+-- again in a retry's acknowledgement reads one row.
 CREATE TABLE conflicts (
-    event_id        text PRIMARY KEY REFERENCES events (event_id),
-    first_event_id  text NOT NULL REFERENCES events (event_id),
+    event_id        text PRIMARY KEY,
+    first_event_id  text NOT NULL,
     station_id      text NOT NULL,
     election_id     text NOT NULL,
     ballot_id       text NOT NULL,
+    first_station   text NOT NULL,
+    first_tray      bigint,
+    first_at        timestamptz NOT NULL,
     detected_at     timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX conflicts_by_station ON conflicts (station_id);
 
 -- The station's audit-chain head as each batch carried it.
 CREATE TABLE chain_heads (
@@ -111,21 +128,28 @@ CREATE TABLE chain_alarms (
 );
 
 -- Events to relay to the notification backend, filled in the same transaction as the
--- event: never a confidential voter's, never a cross-station duplicate.
+-- event: never a confidential voter's, never a cross-station duplicate. Written
+-- once and never changed: the relay reads it in (txid, seq) order below the oldest
+-- running transaction (as the feed reads receipts), and its batches say how far it
+-- has read and what the backend acknowledged.
 CREATE TABLE outbox (
-    hub_seq      bigint PRIMARY KEY REFERENCES events (hub_seq),
+    txid         xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    seq          bigint NOT NULL DEFAULT nextval('outbox_seq'),
+    event_id     text NOT NULL,
     election_id  text NOT NULL,
-    relay_batch  text,
-    acked_at     timestamptz
+    PRIMARY KEY (txid, seq)
 );
-CREATE INDEX outbox_unbatched ON outbox (hub_seq) WHERE relay_batch IS NULL;
 
+-- The relay's batches: each the outbox rows from (first_txid, first_seq) to
+-- (last_txid, last_seq) of one election, with the exact bytes sent.
 CREATE TABLE relay_batches (
     batch_id         text PRIMARY KEY,
     election_id      text NOT NULL,
     created_at       timestamptz NOT NULL,
     events           integer NOT NULL,
+    first_txid       xid8 NOT NULL,
     first_seq        bigint NOT NULL,
+    last_txid        xid8 NOT NULL,
     last_seq         bigint NOT NULL,
     payload          bytea NOT NULL,
     state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'held')),
@@ -134,6 +158,7 @@ CREATE TABLE relay_batches (
     last_error       text,
     acked_at         timestamptz
 );
+CREATE INDEX relay_batches_by_end ON relay_batches (last_txid, last_seq);
 
 CREATE FUNCTION hub_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -151,4 +176,6 @@ CREATE TRIGGER chain_heads_append_only BEFORE UPDATE OR DELETE ON chain_heads
 CREATE TRIGGER chain_alarms_append_only BEFORE UPDATE OR DELETE ON chain_alarms
     FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
 CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+CREATE TRIGGER outbox_append_only BEFORE UPDATE OR DELETE ON outbox
     FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();

@@ -13,31 +13,56 @@ pub use ballot_intake_core::sync::hub::{
     FeedPage as Page, FeedReceipt as Receipt, MAX_FEED_PAGE as MAX_PAGE,
 };
 
-/// The receipts after `after`, at most `limit`.
+/// A cursor as the hub writes it (`TXID.SEQ`), read back.
+pub fn parse_cursor(cursor: &str) -> Result<(i64, i64), HubError> {
+    let bad = || HubError::Refused(format!("{cursor:?} is not a feed cursor the hub gave"));
+    match cursor.split_once('.') {
+        Some((txid, seq)) => Ok((
+            txid.parse().map_err(|_| bad())?,
+            seq.parse().map_err(|_| bad())?,
+        )),
+        None if cursor.is_empty() => Ok((0, 0)),
+        None => Ok((cursor.parse().map_err(|_| bad())?, 0)),
+    }
+}
+
+/// The receipts after `after`, at most `limit`: in (txid, feed_seq) order, and only
+/// those of transactions older than the oldest one still running, so that nothing
+/// committed late is ever behind a cursor already given out.
 pub async fn page(
     client: &tokio_postgres::Client,
-    after: i64,
+    after: &str,
     limit: i64,
 ) -> Result<Page, HubError> {
+    let (txid, seq) = parse_cursor(after)?;
     let rows = client
         .query(
-            "SELECT feed_seq, election_id, ballot_id, event_id, station_id, tray, occurred_at
-             FROM receipts WHERE feed_seq > $1 ORDER BY feed_seq LIMIT $2",
-            &[&after, &limit.clamp(1, MAX_PAGE)],
+            // The xid8 goes out as text under another name: an ORDER BY on a name
+            // an output column also has sorts by the output (as text: "997" after
+            // "1000").
+            "SELECT r.txid::text AS txid_text, r.feed_seq, r.election_id, r.ballot_id,
+                    r.event_id, r.station_id, r.tray, r.occurred_at
+             FROM receipts r
+             WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
+               AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY r.txid, r.feed_seq LIMIT $3",
+            &[&txid.to_string(), &seq, &limit.clamp(1, MAX_PAGE)],
         )
         .await?;
     let receipts: Vec<Receipt> = rows
         .iter()
         .map(|r| Receipt {
-            cursor: r.get(0),
-            election_id: r.get(1),
-            ballot_id: r.get(2),
-            event_id: r.get(3),
-            station_id: r.get(4),
-            batch: r.get(5),
-            occurred_at: format_time(r.get(6)),
+            cursor: format!("{}.{}", r.get::<_, String>(0), r.get::<_, i64>(1)),
+            election_id: r.get(2),
+            ballot_id: r.get(3),
+            event_id: r.get(4),
+            station_id: r.get(5),
+            batch: r.get(6),
+            occurred_at: format_time(r.get(7)),
         })
         .collect();
-    let next = receipts.last().map_or(after, |r| r.cursor);
+    let next = receipts
+        .last()
+        .map_or_else(|| format!("{txid}.{seq}"), |r| r.cursor.clone());
     Ok(Page { receipts, next })
 }

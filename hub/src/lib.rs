@@ -3,11 +3,11 @@
 //!
 //! Stations speak to the hub the sync protocol they already speak to a backend
 //! (`docs/sync-protocol.md`); the hub's acknowledgement adds the cross-station
-//! duplicates it found. Every batch is stored in one PostgreSQL transaction under the
-//! hub's store lock, so the order of commits is the order of receipts: the first
-//! `received` event of a ballot to commit is the county's receipt, and any later one
-//! is a conflict named back to the station that scanned it. The hub is built on the
-//! station's core (its sync transport and rules) and never on the window.
+//! duplicates it found. Every batch is stored in one PostgreSQL transaction, many
+//! stations' at once; the receipts table's key makes the first `received` event of
+//! a ballot to commit the county's receipt, and any later one a conflict named back
+//! to the station that scanned it. The hub is built on the station's core (its sync
+//! transport and rules) and never on the window.
 
 pub mod admin;
 pub mod db;

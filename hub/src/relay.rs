@@ -138,20 +138,14 @@ async fn relay_once(
     };
     match outcome {
         SendOutcome::Acked { .. } => {
-            let tx = client.transaction().await?;
-            tx.execute(
-                "UPDATE relay_batches SET state = 'acked', acked_at = now(),
-                     attempts = attempts + 1, last_error = NULL
-                 WHERE batch_id = $1 AND state <> 'acked'",
-                &[&due.batch_id],
-            )
-            .await?;
-            tx.execute(
-                "UPDATE outbox SET acked_at = now() WHERE relay_batch = $1",
-                &[&due.batch_id],
-            )
-            .await?;
-            tx.commit().await?;
+            client
+                .execute(
+                    "UPDATE relay_batches SET state = 'acked', acked_at = now(),
+                         attempts = attempts + 1, last_error = NULL
+                     WHERE batch_id = $1 AND state <> 'acked'",
+                    &[&due.batch_id],
+                )
+                .await?;
             log::info!("relayed batch {} ({} events)", due.batch_id, due.events);
         }
         SendOutcome::Retry { reason, after } => {
@@ -228,30 +222,50 @@ async fn next_batch(
     form(client, max_age).await
 }
 
+/// An advisory-lock key of the hub's own, held while a relay batch is formed, so
+/// that two hubs on one database never form two batches of the same rows.
+const RELAY_LOCK: i64 = 0x6261_6c6c_6f74_0003;
+
 async fn form(
     client: &mut tokio_postgres::Client,
     max_age: Duration,
 ) -> Result<Option<Due>, HubError> {
     let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&RELAY_LOCK])
+        .await?;
+    // Where the last batch ended: the outbox is read on from there, in (txid, seq)
+    // order and only below the oldest running transaction (as the feed is).
+    let (txid, seq): (String, i64) = tx
+        .query_opt(
+            // Ordered by the xid8 column itself, not the text made of it (an
+            // output column of the same name would win, and "997" sort after "1000").
+            "SELECT b.last_txid::text AS last_txid_text, b.last_seq FROM relay_batches b
+             ORDER BY b.last_txid DESC, b.last_seq DESC LIMIT 1",
+            &[],
+        )
+        .await?
+        .map_or_else(|| ("0".to_string(), 0), |r| (r.get(0), r.get(1)));
     let limit = i64::try_from(MAX_EVENTS).unwrap_or(500);
     let rows = tx
         .query(
-            "SELECT o.hub_seq, o.election_id, e.event_id, e.type, e.ballot_id, e.voter_id,
-                    e.occurred_at, e.reason, e.corrects, e.county, e.stored_at
-             FROM outbox o JOIN events e ON e.hub_seq = o.hub_seq
-             WHERE o.relay_batch IS NULL ORDER BY o.hub_seq LIMIT $1 FOR UPDATE OF o",
-            &[&limit],
+            "SELECT o.txid::text AS txid_text, o.seq, o.election_id, e.event_id, e.type, e.ballot_id,
+                    e.voter_id, e.occurred_at, e.reason, e.corrects, e.county, e.stored_at
+             FROM outbox o JOIN events e ON e.event_id = o.event_id
+             WHERE (o.txid, o.seq) > ($1::text::xid8, $2)
+               AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY o.txid, o.seq LIMIT $3",
+            &[&txid, &seq, &limit],
         )
         .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let election: String = first.get(1);
-    let county: String = first.get(9);
-    let oldest: chrono::DateTime<Utc> = first.get(10);
+    let election: String = first.get(2);
+    let county: String = first.get(10);
+    let oldest: chrono::DateTime<Utc> = first.get(11);
     let rows: Vec<_> = rows
         .iter()
-        .take_while(|r| r.get::<_, String>(1) == election)
+        .take_while(|r| r.get::<_, String>(2) == election)
         .collect();
     let old_enough =
         oldest <= Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
@@ -264,13 +278,13 @@ async fn form(
     let events: Vec<PayloadEvent> = rows
         .iter()
         .map(|r| PayloadEvent {
-            event_id: r.get(2),
-            kind: r.get(3),
-            ballot_id: r.get(4),
-            voter_id: r.get(5),
-            occurred_at: format_time(r.get(6)),
-            reason: r.get(7),
-            corrects: r.get(8),
+            event_id: r.get(3),
+            kind: r.get(4),
+            ballot_id: r.get(5),
+            voter_id: r.get(6),
+            occurred_at: format_time(r.get(7)),
+            reason: r.get(8),
+            corrects: r.get(9),
             batch: None,
             confidential: false,
         })
@@ -286,18 +300,25 @@ async fn form(
     }
     .to_bytes()
     .map_err(HubError::Refused)?;
-    let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let n = i32::try_from(seqs.len()).unwrap_or(i32::MAX);
-    let (first_seq, last_seq) = (seqs[0], seqs[seqs.len() - 1]);
+    let n = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+    let (first_txid, first_seq): (String, i64) = (rows[0].get(0), rows[0].get(1));
+    let last = rows[rows.len() - 1];
+    let (last_txid, last_seq): (String, i64) = (last.get(0), last.get(1));
     tx.execute(
-        "INSERT INTO relay_batches (batch_id, election_id, created_at, events, first_seq, last_seq, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&batch_id, &election, &now, &n, &first_seq, &last_seq, &payload],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE outbox SET relay_batch = $1 WHERE hub_seq = ANY($2)",
-        &[&batch_id, &seqs],
+        "INSERT INTO relay_batches (batch_id, election_id, created_at, events, first_txid,
+             first_seq, last_txid, last_seq, payload)
+         VALUES ($1, $2, $3, $4, $5::text::xid8, $6, $7::text::xid8, $8, $9)",
+        &[
+            &batch_id,
+            &election,
+            &now,
+            &n,
+            &first_txid,
+            &first_seq,
+            &last_txid,
+            &last_seq,
+            &payload,
+        ],
     )
     .await?;
     tx.commit().await?;

@@ -268,7 +268,7 @@ async fn post_batch(
 #[derive(Deserialize)]
 struct FeedQuery {
     #[serde(default)]
-    after: i64,
+    after: String,
     limit: Option<i64>,
 }
 
@@ -279,6 +279,6 @@ async fn get_receipts(
 ) -> Result<Response, HubError> {
     let client = hub.pool.get().await?;
     station_of(&client, &headers).await?;
-    let page = feed::page(&client, q.after, q.limit.unwrap_or(feed::MAX_PAGE)).await?;
+    let page = feed::page(&client, &q.after, q.limit.unwrap_or(feed::MAX_PAGE)).await?;
     Ok(axum::Json(page).into_response())
 }

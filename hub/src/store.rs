@@ -1,22 +1,22 @@
-//! Storing one station batch: one PostgreSQL transaction under the hub's store lock.
+//! Storing one station batch: one PostgreSQL transaction, many stations at once.
 //!
-//! The lock makes the hub's commit order the order in which receipts are decided (and
-//! numbered for the feed): of two stations' batches holding the same ballot, the one
-//! that commits first holds the county's receipt and the other's event is a conflict.
-//! Holding it for the whole transaction costs little (a 500-event batch is a handful
-//! of set-based statements) and it also settles two requests carrying one
-//! Idempotency-Key: the second finds the first's stored answer.
+//! Nothing of the hub's own serialises the stations: the receipts table's primary
+//! key decides each ballot's first receipt (of two transactions inserting one ballot
+//! the second waits for the first to end, and inserts nothing if it committed), and
+//! the feed and the relay read in transaction-id order below the oldest transaction
+//! still running, so nothing committed late is skipped (see the migration). Two
+//! requests under one Idempotency-Key are settled by the batches table's key: the
+//! second to reach it waits, fails, rolls back and answers with the first's stored
+//! acknowledgement.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use tokio_postgres::Transaction;
+use tokio_postgres::error::SqlState;
 
-use crate::model::{Ack, Batch, FirstReceipt, HubConflict, check};
+use crate::model::{Ack, Batch, Event, FirstReceipt, HubConflict, check};
 use crate::{HubError, format_time};
-
-/// The store lock's advisory-lock key.
-const STORE_LOCK: i64 = 0x6261_6c6c_6f74_0002;
 
 /// What storing a batch gave.
 #[derive(Debug)]
@@ -29,6 +29,21 @@ pub struct Stored {
     pub replay: bool,
 }
 
+/// The stored acknowledgement of a batch, if it was stored.
+async fn stored_ack(
+    client: &tokio_postgres::Client,
+    station_id: &str,
+    batch_id: &str,
+) -> Result<Option<Vec<u8>>, HubError> {
+    Ok(client
+        .query_opt(
+            "SELECT ack FROM batches WHERE station_id = $1 AND batch_id = $2",
+            &[&station_id, &batch_id],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
 /// Stores `batch` from `station_id` (already authenticated) and returns the
 /// acknowledgement, or the stored one when the batch was stored before.
 pub async fn store(
@@ -37,43 +52,71 @@ pub async fn store(
     batch: &Batch,
 ) -> Result<Stored, HubError> {
     check(batch, station_id).map_err(HubError::Refused)?;
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STORE_LOCK])
-        .await?;
-    if let Some(row) = tx
-        .query_opt(
-            "SELECT ack FROM batches WHERE station_id = $1 AND batch_id = $2",
-            &[&station_id, &batch.batch_id],
-        )
-        .await?
-    {
-        tx.execute(
-            "UPDATE stations SET last_contact = now() WHERE station_id = $1",
-            &[&station_id],
-        )
-        .await?;
-        tx.commit().await?;
+    if let Some(ack) = stored_ack(client, station_id, &batch.batch_id).await? {
+        client
+            .execute(
+                "UPDATE stations SET last_contact = now() WHERE station_id = $1",
+                &[&station_id],
+            )
+            .await?;
         return Ok(Stored {
-            ack: row.get(0),
+            ack,
             to_relay: 0,
             replay: true,
         });
     }
-    let new_ids = insert_events(&tx, station_id, batch).await?;
-    let received: Vec<&str> = batch
+    let tx = client.transaction().await?;
+    let (ack, to_relay) = match store_in(&tx, station_id, batch).await {
+        Ok(stored) => stored,
+        Err(HubError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            // The same batch, sent twice at once, was stored by the other request.
+            drop(tx);
+            if let Some(ack) = stored_ack(client, station_id, &batch.batch_id).await? {
+                return Ok(Stored {
+                    ack,
+                    to_relay: 0,
+                    replay: true,
+                });
+            }
+            return Err(HubError::Db(e));
+        }
+        Err(e) => return Err(e),
+    };
+    tx.commit().await?;
+    Ok(Stored {
+        ack,
+        to_relay,
+        replay: false,
+    })
+}
+
+async fn store_in(
+    tx: &Transaction<'_>,
+    station_id: &str,
+    batch: &Batch,
+) -> Result<(Vec<u8>, u64), HubError> {
+    let new_ids = insert_events(tx, station_id, batch).await?;
+    // What does not depend on the receipts first: from the receipts insert on,
+    // another station's transaction holding one of these ballots waits for this one
+    // to end, so that stretch is kept short.
+    if let Some(head) = &batch.chain_head {
+        record_chain_head(tx, station_id, batch, head).await?;
+    }
+    tx.execute(
+        "UPDATE stations SET last_contact = now() WHERE station_id = $1",
+        &[&station_id],
+    )
+    .await?;
+    // The batch's new events, in batch order: only these are decided now.
+    let new: Vec<&Event> = batch
         .events
         .iter()
-        .filter(|e| e.kind == "received" && new_ids.contains_key(e.event_id.as_str()))
-        .map(|e| e.event_id.as_str())
+        .filter(|e| new_ids.contains(e.event_id.as_str()))
         .collect();
-    decide_receipts(&tx, &received).await?;
-    let new: Vec<&str> = new_ids.keys().copied().collect();
-    let to_relay = fill_outbox(&tx, &new).await?;
-    if let Some(head) = &batch.chain_head {
-        record_chain_head(&tx, station_id, batch, head).await?;
-    }
+    let lost = decide_receipts(tx, &batch.election_id, &new).await?;
+    let to_relay = fill_outbox(tx, &batch.election_id, &new, &lost).await?;
     let all: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
-    let mut conflicts = conflicts_of(&tx, &all).await?;
+    let mut conflicts = conflicts_of(tx, &all).await?;
     let position: HashMap<&str, usize> = all.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     conflicts.sort_by_key(|c| position.get(c.event_id.as_str()).copied());
     let accepted = i64::try_from(new_ids.len()).unwrap_or(i64::MAX);
@@ -100,26 +143,16 @@ pub async fn store(
         ],
     )
     .await?;
-    tx.execute(
-        "UPDATE stations SET last_contact = now() WHERE station_id = $1",
-        &[&station_id],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Stored {
-        ack: bytes,
-        to_relay,
-        replay: false,
-    })
+    Ok((bytes, to_relay))
 }
 
-/// Inserts the batch's events in batch order; returns the new ones' ids with their
-/// hub sequence numbers (an id already stored is a duplicate and comes back absent).
-async fn insert_events<'b>(
+/// Inserts the batch's events in batch order; returns the new ones' ids (an id
+/// already stored is a duplicate and comes back absent).
+async fn insert_events(
     tx: &Transaction<'_>,
     station_id: &str,
-    batch: &'b Batch,
-) -> Result<HashMap<&'b str, i64>, HubError> {
+    batch: &Batch,
+) -> Result<HashSet<String>, HubError> {
     let ids: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
     let kinds: Vec<&str> = batch.events.iter().map(|e| e.kind.as_str()).collect();
     let ballots: Vec<Option<&str>> = batch
@@ -148,7 +181,7 @@ async fn insert_events<'b>(
                   WITH ORDINALITY AS u(e, t, b, v, tr, o, r, c, cf, n)
              ORDER BY u.n
              ON CONFLICT (event_id) DO NOTHING
-             RETURNING event_id, hub_seq",
+             RETURNING event_id",
             &[
                 &ids,
                 &station_id,
@@ -166,75 +199,148 @@ async fn insert_events<'b>(
             ],
         )
         .await?;
-    let by_id: HashMap<&str, &'b str> = ids.iter().map(|id| (*id, *id)).collect();
-    let mut new = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let id: String = row.get(0);
-        if let Some(original) = by_id.get(id.as_str()) {
-            new.insert(*original, row.get::<_, i64>(1));
-        }
-    }
-    Ok(new)
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Gives each ballot whose first receipt this is its receipt, in batch order, and
-/// records every other `received` event among `received` as a conflict with the
-/// receipt that came first.
-async fn decide_receipts(tx: &Transaction<'_>, received: &[&str]) -> Result<(), HubError> {
+/// Gives each ballot whose first receipt is among `new` its receipt, and records
+/// every other new `received` event as a conflict with the receipt that came first;
+/// returns the conflicts' event ids.
+///
+/// Built from the batch's own values (arrays), reading the growing tables only by
+/// key, so its cost does not grow with the county's day.
+async fn decide_receipts(
+    tx: &Transaction<'_>,
+    election: &str,
+    new: &[&Event],
+) -> Result<HashSet<String>, HubError> {
+    let mut received: Vec<&Event> = new
+        .iter()
+        .copied()
+        .filter(|e| e.kind == "received")
+        .collect();
     if received.is_empty() {
-        return Ok(());
+        return Ok(HashSet::new());
     }
+    // In ballot order, so that two stations' transactions meet their shared ballots
+    // in the same order and never wait on each other in a circle.
+    received.sort_by(|a, b| a.ballot_id.cmp(&b.ballot_id));
+    let ids: Vec<&str> = received.iter().map(|e| e.event_id.as_str()).collect();
+    let ballots: Vec<&str> = received
+        .iter()
+        .map(|e| e.ballot_id.as_deref().unwrap_or_default())
+        .collect();
+    let stations: Vec<&str> = received
+        .iter()
+        .map(|e| e.event_id.rsplit_once('-').map_or("", |(s, _)| s))
+        .collect();
+    let trays: Vec<Option<i64>> = received.iter().map(|e| e.batch).collect();
+    let times: Vec<DateTime<Utc>> = received.iter().map(|e| e.occurred_at).collect();
+    let confidential: Vec<bool> = received.iter().map(|e| e.confidential).collect();
+    let inserted: HashSet<String> = tx
+        .query(
+            "INSERT INTO receipts (election_id, ballot_id, event_id, station_id, tray,
+                 occurred_at, confidential)
+             SELECT $1, u.b, u.e, u.s, u.t, u.o, u.c
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::timestamptz[],
+                         $7::bool[]) WITH ORDINALITY AS u(b, e, s, t, o, c, n)
+             ORDER BY u.n
+             ON CONFLICT (election_id, ballot_id) DO NOTHING
+             RETURNING event_id",
+            &[
+                &election,
+                &ballots,
+                &ids,
+                &stations,
+                &trays,
+                &times,
+                &confidential,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let lost: Vec<&Event> = received
+        .into_iter()
+        .filter(|e| !inserted.contains(&e.event_id))
+        .collect();
+    if lost.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<&str> = lost.iter().map(|e| e.event_id.as_str()).collect();
+    let ballots: Vec<&str> = lost
+        .iter()
+        .map(|e| e.ballot_id.as_deref().unwrap_or_default())
+        .collect();
+    let station = lost[0].event_id.rsplit_once('-').map_or("", |(s, _)| s);
     tx.execute(
-        "INSERT INTO receipts (election_id, ballot_id, event_id, station_id, tray, occurred_at,
-             confidential, feed_seq)
-         SELECT e.election_id, e.ballot_id, e.event_id, e.station_id, e.tray, e.occurred_at,
-                e.confidential, nextval('receipts_feed_seq')
-         FROM (SELECT * FROM events WHERE event_id = ANY($1) ORDER BY hub_seq) e
-         ON CONFLICT (election_id, ballot_id) DO NOTHING",
-        &[&received],
+        "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
+             first_station, first_tray, first_at)
+         SELECT u.e, r.event_id, $3, $1, u.b, r.station_id, r.tray, r.occurred_at
+         FROM unnest($2::text[], $4::text[]) AS u(e, b)
+         CROSS JOIN LATERAL (SELECT * FROM receipts r
+                             WHERE r.election_id = $1 AND r.ballot_id = u.b) r",
+        &[&election, &ids, &station, &ballots],
     )
     .await?;
-    tx.execute(
-        "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id)
-         SELECT e.event_id, r.event_id, e.station_id, e.election_id, e.ballot_id
-         FROM events e JOIN receipts r ON r.election_id = e.election_id AND r.ballot_id = e.ballot_id
-         WHERE e.event_id = ANY($1) AND r.event_id <> e.event_id",
-        &[&received],
-    )
-    .await?;
-    Ok(())
+    Ok(ids.iter().map(|s| (*s).to_string()).collect())
 }
 
-/// Puts the new events the backend may see into the relay's outbox: never a
-/// confidential voter's, never a conflict, and a correction only of an event that
-/// was itself relayable (the backend cannot reverse what it never saw). Corrections
-/// go in after the rest, so one in the same batch as its event finds it there.
-async fn fill_outbox(tx: &Transaction<'_>, new: &[&str]) -> Result<u64, HubError> {
-    if new.is_empty() {
+/// Puts the new events the backend may see into the relay's outbox, in batch order:
+/// never a confidential voter's, never a conflict, and a correction only of an event
+/// that was itself relayable (the backend cannot reverse what it never saw).
+async fn fill_outbox(
+    tx: &Transaction<'_>,
+    election: &str,
+    new: &[&Event],
+    lost: &HashSet<String>,
+) -> Result<u64, HubError> {
+    let mut relay: Vec<&str> = Vec::with_capacity(new.len());
+    for e in new {
+        if e.confidential || lost.contains(&e.event_id) {
+            continue;
+        }
+        if e.kind == "correction" && !corrected_was_relayable(tx, new, lost, e).await? {
+            continue;
+        }
+        relay.push(e.event_id.as_str());
+    }
+    if relay.is_empty() {
         return Ok(0);
     }
-    let plain = tx
+    let n = tx
         .execute(
-            "INSERT INTO outbox (hub_seq, election_id)
-             SELECT e.hub_seq, e.election_id FROM events e
-             WHERE e.event_id = ANY($1) AND e.type <> 'correction' AND NOT e.confidential
-               AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.event_id = e.event_id)
-             ORDER BY e.hub_seq",
-            &[&new],
+            "INSERT INTO outbox (event_id, election_id)
+             SELECT u.e, $1 FROM unnest($2::text[]) WITH ORDINALITY AS u(e, n) ORDER BY u.n",
+            &[&election, &relay],
         )
         .await?;
-    let corrections = tx
-        .execute(
-            "INSERT INTO outbox (hub_seq, election_id)
-             SELECT e.hub_seq, e.election_id FROM events e
-             WHERE e.event_id = ANY($1) AND e.type = 'correction' AND NOT e.confidential
-               AND EXISTS (SELECT 1 FROM events x JOIN outbox o ON o.hub_seq = x.hub_seq
-                           WHERE x.event_id = e.corrects)
-             ORDER BY e.hub_seq",
-            &[&new],
+    Ok(n)
+}
+
+/// Whether the event a correction reverses went to the backend: not a confidential
+/// voter's, not a conflict, not itself a correction (in this batch or stored).
+async fn corrected_was_relayable(
+    tx: &Transaction<'_>,
+    new: &[&Event],
+    lost: &HashSet<String>,
+    correction: &Event,
+) -> Result<bool, HubError> {
+    let Some(target) = correction.corrects.as_deref() else {
+        return Ok(false);
+    };
+    if let Some(e) = new.iter().find(|e| e.event_id == target) {
+        return Ok(!e.confidential && e.kind != "correction" && !lost.contains(target));
+    }
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM events x WHERE x.event_id = $1
+                 AND NOT x.confidential AND x.type <> 'correction'
+                 AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.event_id = x.event_id))",
+            &[&target],
         )
-        .await?;
-    Ok(plain + corrections)
+        .await?
+        .get(0))
 }
 
 /// Keeps the batch's chain head, and raises an alarm when it went backwards (a
@@ -303,9 +409,10 @@ async fn record_chain_head(
 async fn conflicts_of(tx: &Transaction<'_>, events: &[&str]) -> Result<Vec<HubConflict>, HubError> {
     let rows = tx
         .query(
-            "SELECT c.event_id, c.ballot_id, f.station_id, f.tray, f.occurred_at, f.event_id
-             FROM conflicts c JOIN events f ON f.event_id = c.first_event_id
-             WHERE c.event_id = ANY($1)",
+            "SELECT c.event_id, c.ballot_id, c.first_station, c.first_tray, c.first_at,
+                    c.first_event_id
+             FROM unnest($1::text[]) AS u(e)
+             CROSS JOIN LATERAL (SELECT * FROM conflicts c WHERE c.event_id = u.e) c",
             &[&events],
         )
         .await?;

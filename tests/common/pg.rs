@@ -151,15 +151,24 @@ impl Cluster {
         String::from_utf8_lossy(&out.stderr).trim().to_string()
     }
 
+    /// Starts psql on `sql` in the background (a transaction left open a while).
+    pub fn psql_spawn(&self, sql: &str) -> std::process::Child {
+        self.psql_command(sql).spawn().expect("psql")
+    }
+
     fn psql_output(&self, sql: &str) -> std::process::Output {
+        self.psql_command(sql).output().expect("psql")
+    }
+
+    fn psql_command(&self, sql: &str) -> Command {
         let psql = self.bin.join("psql");
         let psql = if psql.exists() {
             psql
         } else {
             PathBuf::from("psql")
         };
-        Command::new(psql)
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
+        let mut c = Command::new(psql);
+        c.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(self.socket_dir())
             .args([
                 "-p",
@@ -170,9 +179,8 @@ impl Cluster {
                 "postgres",
                 "-c",
                 sql,
-            ])
-            .output()
-            .expect("psql")
+            ]);
+        c
     }
 }
 

@@ -213,12 +213,12 @@ impl Ledger {
     }
 
     /// Where the hub's feed was read up to.
-    pub fn feed_cursor(&self) -> Result<i64> {
+    pub fn feed_cursor(&self) -> Result<String> {
         Ok(self
             .conn
             .query_row("SELECT cursor FROM hub_feed WHERE id = 1", [], |r| r.get(0))
             .optional()?
-            .unwrap_or(0))
+            .unwrap_or_else(|| crate::sync::hub::FEED_START.to_string()))
     }
 
     /// Keeps a page of the hub's feed: the receipts made at other stations (this
@@ -249,7 +249,7 @@ impl Ledger {
             }
             tx.execute(
                 "INSERT INTO hub_feed (id, cursor, pulled_at) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET cursor = max(cursor, excluded.cursor),
+                 ON CONFLICT (id) DO UPDATE SET cursor = excluded.cursor,
                      pulled_at = excluded.pulled_at",
                 params![page.next, now],
             )?;

@@ -32,11 +32,15 @@ pub struct FirstReceipt {
     pub event_id: String,
 }
 
+/// Where a station has read the feed up to: opaque to the station, which keeps it
+/// and sends it back (`after=`). The hub writes `TXID.SEQ` (docs/hub.md).
+pub const FEED_START: &str = "0.0";
+
 /// One receipt of the feed: ids, station, tray and time, never a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedReceipt {
-    /// Its place in the feed (grows in the hub's commit order).
-    pub cursor: i64,
+    /// Its place in the feed.
+    pub cursor: String,
     /// The election.
     pub election_id: String,
     /// The ballot.
@@ -57,5 +61,5 @@ pub struct FeedPage {
     /// The receipts, in feed order.
     pub receipts: Vec<FeedReceipt>,
     /// The cursor to ask after next.
-    pub next: i64,
+    pub next: String,
 }

@@ -55,7 +55,7 @@ pub trait Transport: Send {
     fn describe(&self) -> String;
     /// The county hub's receipts after `after` (`GET /v1/receipts`), where this
     /// transport reaches a hub; `None` where it cannot (a folder).
-    fn feed(&mut self, after: i64) -> Option<Result<FeedPage, String>> {
+    fn feed(&mut self, after: &str) -> Option<Result<FeedPage, String>> {
         let _ = after;
         None
     }
@@ -337,14 +337,20 @@ impl Transport for Https {
         self.endpoint.clone()
     }
 
-    fn feed(&mut self, after: i64) -> Option<Result<FeedPage, String>> {
+    fn feed(&mut self, after: &str) -> Option<Result<FeedPage, String>> {
         Some(self.get_feed(after))
     }
 }
 
 impl Https {
-    fn get_feed(&self, after: i64) -> Result<FeedPage, String> {
+    fn get_feed(&self, after: &str) -> Result<FeedPage, String> {
         let token = check_token_file(&self.token_file).map_err(|e| e.0)?;
+        // The hub's cursors are digits and dots; anything else is not sent on.
+        if !after.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(format!(
+                "the stored feed cursor {after:?} is not one the hub gave"
+            ));
+        }
         let url = format!("{}?after={after}", self.feed);
         let mut resp = self
             .agent
