@@ -114,7 +114,7 @@ fn two_stations_one_first_receipt_and_the_backend_sees_each_event_once() {
     // confidential voters' included.
     assert_eq!(pg.psql("SELECT count(*) FROM receipts"), "30");
     assert_eq!(
-        pg.psql("SELECT count(*) FROM receipts WHERE station_id = 'S1'"),
+        pg.psql("SELECT count(*) FROM receipts WHERE event_id LIKE 'S1-%'"),
         "20"
     );
     let conflicts = pg.psql(
@@ -462,8 +462,10 @@ fn the_feed_gives_receipts_after_a_cursor_without_names() {
     // A receipt whose transaction began first but commits last is not skipped: the
     // feed holds back what came after it until it has committed.
     let slow = pg.psql_spawn(
-        "BEGIN; INSERT INTO receipts (election_id, ballot_id, event_id, station_id, occurred_at,
-             confidential) VALUES ('2026-GEN', 'B9', 'S1-9', 'S1', now(), false);
+        "BEGIN; INSERT INTO events (event_id, station_id, batch_id, election_id, county, type,
+             ballot_id, occurred_at, confidential)
+             VALUES ('S1-9', 'S1', 'by-hand', '2026-GEN', 'Denver', 'received', 'B9', now(), false);
+         INSERT INTO receipts (election_id, ballot_id, event_id) VALUES ('2026-GEN', 'B9', 'S1-9');
          SELECT pg_sleep(3); COMMIT;",
     );
     std::thread::sleep(Duration::from_millis(800));

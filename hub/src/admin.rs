@@ -174,7 +174,8 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
              FROM stations s
              LEFT JOIN (SELECT station_id, count(*) n FROM batches GROUP BY 1) b USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM events GROUP BY 1) e USING (station_id)
-             LEFT JOIN (SELECT station_id, count(*) n FROM receipts GROUP BY 1) r USING (station_id)
+             LEFT JOIN (SELECT e.station_id, count(*) n FROM receipts
+                          JOIN events e USING (event_id) GROUP BY 1) r USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM conflicts GROUP BY 1) c USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM chain_alarms GROUP BY 1) a USING (station_id)
              ORDER BY s.station_id",

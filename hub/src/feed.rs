@@ -41,8 +41,8 @@ pub async fn page(
             // an output column also has sorts by the output (as text: "997" after
             // "1000").
             "SELECT r.txid::text AS txid_text, r.feed_seq, r.election_id, r.ballot_id,
-                    r.event_id, r.station_id, r.tray, r.occurred_at
-             FROM receipts r
+                    r.event_id, e.station_id, e.tray, e.occurred_at
+             FROM receipts r JOIN events e USING (event_id)
              WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
                AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
              ORDER BY r.txid, r.feed_seq LIMIT $3",

@@ -229,32 +229,15 @@ async fn decide_receipts(
         .iter()
         .map(|e| e.ballot_id.as_deref().unwrap_or_default())
         .collect();
-    let stations: Vec<&str> = received
-        .iter()
-        .map(|e| e.event_id.rsplit_once('-').map_or("", |(s, _)| s))
-        .collect();
-    let trays: Vec<Option<i64>> = received.iter().map(|e| e.batch).collect();
-    let times: Vec<DateTime<Utc>> = received.iter().map(|e| e.occurred_at).collect();
-    let confidential: Vec<bool> = received.iter().map(|e| e.confidential).collect();
     let inserted: HashSet<String> = tx
         .query(
-            "INSERT INTO receipts (election_id, ballot_id, event_id, station_id, tray,
-                 occurred_at, confidential)
-             SELECT $1, u.b, u.e, u.s, u.t, u.o, u.c
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::timestamptz[],
-                         $7::bool[]) WITH ORDINALITY AS u(b, e, s, t, o, c, n)
+            "INSERT INTO receipts (election_id, ballot_id, event_id)
+             SELECT $1, u.b, u.e
+             FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(b, e, n)
              ORDER BY u.n
              ON CONFLICT (election_id, ballot_id) DO NOTHING
              RETURNING event_id",
-            &[
-                &election,
-                &ballots,
-                &ids,
-                &stations,
-                &trays,
-                &times,
-                &confidential,
-            ],
+            &[&election, &ballots, &ids],
         )
         .await?
         .iter()
@@ -276,10 +259,10 @@ async fn decide_receipts(
     tx.execute(
         "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
              first_station, first_tray, first_at)
-         SELECT u.e, r.event_id, $3, $1, u.b, r.station_id, r.tray, r.occurred_at
+         SELECT u.e, f.event_id, $3, $1, u.b, f.station_id, f.tray, f.occurred_at
          FROM unnest($2::text[], $4::text[]) AS u(e, b)
-         CROSS JOIN LATERAL (SELECT * FROM receipts r
-                             WHERE r.election_id = $1 AND r.ballot_id = u.b) r",
+         CROSS JOIN LATERAL (SELECT f.* FROM receipts r JOIN events f USING (event_id)
+                             WHERE r.election_id = $1 AND r.ballot_id = u.b) f",
         &[&election, &ids, &station, &ballots],
     )
     .await?;
