@@ -9,7 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::pedantic)]
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 mod support;
 
