@@ -7,6 +7,7 @@
 #   faketime: the clock-edge tests run the real binary with the clock frozen.
 #   fiu-utils: the I/O fault tests inject failing writes and fsyncs (libfiu).
 #   postgresql: the county hub's tests start throwaway clusters with its initdb and pg_ctl.
+#   openssl: the hub's TLS test makes a county CA and a certificate with it.
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -26,5 +27,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils postgresql)
+test_packages=(faketime fiu-utils postgresql openssl)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

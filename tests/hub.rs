@@ -599,3 +599,128 @@ fn the_feed_and_the_relay_keep_their_order_where_transaction_ids_gain_a_digit() 
     assert_eq!(stored.duplicate_events, 0, "the relay sent an event twice");
     assert_eq!(stored.batches.values().sum::<usize>(), 3);
 }
+
+/// Makes a county CA and a certificate for `localhost` (and 127.0.0.1) signed by it,
+/// with the openssl command; returns (CA, certificate, key) paths.
+fn county_ca(dir: &Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend_from_slice(&ec);
+    ca.extend_from_slice(&[
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test County CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&ca);
+    let mut req = vec!["req"];
+    req.extend_from_slice(&ec);
+    req.extend_from_slice(&[
+        "-keyout",
+        "hub.key",
+        "-out",
+        "hub.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&req);
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "hub.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "hub.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    let p = |f: &str| dir.join(f).display().to_string();
+    (p("ca.pem"), p("hub.pem"), p("hub.key"))
+}
+
+/// The hub over TLS (rustls), as a county runs it off loopback: a station that trusts
+/// the county's CA syncs; one that does not is refused by its own TLS check and
+/// stores nothing at the hub.
+#[test]
+fn stations_reach_the_hub_over_tls_with_the_countys_ca() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let (ca, cert, key) = county_ca(pg.dir.path());
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let t2 = add_station(&db, "S2", pg.dir.path());
+    let hub = Hub::start(&db, &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(hub.url.starts_with("https://127.0.0.1:"), "{}", hub.url);
+    let url = format!("https://localhost:{}", hub.port());
+    let trusting = Station::upcoming_as("S1");
+    let file = ballot_file(trusting.dir.path(), 10, &[]);
+    trusting.ok(&["import", &file]);
+    trusting.ok(&[
+        "sync",
+        "setup",
+        "--hub",
+        "--url",
+        &url,
+        "--token-file",
+        &t1,
+        "--ca-file",
+        &ca,
+    ]);
+    scan(&trusting, 1..=3);
+    trusting.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(pg.psql("SELECT count(*) FROM receipts"), "3");
+
+    let doubting = Station::upcoming_as("S2");
+    let file = ballot_file(doubting.dir.path(), 10, &[]);
+    doubting.ok(&["import", &file]);
+    doubting.ok(&["sync", "setup", "--hub", "--url", &url, "--token-file", &t2]);
+    scan(&doubting, 4..=5);
+    let r = doubting.run(&["sync", "--max-wait", "3"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.to_lowercase().contains("certificate") || r.stderr.contains("UnknownIssuer"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM events WHERE station_id = 'S2'"),
+        "0"
+    );
+}
