@@ -27,19 +27,24 @@ fn busy() -> Station {
 /// they were, as a careful tamperer would.
 fn tamper(s: &Station, sql: &str) {
     let conn = s.sqlite();
-    let triggers: Vec<String> = conn
-        .prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for name in [
+    let lifted = [
         "events_no_update",
         "events_no_delete",
         "audit_no_update",
         "audit_no_delete",
-    ] {
+    ];
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+        .into_iter()
+        .filter(|(name, _)| lifted.contains(&name.as_str()))
+        .map(|(_, sql)| sql)
+        .collect();
+    for name in lifted {
         conn.execute(&format!("DROP TRIGGER {name}"), []).unwrap();
     }
     conn.execute_batch(sql).unwrap();
