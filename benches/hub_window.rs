@@ -13,7 +13,7 @@ mod common;
 mod support;
 
 use common::Station;
-use common::hub::{Hub, add_station};
+use common::hub::{Hub, add_station, watch_sync};
 use common::pg::Cluster;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -43,16 +43,7 @@ fn main() {
             s
         })
         .collect();
-    let mut syncs: Vec<std::process::Child> = stations
-        .iter()
-        .map(|s| {
-            s.command(&["sync", "--watch"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut syncs: Vec<std::process::Child> = stations.iter().map(watch_sync).collect();
     let second = stations[1].sqlite();
     let mut windows = Vec::with_capacity(scans);
     let mut seed = 0x2026_1103u64;

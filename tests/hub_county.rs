@@ -10,7 +10,7 @@
 
 mod common;
 use common::Station;
-use common::hub::{Hub, add_station, manage};
+use common::hub::{Hub, add_station, manage, sync_to_hub, watch_sync};
 use common::pg::Cluster;
 use common::proxy::Proxy;
 use common::receiver::{Behaviour, Receiver};
@@ -124,34 +124,11 @@ fn three_stations_through_faults_a_killed_hub_and_a_database_restart() {
             let s = Station::upcoming_as(id);
             let file = county_file(s.dir.path());
             s.ok(&["import", &file]);
-            s.ok(&[
-                "sync",
-                "setup",
-                "--hub",
-                "--url",
-                &proxy.url,
-                "--token-file",
-                token,
-                "--timeout-secs",
-                "2",
-                "--retry-base-ms",
-                "50",
-                "--max-batch-age-secs",
-                "1",
-            ]);
+            sync_to_hub(&s, &proxy.url, token);
             s
         })
         .collect();
-    let mut syncs: Vec<std::process::Child> = stations
-        .iter()
-        .map(|s| {
-            s.command(&["sync", "--watch"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut syncs: Vec<std::process::Child> = stations.iter().map(watch_sync).collect();
     // Overlapping trays. 1-40 at S1 and S2 at the same moment: races inside the
     // window before either hears of the other, which the hub's conflicts must
     // catch. 201-300 (S2, then S1), 401-500 (S3, then S2) and 1-100 (S1, then S3)

@@ -114,3 +114,30 @@ impl Drop for Hub {
         self.kill();
     }
 }
+
+/// Points station `s`'s sync at the hub at `url` with its token file, retrying
+/// quickly as a test needs (a 2 s request limit, 50 ms first retry).
+pub fn sync_to_hub(s: &super::Station, url: &str, token_file: &str) {
+    s.ok(&[
+        "sync",
+        "setup",
+        "--hub",
+        "--url",
+        url,
+        "--token-file",
+        token_file,
+        "--timeout-secs",
+        "2",
+        "--retry-base-ms",
+        "50",
+    ]);
+}
+
+/// Starts station `s`'s background sync (`sync --watch`), its output dropped.
+pub fn watch_sync(s: &super::Station) -> Child {
+    s.command(&["sync", "--watch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sync --watch")
+}
