@@ -32,6 +32,8 @@ use crate::worker::LedgerWorker;
 pub const WEDGE_SOURCE: &str = "wedge:keyboard";
 /// How often (in clock ticks, seconds) the sync's counts are read for the header.
 const SYNC_STATUS_TICKS: u64 = 5;
+/// The cross-station duplicates' strip: one line, whatever it says.
+const CONFLICT_STRIP_HEIGHT: f32 = 44.0;
 
 /// Where the application is.
 // One screen at a time, replaced only when a person moves between screens: the
@@ -695,29 +697,43 @@ impl App {
         })
     }
 
-    /// The red banner for the duplicates still to pull, naming the oldest.
-    fn conflict_banner(&self) -> Option<Element<'_, Message>> {
-        let first = self.conflicts.first()?;
+    /// The strip for the duplicates still to pull, on a hub station: red, naming the
+    /// oldest, when there are any; empty otherwise. Always there and always one line
+    /// high, so that its coming and going never moves the form being typed in (a
+    /// moved form loses the cursor: seen under Xvfb, a name typed at sign-in went
+    /// nowhere when the banner appeared).
+    fn conflict_strip(&self) -> Option<Element<'_, Message>> {
+        if !self.station.header.hub {
+            return None;
+        }
+        let strip = |words: String| {
+            container(
+                text(words)
+                    .size(22)
+                    .wrapping(iced::widget::text::Wrapping::None),
+            )
+            .center_x(Fill)
+            .center_y(CONFLICT_STRIP_HEIGHT)
+            .clip(true)
+        };
+        let Some(first) = self.conflicts.first() else {
+            return Some(strip(String::new()).into());
+        };
         let tz = self.station.header.timezone;
         let at = chrono::DateTime::parse_from_rfc3339(&first.first_at)
             .map(|t| t.with_timezone(&tz).format("%H:%M").to_string())
             .unwrap_or_default();
         let more = match self.conflicts.len() {
             1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
+            n => format!(" (+{} more)", n - 1),
         };
         Some(
-            container(
-                text(format!(
-                    "PULL FROM TRAY: batch {}, ballot {}: first received at station {}, {at}{more}. A supervisor resolves it under F6.",
-                    first.batch.map_or_else(|| "-".into(), |b| b.to_string()),
-                    first.ballot_id,
-                    first.first_station,
-                ))
-                .size(24),
-            )
-            .center_x(Fill)
-            .padding(8)
+            strip(format!(
+                "PULL FROM TRAY: batch {}, ballot {}, first received at station {} {at}{more}; supervisor: F6",
+                first.batch.map_or_else(|| "-".into(), |b| b.to_string()),
+                first.ballot_id,
+                first.first_station,
+            ))
             .style(theme::panel(theme::ERROR))
             .into(),
         )
@@ -755,7 +771,7 @@ impl App {
         };
         column![]
             .push(demo)
-            .push(self.conflict_banner())
+            .push(self.conflict_strip())
             .push(notice)
             .push(screen)
             .into()

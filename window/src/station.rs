@@ -28,6 +28,9 @@ pub struct Header {
     pub election: String,
     /// A demo station: marked on every screen.
     pub demo: bool,
+    /// The station syncs to a county hub: the strip for cross-station duplicates
+    /// keeps its place on every screen.
+    pub hub: bool,
     /// The county's time zone: times are shown in local time.
     pub timezone: chrono_tz::Tz,
 }

@@ -817,13 +817,22 @@ fn a_scan_in_the_middle_of_a_reversal_reason_reverses_nothing() {
 #[test]
 fn a_cross_station_duplicate_is_bannered_until_a_supervisor_resolves_it() {
     use ballot_intake_core::sync::hub::{FirstReceipt, HubConflict};
-    let mut rig = Rig::new(None);
     // The demo station made a real one syncing to a hub (what `sync setup --hub`
     // leaves), so its receipts enter the outbox.
-    rusqlite::Connection::open(rig.path())
+    let (dir, ledger) = demo_ledger();
+    drop(ledger);
+    rusqlite::Connection::open(dir.path().join("ledger.sqlite3"))
         .unwrap()
         .execute("UPDATE station SET demo = 0, hub = 1", [])
         .unwrap();
+    let mut rig = Rig::on_with(
+        dir,
+        None,
+        ballot_intake_window::station::Header {
+            hub: true,
+            ..header()
+        },
+    );
     let tray = seed(&rig, "demo-clerk", "111111", &["D000001", "D000002"]);
     {
         let mut ledger = rig.ledger();
@@ -858,7 +867,7 @@ fn a_cross_station_duplicate_is_bannered_until_a_supervisor_resolves_it() {
     rig.send(Message::Tick);
     simulator(rig.app.view())
         .find(format!(
-            "PULL FROM TRAY: batch {tray}, ballot D000001: first received at station 7, 10:02. A supervisor resolves it under F6."
+            "PULL FROM TRAY: batch {tray}, ballot D000001, first received at station 7 10:02; supervisor: F6"
         ))
         .unwrap();
     rig.scanning("demo-supervisor", "999999");
@@ -896,7 +905,7 @@ fn a_cross_station_duplicate_is_bannered_until_a_supervisor_resolves_it() {
     }
     assert!(
         simulator(rig.app.view())
-            .find(format!("PULL FROM TRAY: batch {tray}, ballot D000001: first received at station 7, 10:02. A supervisor resolves it under F6."))
+            .find(format!("PULL FROM TRAY: batch {tray}, ballot D000001, first received at station 7 10:02; supervisor: F6"))
             .is_err()
     );
     assert!(rig.ledger().verify().unwrap().ok());

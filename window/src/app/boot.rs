@@ -105,6 +105,7 @@ pub fn boot(env: &Environment) -> anyhow::Result<Boot> {
         station: ledger.station().station_id.clone(),
         election: format!("{} ({})", election.name, election.election_id),
         demo: demo || ledger.station().demo,
+        hub: ledger.station().hub,
         timezone: ledger.station().timezone,
     };
     drop(ledger);

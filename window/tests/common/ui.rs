@@ -24,6 +24,7 @@ pub fn header() -> Header {
         station: "S1".into(),
         election: "2026 General (2026-GEN)".into(),
         demo: false,
+        hub: false,
         timezone: chrono_tz::America::Denver,
     }
 }
@@ -95,8 +96,13 @@ impl Rig {
 
     /// The window on the station in `dir`.
     pub fn on(dir: tempfile::TempDir, idle: Option<Duration>) -> Rig {
+        Rig::on_with(dir, idle, header())
+    }
+
+    /// The window on the station in `dir`, with its own header.
+    pub fn on_with(dir: tempfile::TempDir, idle: Option<Duration>, header: Header) -> Rig {
         let path = dir.path().join("ledger.sqlite3");
-        let (app, _) = App::new(LedgerWorker::open(&path).unwrap(), header(), None, idle);
+        let (app, _) = App::new(LedgerWorker::open(&path).unwrap(), header, None, idle);
         Rig { dir, app }
     }
 
