@@ -636,6 +636,11 @@ pub enum HubCommand {
     },
     /// Bring the database to this build's schema and stop.
     Migrate,
+    /// Send a relay batch the backend refused (held) again, once the cause is fixed.
+    RelayRetry {
+        /// The relay batch's id (`hub status` lists the held ones).
+        batch: String,
+    },
 }
 
 /// `hub station` subcommands.

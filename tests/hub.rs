@@ -712,3 +712,56 @@ fn stations_reach_the_hub_over_tls_with_the_countys_ca() {
         "0"
     );
 }
+
+/// A relay batch the backend refuses is held, listed by `hub status`, and sent again
+/// (same id) by `hub relay-retry` once the cause is fixed; later batches went on.
+#[test]
+fn a_refused_relay_batch_is_held_until_released() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let rx = Receiver::start(
+        BACKEND_TOKEN,
+        Behaviour {
+            refuse_with: Some(422),
+            ..Behaviour::default()
+        },
+    );
+    let hub = relaying_hub(&pg, &rx, "0");
+    let (code, _) = post(&hub, &t1, "h-1", &batch("h-1", "S1", &[("S1-1", "B1")]));
+    assert_eq!(code, 200);
+    let held = || -> serde_json::Value {
+        let r = manage(&db, &["status", "--json"], "");
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    wait_for(20, "the hold", || held()["relay"]["held"] == 1);
+    let status = held();
+    let id = status["relay"]["held_batches"][0][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = manage(&db, &["status"], "").stdout;
+    assert!(
+        text.contains(&format!("relay batch {id} HELD (1 events): HTTP 422")),
+        "{text}"
+    );
+    // The backend is fixed; an unknown id is refused, the held one released.
+    rx.behaviour.lock().unwrap().refuse_with = None;
+    let r = manage(&db, &["relay-retry", "no-such-batch"], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("no held relay batch no-such-batch"),
+        "{}",
+        r.stderr
+    );
+    let r = manage(&db, &["relay-retry", &id], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    wait_for(20, "the resend", || {
+        rx.stored.lock().unwrap().events.len() == 1
+    });
+    assert_eq!(rx.stored.lock().unwrap().batches.get(&id), Some(&1));
+    wait_for(20, "the acknowledgement", || {
+        held()["relay"]["acknowledged"] == 1
+    });
+    assert_eq!(held()["relay"]["held"], 0);
+}

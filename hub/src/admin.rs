@@ -138,6 +138,8 @@ pub struct RelayState {
     pub acknowledged: i64,
     /// The newest error of a batch not yet acknowledged.
     pub last_error: Option<String>,
+    /// The held batches: id, events, the backend's answer.
+    pub held_batches: Vec<(String, i32, String)>,
 }
 
 /// The county at a glance.
@@ -219,6 +221,16 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
             &[],
         )
         .await?;
+    let held_batches = client
+        .query(
+            "SELECT batch_id, events, coalesce(last_error, '') FROM relay_batches
+             WHERE state = 'held' ORDER BY created_at",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     Ok(HubStatus {
         schema_version,
         stations,
@@ -230,6 +242,27 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
             held: relay.get(2),
             acknowledged: relay.get(3),
             last_error: relay.get(4),
+            held_batches,
         },
     })
+}
+
+/// Sends a held relay batch again (same id, same bytes) once the cause of the
+/// backend's refusal is fixed: the station's `sync retry`, at the hub.
+pub async fn release_relay_batch(
+    client: &tokio_postgres::Client,
+    batch_id: &str,
+) -> Result<(), HubError> {
+    let n = client
+        .execute(
+            "UPDATE relay_batches SET state = 'pending', next_attempt_at = NULL
+             WHERE batch_id = $1 AND state = 'held'",
+            &[&batch_id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(HubError::Refused(format!("no held relay batch {batch_id}")));
+    }
+    log::info!("relay batch {batch_id} released to be sent again");
+    Ok(())
 }

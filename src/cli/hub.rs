@@ -50,6 +50,10 @@ pub fn run(args: HubArgs) -> Result<ExitCode> {
                 admin::add_user(&client, &name, &pin).await?;
                 out!("added dashboard user {name}");
             }
+            HubCommand::RelayRetry { batch } => {
+                admin::release_relay_batch(&client, &batch).await?;
+                out!("relay batch {batch} will be sent again (the running hub picks it up)");
+            }
             HubCommand::Status { json } => {
                 let status = admin::status(&client).await?;
                 if json {
@@ -125,6 +129,12 @@ fn print_status(s: &admin::HubStatus) {
             .map(|e| format!("; last error: {e}"))
             .unwrap_or_default()
     );
+    for (batch, events, error) in &s.relay.held_batches {
+        out!(
+            "relay batch {batch} HELD ({events} events): {error}; fix the cause, then \
+             `ballot-intake hub relay-retry {batch}`"
+        );
+    }
     if s.stations.is_empty() {
         out!("no stations yet: `ballot-intake hub station add ID --token-file FILE`");
     }
