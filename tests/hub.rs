@@ -204,6 +204,43 @@ fn two_stations_one_first_receipt_and_the_backend_sees_each_event_once() {
     assert_eq!(status["hub"]["conflicts_open"], 5);
     assert_eq!(status["hub"]["conflicts_resolved"], 1);
     assert_eq!(s2.ok(&["verify"]).code, 0);
+    // The day's nightly file carries them: each conflict reported, the resolution.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Denver)
+        .date_naive()
+        .to_string();
+    let out = s2.dir.path().join("exports");
+    s2.ok(&["export", "--date", &today, "--out", out.to_str().unwrap()]);
+    let csv_path = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .unwrap();
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let conflict_rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(",hub_conflict,"))
+        .collect();
+    assert_eq!(conflict_rows.len(), 6, "{csv}");
+    assert!(conflict_rows[0].starts_with(&format!("S2-{event}-conflict,S2,2026-GEN,B00015,")));
+    assert!(conflict_rows[0].contains("first received at station S1 batch 1 at "));
+    assert!(conflict_rows[0].ends_with(&format!(",S2-{event}")));
+    let resolved: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(",hub_conflict_resolved,"))
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert!(
+        resolved[0].contains("pulled; sent to S1's tray"),
+        "{}",
+        resolved[0]
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(csv_path.with_extension("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["counts"]["hub_conflict"], 6);
+    assert_eq!(manifest["counts"]["hub_conflict_resolved"], 1);
 
     // The feed told station 2 of station 1's receipts: envelope 5, and confidential
     // 3, are duplicates there now, from its own ledger.

@@ -164,8 +164,8 @@ pub fn export_day(
             .from_writer(&mut hashing);
         let csv_err = |e: csv::Error| io_err(&csv_path, &e);
         w.write_record(COLUMNS).map_err(csv_err)?;
-        ledger.for_each_day_event(&format_time(start), &format_time(end), |e| {
-            let event_id = format!("{}-{}", e.station_id, e.seq);
+        let mut write = |e: &crate::ledger::DayEvent| -> Result<(), LedgerError> {
+            let event_id = format!("{}-{}{}", e.station_id, e.seq, e.suffix);
             let corrects = e.corrects.map(|c| format!("{}-{c}", e.station_id));
             w.write_record([
                 cell(&event_id).as_ref(),
@@ -191,7 +191,11 @@ pub fn export_day(
             last = Some(event_id);
             rows += 1;
             Ok(())
-        })?;
+        };
+        let (from, to) = (format_time(start), format_time(end));
+        ledger.for_each_day_event(&from, &to, &mut write)?;
+        // The county hub's entries of the day (none on a station without a hub).
+        ledger.for_each_day_hub_entry(&from, &to, &mut write)?;
         w.flush().map_err(|e| io_err(&csv_path, &e))?;
     }
     let sha256 = hex::encode(hashing.hasher.finalize());
