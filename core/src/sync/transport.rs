@@ -96,8 +96,23 @@ pub fn check_url(url: &str) -> Result<(), SetupError> {
 
 /// Refuses a token file that other accounts could read.
 pub fn check_token_file(path: &Path) -> Result<String, SetupError> {
+    read_token(path).map_err(|p| match p {
+        TokenProblem::Unreadable(m) | TokenProblem::Unfit(m) => SetupError(m),
+    })
+}
+
+/// Why a token could not be had: the file could not be read now (an I/O error, or
+/// not there: a send tries again later, as after a network failure), or it is not
+/// fit to send (readable by others, empty, more than one line: held until fixed).
+enum TokenProblem {
+    Unreadable(String),
+    Unfit(String),
+}
+
+/// Reads and checks the token file.
+fn read_token(path: &Path) -> Result<String, TokenProblem> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        SetupError(format!(
+        TokenProblem::Unreadable(format!(
             "cannot read the token file {}: {e}",
             path.display()
         ))
@@ -107,7 +122,7 @@ pub fn check_token_file(path: &Path) -> Result<String, SetupError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
-            return Err(SetupError(format!(
+            return Err(TokenProblem::Unfit(format!(
                 "the token file {} can be read by other accounts (mode {:o}); run chmod 600 on it",
                 path.display(),
                 mode & 0o777
@@ -117,21 +132,21 @@ pub fn check_token_file(path: &Path) -> Result<String, SetupError> {
     #[cfg(not(unix))]
     let _ = meta;
     let token = std::fs::read_to_string(path).map_err(|e| {
-        SetupError(format!(
+        TokenProblem::Unreadable(format!(
             "cannot read the token file {}: {e}",
             path.display()
         ))
     })?;
     let token = token.trim().to_string();
     if token.is_empty() {
-        return Err(SetupError(format!(
+        return Err(TokenProblem::Unfit(format!(
             "the token file {} is empty",
             path.display()
         )));
     }
     // A token goes into a header: a line break in it would add headers of its own.
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(SetupError(format!(
+        return Err(TokenProblem::Unfit(format!(
             "the token file {} holds more than one line, spaces or control characters; a token is one line of printable characters",
             path.display()
         )));
@@ -290,9 +305,15 @@ impl Transport for Https {
         limit: Option<Duration>,
     ) -> SendOutcome {
         // Read on every send, so a replaced token takes effect without a restart.
-        let token = match check_token_file(&self.token_file) {
+        let token = match read_token(&self.token_file) {
             Ok(t) => t,
-            Err(e) => return SendOutcome::Rejected { reason: e.0 },
+            Err(TokenProblem::Unreadable(reason)) => {
+                return SendOutcome::Retry {
+                    reason,
+                    after: None,
+                };
+            }
+            Err(TokenProblem::Unfit(reason)) => return SendOutcome::Rejected { reason },
         };
         let mut request = self.agent.post(&self.endpoint);
         if let Some(limit) = limit {
@@ -547,6 +568,32 @@ mod tests {
         assert!(check_token_file(&f).unwrap_err().0.contains("chmod 600"));
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(check_token_file(&f).unwrap(), "s3cret");
+    }
+
+    /// A token file that cannot be read at a send (gone, or an I/O error) is a
+    /// passing failure, sent again later; one that is not fit to send (readable by
+    /// others) holds the batch for a person to fix.
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_token_retries_an_unfit_one_holds() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "t0ken\n").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut https =
+            Https::new("http://127.0.0.1:9", &token, None, Duration::from_secs(1)).unwrap();
+        std::fs::remove_file(&token).unwrap();
+        assert!(matches!(
+            https.send("b1", b"{}", 1, None),
+            SendOutcome::Retry { .. }
+        ));
+        std::fs::write(&token, "t0ken\n").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            https.send("b1", b"{}", 1, None),
+            SendOutcome::Rejected { .. }
+        ));
     }
 
     #[test]
