@@ -125,14 +125,17 @@ pub fn backoff(base: Duration, attempt: i64, jitter_seed: u64) -> Duration {
     wait + jitter
 }
 
-fn splitmix(mut x: u64) -> u64 {
+/// The next value of a SplitMix64 sequence: enough to spread retries apart (not for
+/// secrets). Shared by the station's sync and the hub's relay.
+pub fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
 }
 
-fn seed() -> u64 {
+/// A starting value for `splitmix` that differs between processes and runs.
+pub fn seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ballot_intake_core::sync::backoff;
 use ballot_intake_core::sync::payload::{Payload, PayloadEvent};
 use ballot_intake_core::sync::transport::{Directory, Https, SendOutcome, Transport};
+use ballot_intake_core::sync::{backoff, seed, splitmix};
 use chrono::Utc;
 use deadpool_postgres::Pool;
 use tokio::sync::Notify;
@@ -89,7 +89,7 @@ pub async fn run(pool: Pool, options: RelayOptions, wake: Arc<Notify>) {
             return;
         }
     };
-    let mut jitter: u64 = u64::from(std::process::id());
+    let mut jitter: u64 = seed();
     loop {
         let step = relay_once(&pool, &options, &mut transport, &mut jitter).await;
         let nap = match step {
@@ -149,9 +149,7 @@ async fn relay_once(
             log::info!("relayed batch {} ({} events)", due.batch_id, due.events);
         }
         SendOutcome::Retry { reason, after } => {
-            *jitter = jitter
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
+            *jitter = splitmix(*jitter);
             let wait = after
                 .unwrap_or_else(|| backoff(options.retry_base, i64::from(due.attempts), *jitter));
             let next =

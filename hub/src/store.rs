@@ -113,7 +113,7 @@ async fn store_in(
         .iter()
         .filter(|e| new_ids.contains(e.event_id.as_str()))
         .collect();
-    let lost = decide_receipts(tx, &batch.election_id, &new).await?;
+    let lost = decide_receipts(tx, station_id, &batch.election_id, &new).await?;
     let to_relay = fill_outbox(tx, &batch.election_id, &new, &lost).await?;
     let all: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
     let mut conflicts = conflicts_of(tx, &all).await?;
@@ -210,6 +210,7 @@ async fn insert_events(
 /// key, so its cost does not grow with the county's day.
 async fn decide_receipts(
     tx: &Transaction<'_>,
+    station: &str,
     election: &str,
     new: &[&Event],
 ) -> Result<HashSet<String>, HubError> {
@@ -255,7 +256,6 @@ async fn decide_receipts(
         .iter()
         .map(|e| e.ballot_id.as_deref().unwrap_or_default())
         .collect();
-    let station = lost[0].event_id.rsplit_once('-').map_or("", |(s, _)| s);
     tx.execute(
         "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
              first_station, first_tray, first_at)
