@@ -15,6 +15,7 @@ mod flags;
 mod hub;
 mod import;
 mod open;
+mod report;
 mod review;
 mod scans;
 mod settings;

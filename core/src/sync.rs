@@ -160,9 +160,18 @@ pub fn run(
     let mut transport = Some(transport);
     let mut jitter = seed();
     let mut feed_due = Instant::now();
+    let mut report_due = Instant::now();
     loop {
         if stop.load(Ordering::Relaxed) {
             return stopped(ledger);
+        }
+        if ledger.station().hub
+            && options.watch
+            && Instant::now() >= report_due
+            && let Some(t) = transport.as_mut()
+        {
+            report_due = Instant::now() + REPORT_EVERY;
+            report(ledger, t.as_mut());
         }
         if ledger.station().hub
             && Instant::now() >= feed_due
@@ -235,6 +244,12 @@ pub fn run(
         let counts = ledger.sync_counts()?;
         if !options.watch {
             if counts.pending + counts.in_flight == 0 {
+                // A one-shot sync to a hub ends by telling it how the station stands.
+                if ledger.station().hub
+                    && let Some(t) = transport.as_mut()
+                {
+                    report(ledger, t.as_mut());
+                }
                 if counts.held > 0 {
                     return Err(SyncError::Held { counts });
                 }
@@ -273,6 +288,22 @@ pub fn run(
 /// two stations can both accept one envelope is this plus the age a batch may reach
 /// before it is sent (docs/hub.md).
 pub const FEED_EVERY: Duration = Duration::from_secs(2);
+
+/// How often `sync --watch` tells the county hub how the station stands, for the
+/// county's dashboard.
+pub const REPORT_EVERY: Duration = Duration::from_secs(30);
+
+/// Sends the station's report to the hub. A report that cannot be made or sent is
+/// logged, not fatal: it only feeds the dashboard, and the next one replaces it.
+pub fn report(ledger: &Ledger, transport: &mut dyn Transport) {
+    let sent = ledger
+        .station_report(Utc::now())
+        .map_err(|e| e.to_string())
+        .and_then(|r| transport.report(&r).unwrap_or(Ok(())));
+    if let Err(e) = sent {
+        log::warn!("cannot report to the county hub: {e}");
+    }
+}
 
 /// Reads one page of the hub's receipts feed into the ledger; returns whether the
 /// page was full (more to read). A hub that cannot be reached is logged, not fatal:

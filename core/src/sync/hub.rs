@@ -63,3 +63,32 @@ pub struct FeedPage {
     /// The cursor to ask after next.
     pub next: String,
 }
+
+/// Most kinds of count a station report may carry (outcomes, flags, "reversed").
+pub const MAX_REPORT_COUNTS: usize = 32;
+
+/// What a station tells its county hub about itself every
+/// [`REPORT_EVERY`](crate::sync::REPORT_EVERY) (`POST /v1/status`), for the county's
+/// dashboard. The hub sees only the batches a station sends, which say nothing of
+/// rejected scans, of conflicts a supervisor resolved, or of events not yet sent.
+/// Counts only: no ballot, voter or name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationReport {
+    /// The station.
+    pub station_id: String,
+    /// Its active election.
+    pub election_id: String,
+    /// When the station made the report, by its own clock (RFC 3339, UTC).
+    pub at: String,
+    /// The station's local day the counts are for (`YYYY-MM-DD`).
+    pub day: String,
+    /// Today's scans by outcome, then flags and reversed entries, as the station's
+    /// own dashboard counts them.
+    pub today: std::collections::BTreeMap<String, i64>,
+    /// Cross-station duplicates waiting for a supervisor there.
+    pub conflicts_open: i64,
+    /// Events not yet acknowledged by the hub (pending or in flight).
+    pub waiting: i64,
+    /// Events in batches the hub refused, waiting for a supervisor.
+    pub held: i64,
+}

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::hub::{FeedPage, HubConflict};
+use super::hub::{FeedPage, HubConflict, StationReport};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,6 +57,12 @@ pub trait Transport: Send {
     /// transport reaches a hub; `None` where it cannot (a folder).
     fn feed(&mut self, after: &str) -> Option<Result<FeedPage, String>> {
         let _ = after;
+        None
+    }
+    /// Tells the county hub how the station stands (`POST /v1/status`), where this
+    /// transport reaches a hub; `None` where it cannot (a folder).
+    fn report(&mut self, report: &StationReport) -> Option<Result<(), String>> {
+        let _ = report;
         None
     }
 }
@@ -160,6 +166,7 @@ pub struct Https {
     timeout: Duration,
     endpoint: String,
     feed: String,
+    status: String,
     token_file: PathBuf,
 }
 
@@ -291,6 +298,7 @@ impl Https {
             timeout,
             endpoint: format!("{}/v1/batches", url.trim_end_matches('/')),
             feed: format!("{}/v1/receipts", url.trim_end_matches('/')),
+            status: format!("{}/v1/status", url.trim_end_matches('/')),
             token_file: token_file.to_path_buf(),
         })
     }
@@ -361,9 +369,37 @@ impl Transport for Https {
     fn feed(&mut self, after: &str) -> Option<Result<FeedPage, String>> {
         Some(self.get_feed(after))
     }
+
+    fn report(&mut self, report: &StationReport) -> Option<Result<(), String>> {
+        Some(self.post_report(report))
+    }
 }
 
 impl Https {
+    fn post_report(&self, report: &StationReport) -> Result<(), String> {
+        let token = check_token_file(&self.token_file).map_err(|e| e.0)?;
+        let body = serde_json::to_vec(report).map_err(|e| format!("cannot encode: {e}"))?;
+        let mut resp = self
+            .agent
+            .post(&self.status)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(&body[..])
+            .map_err(|e| format!("{}: {e}", self.status))?;
+        let status = resp.status().as_u16();
+        if status == 200 || status == 204 {
+            return Ok(());
+        }
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let excerpt: String = text.chars().take(300).collect();
+        Err(format!("{}: HTTP {status}: {excerpt}", self.status))
+    }
+
     fn get_feed(&self, after: &str) -> Result<FeedPage, String> {
         let token = check_token_file(&self.token_file).map_err(|e| e.0)?;
         // The hub's cursors are digits and dots; anything else is not sent on.
