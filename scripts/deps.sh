@@ -8,6 +8,7 @@
 #   fiu-utils: the I/O fault tests inject failing writes and fsyncs (libfiu).
 #   postgresql: the county hub's tests start throwaway clusters with its initdb and pg_ctl.
 #   openssl: the hub's TLS test makes a county CA and a certificate with it.
+#   chromium, chromium-driver: the county dashboard's test signs in with a real browser.
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -27,5 +28,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils postgresql openssl)
+test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

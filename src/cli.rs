@@ -616,6 +616,16 @@ pub struct HubArgs {
     /// Database connections for requests.
     #[arg(long, default_value_t = 16)]
     pub pool_size: usize,
+    /// The county's IANA time zone for the dashboard's "today" and hours, e.g.
+    /// America/Denver (default: the TZ variable, else /etc/timezone, else UTC).
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Seconds between the dashboard page's own refreshes.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(2..=3600))]
+    pub dashboard_refresh_secs: u32,
+    /// Hours a dashboard sign-in lasts.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=72))]
+    pub session_hours: i64,
 }
 
 /// `hub` subcommands.

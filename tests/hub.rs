@@ -5,42 +5,15 @@
 
 mod common;
 use common::Station;
-use common::hub::{Hub, add_station, manage, sync_to_hub};
+use common::hub::{Hub, add_station, ballot_file, manage, station};
 use common::pg::Cluster;
 use common::receiver::{Behaviour, Receiver};
 use std::collections::HashSet;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const BACKEND_TOKEN: &str = "backend-token-0123456789";
-
-/// A mail ballot file of `n` ballots `B00001...` (voter `V00001...`), with the
-/// voters in `confidential` marked so.
-fn ballot_file(dir: &Path, n: usize, confidential: &[usize]) -> String {
-    let path = dir.join("ballots.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    writeln!(f, "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential").unwrap();
-    for i in 1..=n {
-        let c = if confidential.contains(&i) { "Y" } else { "N" };
-        writeln!(
-            f,
-            "2026-GEN,B{i:05},V{i:05},Archuleta,Rosa,80202,101,S1,ACTIVE,{c}"
-        )
-        .unwrap();
-    }
-    path.display().to_string()
-}
-
-/// Station `id` with the county's ballot file, its sync pointed at the hub.
-fn station(id: &str, hub: &Hub, token_file: &str, n: usize, confidential: &[usize]) -> Station {
-    let s = Station::upcoming_as(id);
-    let file = ballot_file(s.dir.path(), n, confidential);
-    s.ok(&["import", &file]);
-    sync_to_hub(&s, &hub.url, token_file);
-    s
-}
 
 fn scan(s: &Station, codes: impl Iterator<Item = usize>) -> Vec<serde_json::Value> {
     let lines: String = codes.map(|i| format!("B{i:05}\n")).collect();
@@ -430,7 +403,7 @@ fn a_database_from_a_newer_hub_is_refused() {
     let db = pg.url();
     let r = manage(&db, &["migrate"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("schema version 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("schema version 2"), "{}", r.stdout);
     // Migrating again applies nothing.
     let r = manage(&db, &["migrate"], "");
     assert!(r.stdout.contains("(0 applied now)"), "{}", r.stdout);
@@ -439,7 +412,7 @@ fn a_database_from_a_newer_hub_is_refused() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("schema is version 99, newer than this hub knows (1)"),
+            .contains("schema is version 99, newer than this hub knows (2)"),
         "{}",
         r.stderr
     );

@@ -228,6 +228,7 @@ fn main() {
             timeout: Duration::from_secs(30),
         }),
         pool_size: stations.max(4),
+        dashboard: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

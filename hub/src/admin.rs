@@ -204,6 +204,18 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
             &[],
         )
         .await?;
+    let relay = relay_state(client).await?;
+    Ok(HubStatus {
+        schema_version,
+        stations,
+        receipts: totals.get(0),
+        conflicts: totals.get(1),
+        relay,
+    })
+}
+
+/// The relay's state: what waits, what is in flight, what the backend refused.
+pub async fn relay_state(client: &tokio_postgres::Client) -> Result<RelayState, HubError> {
     // The outbox after the relay's last batch is waiting; the batches say the rest.
     let relay = client
         .query_one(
@@ -231,19 +243,13 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
-    Ok(HubStatus {
-        schema_version,
-        stations,
-        receipts: totals.get(0),
-        conflicts: totals.get(1),
-        relay: RelayState {
-            waiting: relay.get(0),
-            in_flight: relay.get(1),
-            held: relay.get(2),
-            acknowledged: relay.get(3),
-            last_error: relay.get(4),
-            held_batches,
-        },
+    Ok(RelayState {
+        waiting: relay.get(0),
+        in_flight: relay.get(1),
+        held: relay.get(2),
+        acknowledged: relay.get(3),
+        last_error: relay.get(4),
+        held_batches,
     })
 }
 

@@ -10,11 +10,13 @@
 //! transport and rules) and never on the window.
 
 pub mod admin;
+pub mod dashboard;
 pub mod db;
 pub mod feed;
 pub mod migrate;
 pub mod model;
 pub mod relay;
+pub mod report;
 pub mod server;
 pub mod store;
 

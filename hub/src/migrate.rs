@@ -8,8 +8,14 @@ use tokio_postgres::Client;
 use crate::HubError;
 
 /// The migrations this build knows, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "hub", include_str!("../migrations/0001_hub.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "hub", include_str!("../migrations/0001_hub.sql")),
+    (
+        2,
+        "dashboard",
+        include_str!("../migrations/0002_dashboard.sql"),
+    ),
+];
 
 /// An advisory-lock key of the hub's own, held while migrating, so two hubs started
 /// at once against one database do not both run a migration.

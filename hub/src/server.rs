@@ -17,8 +17,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use crate::dashboard::DashboardOptions;
 use crate::relay::RelayOptions;
-use crate::{HubError, feed, migrate, model, store};
+use crate::{HubError, feed, migrate, model, report, store};
 
 /// How the hub runs.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ServeOptions {
     pub relay: Option<RelayOptions>,
     /// Database connections for requests.
     pub pool_size: usize,
+    /// The county dashboard (its cookies are made TLS-only when `tls` is given).
+    pub dashboard: DashboardOptions,
 }
 
 /// What every handler shares.
@@ -42,6 +45,8 @@ pub struct Hub {
     pub pool: Pool,
     /// Told when a stored batch put events in the outbox.
     pub relay_wake: Arc<Notify>,
+    /// How the dashboard behaves.
+    pub dashboard: Arc<DashboardOptions>,
 }
 
 /// Runs the hub until SIGINT or SIGTERM: migrates the database, starts the relay and
@@ -76,6 +81,10 @@ async fn run(
     let hub = Hub {
         pool: pool.clone(),
         relay_wake: Arc::new(Notify::new()),
+        dashboard: Arc::new(DashboardOptions {
+            secure_cookies: options.tls.is_some(),
+            ..options.dashboard.clone()
+        }),
     };
     if let Some(relay) = &options.relay {
         relay.transport()?;
@@ -181,9 +190,11 @@ pub fn router(hub: Hub) -> Router {
     Router::new()
         .route("/v1/batches", post(post_batch))
         .route("/v1/receipts", get(get_receipts))
+        .route("/v1/status", post(post_status))
         .route("/healthz", get(|| async { "ok" }))
         // 500 events of a few hundred bytes each, with room to spare.
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+        .merge(crate::dashboard::routes())
         .with_state(hub)
 }
 
@@ -281,4 +292,19 @@ async fn get_receipts(
     station_of(&client, &headers).await?;
     let page = feed::page(&client, &q.after, q.limit.unwrap_or(feed::MAX_PAGE)).await?;
     Ok(axum::Json(page).into_response())
+}
+
+/// A station's report about itself, kept for the dashboard (`report`).
+async fn post_status(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HubError> {
+    let client = hub.pool.get().await?;
+    let station = station_of(&client, &headers).await?;
+    let report: ballot_intake_core::sync::hub::StationReport = serde_json::from_slice(&body)
+        .map_err(|e| HubError::Refused(format!("the report is not one the hub can read: {e}")))?;
+    let (at, day) = report::check(&station, &report)?;
+    report::keep(&client, &report, at, day).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

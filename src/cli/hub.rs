@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::output::print_json;
 use super::{HubArgs, HubCommand, HubStationCommand, HubUserCommand};
+use ballot_intake_hub::dashboard::DashboardOptions;
 use ballot_intake_hub::relay::{RelayOptions, Target};
 use ballot_intake_hub::server::ServeOptions;
 use ballot_intake_hub::{admin, db, migrate};
@@ -67,6 +68,23 @@ pub fn run(args: HubArgs) -> Result<ExitCode> {
     })
 }
 
+/// The county's time zone for the dashboard: as given, else the machine's (the TZ
+/// variable, then Debian's /etc/timezone), else UTC. A zone given but unknown is an
+/// error, not a silent UTC.
+fn hub_timezone(given: Option<&str>) -> Result<chrono_tz::Tz> {
+    if let Some(name) = given {
+        return name.trim().parse().map_err(|_| {
+            anyhow!("--timezone {name:?} is not an IANA time zone (e.g. America/Denver)")
+        });
+    }
+    let machine = std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
+        .and_then(|name| name.trim().parse().ok());
+    Ok(machine.unwrap_or(chrono_tz::UTC))
+}
+
 fn serve(args: &HubArgs, database: String) -> Result<ExitCode> {
     let relay_target = match (&args.relay_url, &args.relay_directory) {
         (Some(url), _) => Some(Target::Https {
@@ -97,6 +115,12 @@ fn serve(args: &HubArgs, database: String) -> Result<ExitCode> {
             timeout: Duration::from_secs(30),
         }),
         pool_size: args.pool_size,
+        dashboard: DashboardOptions {
+            timezone: hub_timezone(args.timezone.as_deref())?,
+            refresh_secs: args.dashboard_refresh_secs,
+            session_hours: args.session_hours,
+            secure_cookies: false,
+        },
     };
     let scheme = if options.tls.is_some() {
         "https"
@@ -105,6 +129,7 @@ fn serve(args: &HubArgs, database: String) -> Result<ExitCode> {
     };
     ballot_intake_hub::server::serve(&options, |addr| {
         out!("hub listening on {scheme}://{addr}");
+        out!("county dashboard at {scheme}://{addr}/dashboard");
     })?;
     note!("hub stopped");
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::BIN;
+use std::io::Write;
 
 pub struct Hub {
     pub child: Child,
@@ -140,4 +141,36 @@ pub fn watch_sync(s: &super::Station) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn sync --watch")
+}
+
+/// A mail ballot file of `n` ballots `B00001...` (voter `V00001...`), with the
+/// voters in `confidential` marked so.
+pub fn ballot_file(dir: &Path, n: usize, confidential: &[usize]) -> String {
+    let path = dir.join("ballots.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, "election_id,ballot_id,voter_id,last_name,first_name,residential_zip,precinct,ballot_style,ballot_status,confidential").unwrap();
+    for i in 1..=n {
+        let c = if confidential.contains(&i) { "Y" } else { "N" };
+        writeln!(
+            f,
+            "2026-GEN,B{i:05},V{i:05},Archuleta,Rosa,80202,101,S1,ACTIVE,{c}"
+        )
+        .unwrap();
+    }
+    path.display().to_string()
+}
+
+/// Station `id` with the county's ballot file, its sync pointed at the hub.
+pub fn station(
+    id: &str,
+    hub: &Hub,
+    token_file: &str,
+    n: usize,
+    confidential: &[usize],
+) -> super::Station {
+    let s = super::Station::upcoming_as(id);
+    let file = ballot_file(s.dir.path(), n, confidential);
+    s.ok(&["import", &file]);
+    sync_to_hub(&s, &hub.url, token_file);
+    s
 }
