@@ -204,6 +204,18 @@ fn three_stations_through_faults_a_killed_hub_and_a_database_restart() {
         pg.psql("SELECT count(*) FROM receipts"),
         BALLOTS.to_string()
     );
+    // The dashboard's hourly counts (kept by the hub's tally through the kill and the
+    // restart) add up to the receipts, each counted once.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pg.psql("SELECT coalesce(sum(receipts), 0) FROM receipt_hours") != BALLOTS.to_string()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        pg.psql("SELECT coalesce(sum(receipts), 0) FROM receipt_hours"),
+        BALLOTS.to_string()
+    );
     let receipts: HashMap<String, String> = pg
         .psql("SELECT ballot_id || ' ' || event_id FROM receipts")
         .lines()

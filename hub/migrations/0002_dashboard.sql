@@ -17,11 +17,13 @@ CREATE TABLE station_reports (
     received_at     timestamptz NOT NULL DEFAULT now()
 );
 
--- First receipts per election, station and hour (UTC) of the scan, added to in the
--- transaction that stores them, so the dashboard's chart and today's counts read a
--- few hundred rows rather than the day's receipts. Derived from `receipts` and
--- `events` (and rebuilt from them below); each station's transactions touch only
--- its own rows, so stations never wait on each other here.
+-- First receipts per election, station and hour (UTC) of the scan, so the
+-- dashboard's chart and today's counts read a few hundred rows rather than the
+-- day's receipts. Counted behind the stations' transactions, never in them (a
+-- busy hour's row would be one more thing every batch writes): the hub's tally
+-- reads the receipts in feed order below the oldest running transaction, as the
+-- feed and the relay do, and keeps how far it has counted in `receipt_tally`.
+-- Derived: it can be rebuilt from `receipts` and `events` by emptying both.
 CREATE TABLE receipt_hours (
     election_id  text NOT NULL,
     station_id   text NOT NULL,
@@ -30,10 +32,13 @@ CREATE TABLE receipt_hours (
     PRIMARY KEY (election_id, station_id, hour)
 );
 
-INSERT INTO receipt_hours (election_id, station_id, hour, receipts)
-SELECT r.election_id, e.station_id, date_trunc('hour', e.occurred_at, 'UTC'), count(*)
-FROM receipts r JOIN events e USING (event_id)
-GROUP BY 1, 2, 3;
+CREATE TABLE receipt_tally (
+    id    integer PRIMARY KEY CHECK (id = 1),
+    txid  xid8 NOT NULL,
+    seq   bigint NOT NULL
+);
+-- From the start: a hub upgraded from schema 1 counts the receipts it already had.
+INSERT INTO receipt_tally VALUES (1, '0', 0);
 
 -- A supervisor's sign-in: the cookie holds 256 random bits, the hub their SHA-256.
 CREATE TABLE sessions (

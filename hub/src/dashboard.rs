@@ -143,7 +143,10 @@ async fn show(
         return Ok(see_other("/signin", None));
     };
     let options = &hub.dashboard;
-    let client = hub.pool.get().await?;
+    let mut client = hub.pool.get().await?;
+    // What was stored since the tally's last pass is counted now: the page is as
+    // current as the feed.
+    crate::tally::catch_up(&mut client).await?;
     let county = data::read(
         &client,
         q.election.as_deref().filter(|e| !e.is_empty()),

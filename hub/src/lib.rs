@@ -19,6 +19,7 @@ pub mod relay;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod tally;
 
 /// Why the hub refused or failed.
 #[derive(Debug, thiserror::Error)]

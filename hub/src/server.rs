@@ -86,6 +86,7 @@ async fn run(
             ..options.dashboard.clone()
         }),
     };
+    tokio::spawn(crate::tally::run(pool.clone()));
     if let Some(relay) = &options.relay {
         relay.transport()?;
         tokio::spawn(crate::relay::run(

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use tokio_postgres::Transaction;
 use tokio_postgres::error::SqlState;
 
@@ -244,7 +244,6 @@ async fn decide_receipts(
         .iter()
         .map(|r| r.get(0))
         .collect();
-    count_receipts(tx, station, election, &received, &inserted).await?;
     let lost: Vec<&Event> = received
         .into_iter()
         .filter(|e| !inserted.contains(&e.event_id))
@@ -268,40 +267,6 @@ async fn decide_receipts(
     )
     .await?;
     Ok(ids.iter().map(|s| (*s).to_string()).collect())
-}
-
-/// Adds the receipts just inserted to their station's hourly counts (the dashboard's
-/// chart). Only this station's rows are touched, so stations never wait on each
-/// other here.
-async fn count_receipts(
-    tx: &Transaction<'_>,
-    station: &str,
-    election: &str,
-    received: &[&Event],
-    inserted: &HashSet<String>,
-) -> Result<(), HubError> {
-    let mut per_hour: std::collections::BTreeMap<DateTime<Utc>, i64> =
-        std::collections::BTreeMap::new();
-    for e in received.iter().filter(|e| inserted.contains(&e.event_id)) {
-        let hour = e
-            .occurred_at
-            .duration_trunc(chrono::TimeDelta::hours(1))
-            .unwrap_or(e.occurred_at);
-        *per_hour.entry(hour).or_default() += 1;
-    }
-    if per_hour.is_empty() {
-        return Ok(());
-    }
-    let (hours, counts): (Vec<DateTime<Utc>>, Vec<i64>) = per_hour.into_iter().unzip();
-    tx.execute(
-        "INSERT INTO receipt_hours (election_id, station_id, hour, receipts)
-         SELECT $1, $2, u.h, u.n FROM unnest($3::timestamptz[], $4::int8[]) AS u(h, n)
-         ON CONFLICT (election_id, station_id, hour)
-         DO UPDATE SET receipts = receipt_hours.receipts + excluded.receipts",
-        &[&election, &station, &hours, &counts],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Puts the new events the backend may see into the relay's outbox, in batch order:
