@@ -403,7 +403,7 @@ fn a_database_from_a_newer_hub_is_refused() {
     let db = pg.url();
     let r = manage(&db, &["migrate"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("schema version 2"), "{}", r.stdout);
+    assert!(r.stdout.contains("schema version 3"), "{}", r.stdout);
     // Migrating again applies nothing.
     let r = manage(&db, &["migrate"], "");
     assert!(r.stdout.contains("(0 applied now)"), "{}", r.stdout);
@@ -412,7 +412,7 @@ fn a_database_from_a_newer_hub_is_refused() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("schema is version 99, newer than this hub knows (2)"),
+            .contains("schema is version 99, newer than this hub knows (3)"),
         "{}",
         r.stderr
     );
@@ -774,4 +774,113 @@ fn a_refused_relay_batch_is_held_until_released() {
         held()["relay"]["acknowledged"] == 1
     });
     assert_eq!(held()["relay"]["held"], 0);
+}
+
+fn reverse(s: &Station, seq: i64) {
+    let r = s.run_with(
+        &[
+            "reverse",
+            &seq.to_string(),
+            "--user",
+            "sam",
+            "--reason",
+            "envelope from another county's tray",
+        ],
+        b"",
+        &[("BALLOT_INTAKE_PIN", "161803")],
+    );
+    assert_eq!(r.code, 0, "reverse: {}", r.stderr);
+}
+
+#[test]
+fn a_corrected_first_receipt_frees_the_ballot_county_wide() {
+    let pg = Cluster::start();
+    let db = pg.url();
+    let t1 = add_station(&db, "S1", pg.dir.path());
+    let t2 = add_station(&db, "S2", pg.dir.path());
+    let rx = Receiver::start(BACKEND_TOKEN, Behaviour::default());
+    let hub = relaying_hub(&pg, &rx, "100");
+    let s1 = station("S1", &hub, &t1, 10, &[]);
+    let s2 = station("S2", &hub, &t2, 10, &[]);
+
+    // S1 takes ballot 1; S2 reads the feed and so refuses it as a duplicate.
+    let first = scan(&s1, 1..=1)[0]["seq"].as_i64().unwrap();
+    s1.ok(&["sync", "--max-wait", "30"]);
+    s2.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(scan(&s2, 1..=1)[0]["outcome"], "duplicate");
+    // A supervisor at S1 finds the receipt was wrong and reverses it.
+    reverse(&s1, first);
+    s1.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(pg.psql("SELECT count(*) FROM receipt_releases"), "1");
+    // S2 learns from the feed that the ballot is free, and its scan is the county's
+    // receipt, not a conflict.
+    s2.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(scan(&s2, 1..=1)[0]["outcome"], "accepted");
+    let r = s2.ok(&["sync", "--max-wait", "30"]);
+    assert!(!r.stderr.contains("PULL FROM TRAY"), "{}", r.stderr);
+    assert_eq!(pg.psql("SELECT count(*) FROM conflicts"), "0");
+    assert_eq!(
+        pg.psql("SELECT string_agg(event_id || '@' || round, ',' ORDER BY round) FROM receipts"),
+        format!(
+            "S1-{first}@0,{}@1",
+            pg.psql("SELECT max(event_id) FROM events WHERE station_id = 'S2'")
+        )
+    );
+    // S1, scanning it again now, is told it is S2's (from its feed, or the hub).
+    s1.ok(&["sync", "--max-wait", "30"]);
+    assert_eq!(scan(&s1, 1..=1)[0]["outcome"], "duplicate");
+
+    // Within one batch: scanned, reversed and scanned again before the sync sends.
+    let wrong = scan(&s1, 2..=2)[0]["seq"].as_i64().unwrap();
+    reverse(&s1, wrong);
+    assert_eq!(scan(&s1, 2..=2)[0]["outcome"], "accepted");
+    let r = s1.ok(&["sync", "--max-wait", "30"]);
+    assert!(!r.stderr.contains("PULL FROM TRAY"), "{}", r.stderr);
+    assert_eq!(pg.psql("SELECT count(*) FROM conflicts"), "0");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM receipts WHERE ballot_id = 'B00002'"),
+        "2"
+    );
+
+    // The hub's counts: two ballots received, each once.
+    let status: serde_json::Value =
+        serde_json::from_str(&manage(&db, &["status", "--json"], "").stdout).unwrap();
+    assert_eq!(status["receipts"], 2);
+    wait_for(10, "the tally", || {
+        pg.psql("SELECT coalesce(sum(receipts), 0) FROM receipt_hours") == "2"
+    });
+    // The backend saw each receipt, and each correction, once.
+    wait_for(20, "the relay", || {
+        rx.stored.lock().unwrap().events.len() >= 6
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let stored = rx.stored.lock().unwrap();
+    let kinds: Vec<String> = {
+        let mut v: Vec<(String, String)> = stored
+            .events
+            .values()
+            .map(|e| {
+                (
+                    e["event_id"].as_str().unwrap().to_string(),
+                    e["type"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, k)| k).collect()
+    };
+    assert_eq!(stored.duplicate_events, 0);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "received").count(),
+        4,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "correction").count(),
+        2,
+        "{kinds:?}"
+    );
+    for s in [&s1, &s2] {
+        assert_eq!(s.ok(&["verify"]).code, 0);
+    }
 }

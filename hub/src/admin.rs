@@ -117,7 +117,7 @@ pub struct StationState {
     pub batches: i64,
     /// Events stored from it.
     pub events: i64,
-    /// Its first receipts.
+    /// Its first receipts that stand (not released by a correction).
     pub receipts: i64,
     /// Its scans that were cross-station duplicates.
     pub conflicts: i64,
@@ -149,7 +149,7 @@ pub struct HubStatus {
     pub schema_version: i32,
     /// Stations, by id.
     pub stations: Vec<StationState>,
-    /// First receipts county-wide.
+    /// First receipts county-wide that stand (not released by a correction).
     pub receipts: i64,
     /// Cross-station duplicates.
     pub conflicts: i64,
@@ -176,8 +176,12 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
              FROM stations s
              LEFT JOIN (SELECT station_id, count(*) n FROM batches GROUP BY 1) b USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM events GROUP BY 1) e USING (station_id)
-             LEFT JOIN (SELECT e.station_id, count(*) n FROM receipts
-                          JOIN events e USING (event_id) GROUP BY 1) r USING (station_id)
+             LEFT JOIN (SELECT e.station_id, count(*) n FROM receipts x
+                          JOIN events e USING (event_id)
+                          WHERE NOT EXISTS (SELECT 1 FROM receipt_releases l
+                                            WHERE (l.election_id, l.ballot_id, l.round)
+                                                = (x.election_id, x.ballot_id, x.round))
+                          GROUP BY 1) r USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM conflicts GROUP BY 1) c USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM chain_alarms GROUP BY 1) a USING (station_id)
              ORDER BY s.station_id",
@@ -200,7 +204,8 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
         .collect();
     let totals = client
         .query_one(
-            "SELECT (SELECT count(*) FROM receipts), (SELECT count(*) FROM conflicts)",
+            "SELECT (SELECT count(*) FROM receipts) - (SELECT count(*) FROM receipt_releases),
+                    (SELECT count(*) FROM conflicts)",
             &[],
         )
         .await?;

@@ -3,6 +3,9 @@
 //! ballot received at another station is answered `duplicate` from the station's own
 //! ledger without waiting on the network.
 //!
+//! A receipt its station corrected comes again later in the feed marked `released`:
+//! the ballot is free, and the station drops the receipt from its copy.
+//!
 //! It carries ids, station, tray and time, never a name or a voter id; a confidential
 //! voter's receipt is in it by ballot id like any other (a station must catch the
 //! duplicate either way).
@@ -40,12 +43,20 @@ pub async fn page(
             // The xid8 goes out as text under another name: an ORDER BY on a name
             // an output column also has sorts by the output (as text: "997" after
             // "1000").
-            "SELECT r.txid::text AS txid_text, r.feed_seq, r.election_id, r.ballot_id,
-                    r.event_id, e.station_id, e.tray, e.occurred_at
-             FROM receipts r JOIN events e USING (event_id)
-             WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
-               AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY r.txid, r.feed_seq LIMIT $3",
+            "SELECT f.txid::text AS txid_text, f.feed_seq, f.election_id, f.ballot_id,
+                    f.event_id, e.station_id, e.tray, e.occurred_at, f.released
+             FROM (SELECT r.txid, r.feed_seq, r.election_id, r.ballot_id, r.event_id,
+                          false AS released
+                   FROM receipts r
+                   WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
+                     AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
+                   UNION ALL
+                   SELECT l.txid, l.feed_seq, l.election_id, l.ballot_id, l.event_id, true
+                   FROM receipt_releases l
+                   WHERE (l.txid, l.feed_seq) > ($1::text::xid8, $2)
+                     AND l.txid < pg_snapshot_xmin(pg_current_snapshot())) f
+             JOIN events e USING (event_id)
+             ORDER BY f.txid, f.feed_seq LIMIT $3",
             &[&txid.to_string(), &seq, &limit.clamp(1, MAX_PAGE)],
         )
         .await?;
@@ -59,6 +70,7 @@ pub async fn page(
             station_id: r.get(5),
             batch: r.get(6),
             occurred_at: format_time(r.get(7)),
+            released: r.get(8),
         })
         .collect();
     let next = receipts

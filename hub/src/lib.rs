@@ -15,6 +15,7 @@ pub mod db;
 pub mod feed;
 pub mod migrate;
 pub mod model;
+pub mod receipts;
 pub mod relay;
 pub mod report;
 pub mod server;

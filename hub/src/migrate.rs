@@ -15,6 +15,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "dashboard",
         include_str!("../migrations/0002_dashboard.sql"),
     ),
+    (
+        3,
+        "releases",
+        include_str!("../migrations/0003_releases.sql"),
+    ),
 ];
 
 /// An advisory-lock key of the hub's own, held while migrating, so two hubs started

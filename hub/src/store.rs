@@ -113,7 +113,7 @@ async fn store_in(
         .iter()
         .filter(|e| new_ids.contains(e.event_id.as_str()))
         .collect();
-    let lost = decide_receipts(tx, station_id, &batch.election_id, &new).await?;
+    let lost = crate::receipts::decide(tx, station_id, &batch.election_id, &new).await?;
     let to_relay = fill_outbox(tx, &batch.election_id, &new, &lost).await?;
     let all: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
     let mut conflicts = conflicts_of(tx, &all).await?;
@@ -200,73 +200,6 @@ async fn insert_events(
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
-}
-
-/// Gives each ballot whose first receipt is among `new` its receipt, and records
-/// every other new `received` event as a conflict with the receipt that came first;
-/// returns the conflicts' event ids.
-///
-/// Built from the batch's own values (arrays), reading the growing tables only by
-/// key, so its cost does not grow with the county's day.
-async fn decide_receipts(
-    tx: &Transaction<'_>,
-    station: &str,
-    election: &str,
-    new: &[&Event],
-) -> Result<HashSet<String>, HubError> {
-    let mut received: Vec<&Event> = new
-        .iter()
-        .copied()
-        .filter(|e| e.kind == "received")
-        .collect();
-    if received.is_empty() {
-        return Ok(HashSet::new());
-    }
-    // In ballot order, so that two stations' transactions meet their shared ballots
-    // in the same order and never wait on each other in a circle.
-    received.sort_by(|a, b| a.ballot_id.cmp(&b.ballot_id));
-    let ids: Vec<&str> = received.iter().map(|e| e.event_id.as_str()).collect();
-    let ballots: Vec<&str> = received
-        .iter()
-        .map(|e| e.ballot_id.as_deref().unwrap_or_default())
-        .collect();
-    let inserted: HashSet<String> = tx
-        .query(
-            "INSERT INTO receipts (election_id, ballot_id, event_id)
-             SELECT $1, u.b, u.e
-             FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(b, e, n)
-             ORDER BY u.n
-             ON CONFLICT (election_id, ballot_id) DO NOTHING
-             RETURNING event_id",
-            &[&election, &ballots, &ids],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let lost: Vec<&Event> = received
-        .into_iter()
-        .filter(|e| !inserted.contains(&e.event_id))
-        .collect();
-    if lost.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let ids: Vec<&str> = lost.iter().map(|e| e.event_id.as_str()).collect();
-    let ballots: Vec<&str> = lost
-        .iter()
-        .map(|e| e.ballot_id.as_deref().unwrap_or_default())
-        .collect();
-    tx.execute(
-        "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
-             first_station, first_tray, first_at)
-         SELECT u.e, f.event_id, $3, $1, u.b, f.station_id, f.tray, f.occurred_at
-         FROM unnest($2::text[], $4::text[]) AS u(e, b)
-         CROSS JOIN LATERAL (SELECT f.* FROM receipts r JOIN events f USING (event_id)
-                             WHERE r.election_id = $1 AND r.ballot_id = u.b) f",
-        &[&election, &ids, &station, &ballots],
-    )
-    .await?;
-    Ok(ids.iter().map(|s| (*s).to_string()).collect())
 }
 
 /// Puts the new events the backend may see into the relay's outbox, in batch order:

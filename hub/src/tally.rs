@@ -5,7 +5,8 @@
 //!
 //! The tally reads the receipts in the feed's order, (txid, feed_seq), and only
 //! those of transactions older than the oldest still running, so a receipt that
-//! commits late is counted on a later pass and never skipped. Its cursor row is
+//! commits late is counted on a later pass and never skipped. A released receipt
+//! (its station corrected it) is taken off its hour in the same order. Its cursor row is
 //! locked for the pass, so two passes at once (the hub's loop and a dashboard
 //! read, or two hubs) count each receipt once.
 
@@ -37,15 +38,22 @@ pub async fn catch_up(client: &mut tokio_postgres::Client) -> Result<i64, HubErr
         let row = tx
             .query_one(
                 "WITH new AS MATERIALIZED (
-                     SELECT r.txid, r.feed_seq, r.election_id, e.station_id,
+                     SELECT f.txid, f.feed_seq, f.election_id, e.station_id, f.sign,
                             date_trunc('hour', e.occurred_at, 'UTC') AS hour
-                     FROM receipts r JOIN events e USING (event_id)
-                     WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
-                       AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY r.txid, r.feed_seq LIMIT $3),
+                     FROM (SELECT r.txid, r.feed_seq, r.election_id, r.event_id, 1 AS sign
+                           FROM receipts r
+                           WHERE (r.txid, r.feed_seq) > ($1::text::xid8, $2)
+                             AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
+                           UNION ALL
+                           SELECT l.txid, l.feed_seq, l.election_id, l.event_id, -1
+                           FROM receipt_releases l
+                           WHERE (l.txid, l.feed_seq) > ($1::text::xid8, $2)
+                             AND l.txid < pg_snapshot_xmin(pg_current_snapshot())) f
+                     JOIN events e USING (event_id)
+                     ORDER BY f.txid, f.feed_seq LIMIT $3),
                  counted AS (
                      INSERT INTO receipt_hours (election_id, station_id, hour, receipts)
-                     SELECT election_id, station_id, hour, count(*) FROM new
+                     SELECT election_id, station_id, hour, sum(sign) FROM new
                      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                      ON CONFLICT (election_id, station_id, hour)
                      DO UPDATE SET receipts = receipt_hours.receipts + excluded.receipts

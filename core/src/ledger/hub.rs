@@ -232,11 +232,22 @@ impl Ledger {
                     "INSERT OR IGNORE INTO county_receipts (election_id, ballot_id, station_id,
                          tray, occurred_at, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
+                // A released receipt (its station corrected it) is dropped from the
+                // copy: the ballot is free here too. The copy is a cache of the
+                // hub's, not a record of this station's.
+                let mut drop = tx.prepare_cached(
+                    "DELETE FROM county_receipts
+                     WHERE election_id = ?1 AND ballot_id = ?2 AND event_id = ?3",
+                )?;
                 for r in page
                     .receipts
                     .iter()
                     .filter(|r| r.station_id != station.station_id)
                 {
+                    if r.released {
+                        drop.execute(params![r.election_id, r.ballot_id, r.event_id])?;
+                        continue;
+                    }
                     kept += insert.execute(params![
                         r.election_id,
                         r.ballot_id,

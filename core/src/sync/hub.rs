@@ -53,6 +53,10 @@ pub struct FeedReceipt {
     pub batch: Option<i64>,
     /// When (RFC 3339, UTC).
     pub occurred_at: String,
+    /// The receipt no longer stands: its station corrected it, and the ballot is
+    /// free for another receipt. (Absent, false, for a receipt.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub released: bool,
 }
 
 /// One page of the feed.
