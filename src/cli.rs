@@ -34,6 +34,7 @@ mod listen;
 mod output;
 mod pin;
 mod scan;
+mod signed;
 mod sync;
 
 use chrono::NaiveDate;
@@ -177,6 +178,20 @@ pub enum Command {
     /// Check the ledger and the audit chain; exit 1 naming the first broken row.
     Verify {
         /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a nightly file against its manifest and the station's signature (needs
+    /// no ledger: an auditor runs it with the station's public key); exit 1 saying
+    /// what does not hold.
+    VerifyFile {
+        /// The CSV, or its `.manifest.json`.
+        file: std::path::PathBuf,
+        /// The station's public key (PEM), as `status` names it; default: this
+        /// station's own.
+        #[arg(long)]
+        public_key: Option<std::path::PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -107,10 +107,14 @@ fn rerunning_a_day_gives_the_same_bytes() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let r = s.ok(&args);
     assert!(r.stdout.starts_with("unchanged"), "{}", r.stdout);
-    assert_eq!(read_all(), before, "CSV and manifest byte for byte");
+    assert_eq!(
+        read_all(),
+        before,
+        "CSV, manifest and signature byte for byte"
+    );
     assert_eq!(
         before.len(),
-        2,
+        3,
         "no temporary files left: {:?}",
         before.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

@@ -79,6 +79,8 @@ pub struct ExportResult {
     pub manifest_path: PathBuf,
     /// The manifest's contents.
     pub manifest: Manifest,
+    /// The manifest's detached signature (`<manifest>.sig`, the station's key).
+    pub signature: PathBuf,
     /// Whether the files already held exactly this export and were left alone.
     pub unchanged: bool,
     /// Where a file of the same name was moved, when it was not as the station wrote
@@ -255,6 +257,27 @@ pub fn export_day(
         write_atomic(&manifest_path, |f| f.write_all(&json))?;
         manifest
     };
+    // The manifest is signed with the station's key: its SHA-256 vouches for the
+    // CSV, the signature for the manifest. A signature already there that still
+    // holds is kept.
+    let key_dir = ledger
+        .path()
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let key =
+        crate::signing::StationKey::load_or_create(&key_dir).map_err(|e| ExportError::Io {
+            path: key_dir.display().to_string(),
+            message: e.0,
+        })?;
+    let signature = crate::signing::signature_path(&manifest_path);
+    let signed = unchanged
+        && crate::signing::verify_file(&manifest_path, &signature, &key.public_pem()).is_ok();
+    if !signed {
+        key.sign_file(&manifest_path).map_err(|e| ExportError::Io {
+            path: signature.display().to_string(),
+            message: e.0,
+        })?;
+    }
     ledger.record_export(
         &manifest.file,
         &manifest.sha256,
@@ -266,6 +289,7 @@ pub fn export_day(
         csv: csv_path,
         manifest_path,
         manifest,
+        signature,
         unchanged,
         set_aside,
     })

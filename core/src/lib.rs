@@ -31,4 +31,6 @@ pub mod ledger;
 pub mod local_time;
 pub mod mail_ballot;
 pub mod scanner;
+pub mod signing;
 pub mod sync;
+pub mod verify_file;

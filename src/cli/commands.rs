@@ -105,6 +105,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                     }
                 );
                 out!("manifest {}", r.manifest_path.display());
+                out!("signature {}", r.signature.display());
             }
         }
         Command::Batch(cmd) => batch(env, cmd)?,
@@ -132,9 +133,11 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             let ledger = open(env)?;
             let s = ledger.status()?;
             let scanners = scanner_status(env);
+            let signing = super::signed::key_line(env);
             if json {
                 let mut value = serde_json::to_value(&s)?;
                 value["scanners"] = serde_json::to_value(&scanners)?;
+                value["signing_key"] = serde_json::to_value(&signing)?;
                 print_json(&value)?;
             } else {
                 if s.demo {
@@ -153,6 +156,14 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                     s.election.date,
                     s.election.check_digit
                 );
+                match &signing {
+                    Some(k) => out!(
+                        "signing key {} (public key {})",
+                        k.fingerprint,
+                        k.public_key_file
+                    ),
+                    None => out!("signing key: none yet (made at the first export)"),
+                }
                 out!("ballots loaded: {}", s.ballots);
                 for (outcome, n) in &s.outcomes {
                     out!("  {outcome:<15}{n:>9}");
@@ -234,6 +245,11 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
+        Command::VerifyFile {
+            file,
+            public_key,
+            json,
+        } => return super::signed::verify_file(env, &file, public_key.as_deref(), json),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -301,6 +317,12 @@ fn init(env: &Environment, a: InitArgs) -> Result<()> {
     ballot_intake_core::auth::check_not_obvious(&pin)?;
     let mut ledger = Ledger::create(&path, &setup)?;
     ledger.add_user(None, &a.admin, ballot_intake_core::auth::Role::Admin, &pin)?;
+    let key = ballot_intake_core::signing::StationKey::load_or_create(&env.data_dir)?;
+    out!(
+        "signing key {} made; its public key for the county and auditors is {}",
+        key.fingerprint(),
+        key.public_path().display()
+    );
     out!(
         "station {} set up in {} with election {} active; administrator {}",
         setup.station_id,
