@@ -170,6 +170,29 @@ async fn a_supervisor_signs_in_and_watches_the_county() {
     );
     sync(&s2);
 
+    // Each station's report carried its public signing key, and the hub recorded it:
+    // what an auditor checks the station's signed files with.
+    for s in [&s1, &s2] {
+        let status = s.status();
+        let id = status["station"].as_str().unwrap().to_string();
+        let fingerprint = status["signing_key"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            pg.psql(&format!(
+                "SELECT string_agg(fingerprint, ',') FROM station_keys WHERE station_id = '{id}'"
+            )),
+            fingerprint
+        );
+    }
+    let hub_status: serde_json::Value =
+        serde_json::from_str(&manage(&db, &["status", "--json"], "").stdout).unwrap();
+    assert_eq!(
+        hub_status["stations"][0]["keys"].as_array().unwrap().len(),
+        1
+    );
+
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let c = driver.browser(profile.path()).await;
@@ -219,6 +242,7 @@ async fn a_supervisor_signs_in_and_watches_the_county() {
     assert_eq!(text(&c, "#station-S1 [data-kind=receipts]").await, "10");
     assert_eq!(text(&c, "#station-S2 [data-kind=receipts]").await, "2");
     assert_eq!(text(&c, "#station-S2 [data-kind=waiting]").await, "0");
+    assert!(text(&c, "#station-S1 th .key").await.starts_with("key "));
     // The chart: a bar for every hour of the day, today's receipts in them.
     let bars = c.find_all(Locator::Css("svg.chart g.bar")).await.unwrap();
     assert!((23..=25).contains(&bars.len()), "{} bars", bars.len());
@@ -389,6 +413,9 @@ fn the_dashboard_refuses_what_it_should() {
     assert_eq!(post(&token, report("S2", 0)), 401);
     assert_eq!(post(&token, report("S1", -5)), 400);
     assert_eq!(post(&token, "{\"station_id\":".into()), 400);
+    let mut forged: serde_json::Value = serde_json::from_str(&report("S1", 0)).unwrap();
+    forged["public_key"] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".into();
+    assert_eq!(post(&token, forged.to_string()), 400);
     assert_eq!(post(&token, report("S1", 7)), 204);
     assert_eq!(
         pg.psql("SELECT waiting FROM station_reports WHERE station_id = 'S1'")

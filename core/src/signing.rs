@@ -148,6 +148,13 @@ pub fn signature_path(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The fingerprint of a public key given as SPKI PEM.
+pub fn fingerprint_of_pem(public_pem: &str) -> Result<String, SigningError> {
+    VerifyingKey::from_public_key_pem(public_pem)
+        .map(|k| fingerprint(&k))
+        .map_err(|e| SigningError(format!("not an Ed25519 public key (SPKI PEM): {e}")))
+}
+
 fn fingerprint(key: &VerifyingKey) -> String {
     format!("SHA256:{}", hex::encode(Sha256::digest(key.as_bytes())))
 }

@@ -27,3 +27,16 @@ CREATE TABLE receipt_releases (
 CREATE INDEX receipt_releases_feed ON receipt_releases (txid, feed_seq);
 CREATE TRIGGER receipt_releases_append_only BEFORE UPDATE OR DELETE ON receipt_releases
     FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();
+
+-- Each station's public signing keys as its reports carried them (issue #13's signed
+-- files are checked with these): one row per key, kept for good, so a station whose
+-- key changed (a new machine, or a key someone replaced) shows two.
+CREATE TABLE station_keys (
+    station_id   text NOT NULL REFERENCES stations,
+    fingerprint  text NOT NULL,
+    public_key   text NOT NULL,
+    first_seen   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (station_id, fingerprint)
+);
+CREATE TRIGGER station_keys_append_only BEFORE UPDATE OR DELETE ON station_keys
+    FOR EACH ROW EXECUTE FUNCTION hub_refuse_change();

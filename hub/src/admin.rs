@@ -123,6 +123,9 @@ pub struct StationState {
     pub conflicts: i64,
     /// Times its audit chain went back.
     pub chain_alarms: i64,
+    /// Its public signing keys' fingerprints, oldest first (more than one: its key
+    /// changed).
+    pub keys: Vec<String>,
 }
 
 /// The relay's state.
@@ -172,7 +175,7 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
         .query(
             "SELECT s.station_id, s.last_contact,
                     coalesce(b.n, 0), coalesce(e.n, 0), coalesce(r.n, 0), coalesce(c.n, 0),
-                    coalesce(a.n, 0)
+                    coalesce(a.n, 0), coalesce(k.k, '{}')
              FROM stations s
              LEFT JOIN (SELECT station_id, count(*) n FROM batches GROUP BY 1) b USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM events GROUP BY 1) e USING (station_id)
@@ -184,6 +187,8 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
                           GROUP BY 1) r USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM conflicts GROUP BY 1) c USING (station_id)
              LEFT JOIN (SELECT station_id, count(*) n FROM chain_alarms GROUP BY 1) a USING (station_id)
+             LEFT JOIN (SELECT station_id, array_agg(fingerprint ORDER BY first_seen, fingerprint) k
+                        FROM station_keys GROUP BY 1) k USING (station_id)
              ORDER BY s.station_id",
             &[],
         )
@@ -200,6 +205,7 @@ pub async fn status(client: &tokio_postgres::Client) -> Result<HubStatus, HubErr
             receipts: r.get(4),
             conflicts: r.get(5),
             chain_alarms: r.get(6),
+            keys: r.get(7),
         })
         .collect();
     let totals = client

@@ -59,6 +59,10 @@ pub fn check(
             return Err(HubError::Refused(format!("a negative {what}: {n}")));
         }
     }
+    if let Some(pem) = &report.public_key {
+        ballot_intake_core::signing::fingerprint_of_pem(pem)
+            .map_err(|e| HubError::Refused(format!("the report's public key: {e}")))?;
+    }
     Ok((at, day))
 }
 
@@ -101,6 +105,23 @@ pub async fn keep(
             &[&report.station_id],
         )
         .await?;
+    if let Some(pem) = &report.public_key {
+        let fingerprint = ballot_intake_core::signing::fingerprint_of_pem(pem)
+            .map_err(|e| HubError::Refused(format!("the report's public key: {e}")))?;
+        let new = client
+            .execute(
+                "INSERT INTO station_keys (station_id, fingerprint, public_key)
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&report.station_id, &fingerprint, pem],
+            )
+            .await?;
+        if new > 0 {
+            log::info!(
+                "station {}'s signing key {fingerprint} recorded",
+                report.station_id
+            );
+        }
+    }
     Ok(())
 }
 
@@ -120,6 +141,7 @@ mod tests {
             conflicts_open: 1,
             waiting: 3,
             held: 0,
+            public_key: None,
         }
     }
 
@@ -152,5 +174,14 @@ mod tests {
         let mut r = report();
         r.today = (0..40).map(|i| ("k".repeat(i + 1), 1)).collect();
         assert!(check("S1", &r).unwrap_err().to_string().contains("at most"));
+        let mut r = report();
+        r.public_key =
+            Some("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n".into());
+        assert!(
+            check("S1", &r)
+                .unwrap_err()
+                .to_string()
+                .contains("public key")
+        );
     }
 }

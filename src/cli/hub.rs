@@ -178,5 +178,14 @@ fn print_status(s: &admin::HubStatus) {
                 String::new()
             }
         );
+        match st.keys.as_slice() {
+            [] => out!("  signing key: not reported yet"),
+            [key] => out!("  signing key {key}"),
+            [.., newest] => out!(
+                "  signing key {newest}: CHANGED ({} keys seen: {})",
+                st.keys.len(),
+                st.keys.join(", ")
+            ),
+        }
     }
 }

@@ -8,6 +8,20 @@ use super::{Ledger, Result, format_time};
 use crate::sync::hub::StationReport;
 
 impl Ledger {
+    /// The station's public signing key, made beside the ledger if it has none yet
+    /// (a station set up before keys existed). A key that cannot be had is logged
+    /// and left out of the report: the report only feeds the dashboard.
+    fn public_key(&self) -> Option<String> {
+        let dir = self.path.parent()?;
+        match crate::signing::StationKey::load_or_create(dir) {
+            Ok(key) => Some(key.public_pem()),
+            Err(e) => {
+                log::warn!("the station's signing key: {e}");
+                None
+            }
+        }
+    }
+
     /// The report at `now` for the active election.
     pub fn station_report(&self, now: DateTime<Utc>) -> Result<StationReport> {
         let dashboard = self.dashboard(now)?;
@@ -26,6 +40,7 @@ impl Ledger {
             conflicts_open: hub.conflicts_open,
             waiting: sync.pending + sync.in_flight,
             held: sync.held,
+            public_key: self.public_key(),
         })
     }
 }

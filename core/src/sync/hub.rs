@@ -95,4 +95,8 @@ pub struct StationReport {
     pub waiting: i64,
     /// Events in batches the hub refused, waiting for a supervisor.
     pub held: i64,
+    /// The station's public signing key (SPKI PEM), which the hub records: what an
+    /// auditor checks the station's signed files with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }

@@ -51,6 +51,8 @@ pub struct StationRow {
     pub conflicts_today: i64,
     /// Times its audit chain went back.
     pub chain_alarms: i64,
+    /// Its public signing keys' fingerprints, oldest first.
+    pub keys: Vec<String>,
     /// Its latest report, if it was made today.
     pub report: Option<Report>,
     /// The day of a report from before today (the station has not reported today).
@@ -128,7 +130,7 @@ pub async fn read(
         .query(
             "SELECT s.station_id, s.last_contact, coalesce(h.n, 0)::int8, coalesce(c.n, 0)::int8,
                     coalesce(a.n, 0)::int8, r.reported_at, r.day, r.today, r.conflicts_open,
-                    r.waiting, r.held
+                    r.waiting, r.held, coalesce(k.k, '{}')
              FROM stations s
              LEFT JOIN (SELECT station_id, sum(receipts) n FROM receipt_hours
                          WHERE election_id = $1 AND hour >= $2 AND hour < $3
@@ -139,6 +141,8 @@ pub async fn read(
              LEFT JOIN (SELECT station_id, count(*) n FROM chain_alarms GROUP BY 1) a
                        USING (station_id)
              LEFT JOIN station_reports r ON r.station_id = s.station_id AND r.election_id = $1
+             LEFT JOIN (SELECT station_id, array_agg(fingerprint ORDER BY first_seen, fingerprint) k
+                        FROM station_keys GROUP BY 1) k ON k.station_id = s.station_id
              ORDER BY s.station_id",
             &[&e, &start, &end],
         )
@@ -166,6 +170,7 @@ pub async fn read(
                 receipts_today: r.get(2),
                 conflicts_today: r.get(3),
                 chain_alarms: r.get(4),
+                keys: r.get(11),
                 stale_report_day: reported_day.filter(|d| *d != day),
                 report,
             }

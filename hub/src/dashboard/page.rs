@@ -210,6 +210,17 @@ fn station_row(s: &StationRow, cols: &[String], now: DateTime<Utc>, tz: Tz) -> M
                         "chain alarm"
                     }
                 }
+                @if let Some(key) = s.keys.last() {
+                    br;
+                    span class="key" title=(key) {
+                        "key " (key.trim_start_matches("SHA256:").get(..12).unwrap_or(key))
+                    }
+                    @if s.keys.len() > 1 {
+                        " " span class="badge alert" title="It signs with another key than it did before" {
+                            "key changed"
+                        }
+                    }
+                }
             }
             td class="contact" {
                 @match s.last_contact {
