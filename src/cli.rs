@@ -181,6 +181,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log for auditors: `audit export` writes it as a NIST SP 1500-101
+    /// election event log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check a nightly file against its manifest and the station's signature (needs
     /// no ledger: an auditor runs it with the station's public key); exit 1 saying
     /// what does not hold.
@@ -365,6 +369,31 @@ pub enum SyncCommand {
         /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
         #[arg(long)]
         user: String,
+    },
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the audit log (or the rows of local days FROM to TO) as a NIST SP
+    /// 1500-101 election event log in JSON, with its documentation file; both signed
+    /// with the station's key.
+    Export {
+        /// Who writes it (any user of the station).
+        #[command(flatten)]
+        by: Actor,
+        /// The first local day (default: the log's start).
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// The last local day (default: today).
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// The folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

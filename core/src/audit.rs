@@ -81,8 +81,36 @@ macro_rules! catalogue {
             pub fn disposition(self) -> Disposition {
                 match self { $(AuditEvent::$variant => Disposition::$disp,)* }
             }
+
+            /// What the event means, in the catalogue's own words (its doc comment),
+            /// for the event log's documentation file.
+            pub fn description(self) -> String {
+                let lines: &[&str] = match self { $(AuditEvent::$variant => &[$(stringify!($doc)),*],)* };
+                doc_text(lines)
+            }
         }
     };
+}
+
+/// The text of doc attributes as `stringify!` gives them (`doc = r" text"`, a raw
+/// string, possibly with `#`s).
+fn doc_text(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            let value = l.split_once('=').map_or(*l, |(_, v)| v).trim();
+            let raw = value.strip_prefix('r').unwrap_or(value);
+            let text = raw.trim_matches('#').trim_matches('"');
+            let text = if raw.len() == value.len() {
+                // An ordinary (escaped) string literal.
+                text.replace("\\\"", "\"").replace("\\'", "'")
+            } else {
+                text.to_string()
+            };
+            text.trim().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 catalogue! {
@@ -153,6 +181,8 @@ catalogue! {
     HubConflictResolved = 1706, "hub-conflict-resolved", UserAction, Success;
     /// A nightly batch file was written.
     ExportWritten = 1801, "export-written", UserAction, Success;
+    /// The audit log was exported as a NIST SP 1500-101 election event log.
+    EventLogExported = 1802, "event-log-exported", UserAction, Success;
     /// An administrator changed the station's settings (scanners, sounds, idle time).
     SettingsChanged = 1901, "settings-changed", UserAction, Success;
 }
@@ -275,6 +305,23 @@ mod tests {
         assert_eq!(names.len(), AuditEvent::ALL.len());
         assert_eq!(AuditEvent::SignInFailed.disposition(), Disposition::Failure);
         assert_eq!(AuditEvent::UserLocked.kind(), AuditKind::SystemAction);
+    }
+
+    #[test]
+    fn every_event_is_described_in_words() {
+        assert_eq!(
+            AuditEvent::StationInitialized.description(),
+            "A ledger was created for a station."
+        );
+        assert_eq!(
+            AuditEvent::SecondPersonConfirmed.description(),
+            "A second person's PIN was checked to confirm what another user is doing (a \
+             batch's count, an earlier receipt time): not a sign-in."
+        );
+        for e in AuditEvent::ALL {
+            let d = e.description();
+            assert!(d.len() > 10 && !d.contains("doc"), "{}: {d:?}", e.name());
+        }
     }
 
     #[test]

@@ -90,7 +90,12 @@ pub struct ExportResult {
 
 /// The files' base name: sorts by day, and two stations never collide.
 pub fn base_name(date: NaiveDate, station_id: &str) -> String {
-    let safe: String = station_id
+    format!("ballot-intake_{date}_{}", file_safe(station_id))
+}
+
+/// A station id as it may appear in a file name.
+pub fn file_safe(station_id: &str) -> String {
+    station_id
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -99,8 +104,7 @@ pub fn base_name(date: NaiveDate, station_id: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("ballot-intake_{date}_{safe}")
+        .collect()
 }
 
 fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {

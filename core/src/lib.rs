@@ -22,6 +22,7 @@ pub mod barcode;
 pub mod config;
 pub mod demo;
 pub mod environment;
+pub mod event_log;
 pub mod export;
 pub mod files;
 #[doc(hidden)]

@@ -245,6 +245,17 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
+        Command::Audit(super::AuditCommand::Export {
+            by,
+            from,
+            to,
+            out,
+            json,
+        }) => {
+            let mut ledger = open(env)?;
+            let user = sign_in(&mut ledger, &by.user, PIN_ENV)?;
+            super::signed::audit_export(&mut ledger, &user, from, to, &out, json)?;
+        }
         Command::VerifyFile {
             file,
             public_key,

@@ -1,5 +1,5 @@
-//! `verify-file` and the signing key's line in `status`: the station's signed files
-//! from the command line.
+//! The station's signed files from the command line: `audit export` (the NIST event
+//! log), `verify-file`, and the signing key's line in `status`.
 
 use anyhow::{Result, anyhow};
 use serde::Serialize;
@@ -78,4 +78,39 @@ pub fn verify_file(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `audit export`: the event log and its documentation, signed.
+pub fn audit_export(
+    ledger: &mut ballot_intake_core::ledger::Ledger,
+    user: &ballot_intake_core::ledger::User,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    out: &Path,
+    json: bool,
+) -> Result<()> {
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(anyhow!("--from {f} is after --to {t}"));
+    }
+    let r = ballot_intake_core::event_log::export_event_log(ledger, from, to, out, Some(user))?;
+    if json {
+        print_json(&r)?;
+    } else {
+        out!(
+            "wrote {}: {} audit entries{}",
+            r.log.display(),
+            r.entries,
+            match (r.first_seq, r.last_seq) {
+                (Some(a), Some(b)) => format!(" ({a} to {b})"),
+                _ => String::new(),
+            }
+        );
+        out!("documentation {}", r.documentation.display());
+        for s in &r.signatures {
+            out!("signature {}", s.display());
+        }
+    }
+    Ok(())
 }

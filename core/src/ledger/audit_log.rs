@@ -170,6 +170,42 @@ impl Ledger {
         Ok(rows)
     }
 
+    /// Calls `f` with every audit row written at or after `from` and before `to`
+    /// (UTC instants as stored; either may be open), in sequence order, one row in
+    /// memory at a time.
+    pub fn for_each_audit(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        mut f: impl FnMut(&AuditRow) -> Result<()>,
+    ) -> Result<u64> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log
+             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) ORDER BY seq"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params![from, to])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            f(&audit_row(r)?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Records an export of the audit log as an event log.
+    pub fn record_event_log_export(
+        &mut self,
+        file: &str,
+        entries: u64,
+        by: Option<&User>,
+    ) -> Result<()> {
+        self.audit_now(
+            &AuditEntry::user(AuditEvent::EventLogExported, by)
+                .detail(serde_json::json!({ "file": file, "entries": entries })),
+        )?;
+        Ok(())
+    }
+
     /// Writes a standalone audit row in its own transaction (for failures, which must
     /// be logged even though the action itself was rolled back).
     pub(crate) fn audit_now(&mut self, entry: &AuditEntry<'_>) -> Result<i64> {
