@@ -105,3 +105,47 @@ fn a_clerk_writes_the_days_file_from_the_window() {
     rig.press(Shortcut::Back);
     assert!(matches!(rig.app.screen(), Screen::Scan(_)));
 }
+
+/// The audit screen (F7) writes the whole log as a signed NIST event log, run for
+/// real on the ledger thread; the export is itself in the log afterwards.
+#[test]
+fn a_supervisor_writes_the_nist_event_log_from_the_audit_screen() {
+    use ballot_intake_window::screen::audit;
+    let (dir, ledger) = demo_ledger();
+    let env = Environment::resolve(Some(dir.path())).unwrap();
+    drop(ledger);
+    let mut rig = Rig::on(dir, None);
+    rig.app
+        .configure(Some(env.clone()), Config::default(), Sounds::silent());
+    rig.scanning("demo-supervisor", "999999");
+    rig.press(Shortcut::Function(7));
+    let folder = env.data_dir.join("exports").join("audit");
+    simulator(rig.app.view())
+        .find(folder.display().to_string())
+        .unwrap();
+    let audit_page = |rig: &Rig| match rig.page() {
+        Page::Audit(s) => s.exporting(),
+        _ => panic!("not on the audit screen"),
+    };
+    rig.send(Message::Page(PageMessage::Audit(audit::Message::ExportLog)));
+    assert!(!audit_page(&rig));
+    let logs: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("_event-log_all.json"))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&logs[0]).unwrap()).unwrap();
+    let entries = log["Device"][0]["Event"].as_array().unwrap().len();
+    assert!(entries > 0);
+    assert!(std::path::Path::new(&format!("{}.sig", logs[0].display())).exists());
+    simulator(rig.app.view())
+        .find(format!(
+            "Event log written: {} ({entries} entries) and {}, signed",
+            logs[0].display(),
+            folder
+                .join("ballot-intake_DEMO_event-log-documentation.json")
+                .display()
+        ))
+        .unwrap();
+}

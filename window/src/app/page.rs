@@ -148,7 +148,18 @@ impl Page {
                 return Ok(Some((Page::Batches(state), task)));
             }
             (7, _) => {
-                let (state, load) = audit::State::new(station);
+                let folder = station
+                    .env
+                    .as_ref()
+                    .map(|e| {
+                        e.data_dir
+                            .join("exports")
+                            .join("audit")
+                            .display()
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                let (state, load) = audit::State::new(user, station, folder);
                 let task = Task::batch([load.map(Message::Audit), focus(audit::State::focus_id())]);
                 return Ok(Some((Page::Audit(state), task)));
             }
@@ -298,6 +309,7 @@ impl Page {
             (Page::Settings(_), Shortcut::Save) => Message::Settings(settings::Message::Save),
             (Page::Import(_), Shortcut::Browse) => Message::Import(import::Message::Browse),
             (Page::Export(_), Shortcut::Browse) => Message::Export(export::Message::Browse),
+            (Page::Audit(_), Shortcut::Browse) => Message::Audit(audit::Message::Browse),
             (Page::Flag(_), Shortcut::Pick(n)) => Message::Flag(flag::Message::Pick(n)),
             (Page::Flag(_), Shortcut::Next) => {
                 Message::Flag(flag::Message::Cycle { forward: true })

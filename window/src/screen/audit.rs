@@ -1,28 +1,38 @@
 //! The audit log viewer (supervisors): the newest entries, filtered by any text (an
-//! event name, a user, a batch), and the result of verifying the whole chain.
+//! event name, a user, a batch), the result of verifying the whole chain, and the
+//! whole log written for auditors as a signed NIST SP 1500-101 event log.
 
 use iced::widget::{Id, column, row, scrollable, text};
 use iced::{Element, Fill, Task};
 
 use ballot_intake_core::audit::AuditRow;
-use ballot_intake_core::ledger::{Ledger, LedgerError, VerifyReport};
+use ballot_intake_core::event_log::{EventLogExport, export_event_log};
+use ballot_intake_core::ledger::{Ledger, LedgerError, User, VerifyReport};
+
+use super::dialog::{Pick, choose};
 
 use crate::station::Station;
 use crate::{theme, widget};
 
 /// The filter field's id (focused when the screen opens).
 pub const FILTER_FIELD: &str = "audit-filter";
+/// The event log's folder field (Enter there writes the event log).
+pub const FOLDER_FIELD: &str = "audit-export-folder";
 /// How many of the newest entries are loaded.
 pub const SHOWN: usize = 500;
 
 /// What this screen keeps between messages: its fields, its work in progress and
 /// the ledger's last answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct State {
+    user: User,
     rows: Vec<AuditRow>,
     filter: String,
     verified: Option<Result<VerifyReport, LedgerError>>,
     error: Option<String>,
+    folder: String,
+    exporting: bool,
+    exported: Option<Result<EventLogExport, String>>,
 }
 
 /// What this screen reacts to: a person's input, and the ledger's answers to what it
@@ -37,12 +47,33 @@ pub enum Message {
     Verify,
     /// The ledger's verification report.
     Verified(Box<Result<VerifyReport, LedgerError>>),
+    /// The event log's folder changed (typed, or chosen).
+    Folder(String),
+    /// Ctrl+O: choose the folder.
+    Browse,
+    /// The folder dialog's answer (`None`: cancelled).
+    Chosen(Option<String>),
+    /// Enter in the folder field: write the event log.
+    ExportLog,
+    /// The written event log, or why not.
+    Exported(Box<Result<EventLogExport, String>>),
 }
 
 impl State {
-    /// The screen, and the task loading the newest entries.
-    pub fn new(station: &Station) -> (Self, Task<Message>) {
-        (State::default(), Self::load(station))
+    /// The screen for `user`, the event log going to `folder` by default, and the
+    /// task loading the newest entries.
+    pub fn new(user: User, station: &Station, folder: String) -> (Self, Task<Message>) {
+        let state = State {
+            user,
+            rows: Vec::new(),
+            filter: String::new(),
+            verified: None,
+            error: None,
+            folder,
+            exporting: false,
+            exported: None,
+        };
+        (state, Self::load(station))
     }
 
     fn load(station: &Station) -> Task<Message> {
@@ -53,7 +84,10 @@ impl State {
     }
 
     /// What a person's Enter in `field` does on this screen (`None`: nothing).
-    pub fn on_enter(&self, _field: &Id) -> Option<Message> {
+    pub fn on_enter(&self, field: &Id) -> Option<Message> {
+        if *field == Id::new(FOLDER_FIELD) {
+            return Some(Message::ExportLog);
+        }
         Some(Message::Verify)
     }
 
@@ -61,6 +95,7 @@ impl State {
     /// are a scan, not the field's text, and are taken back out.
     pub fn take_back(&mut self, code: &str) {
         super::take_back(&mut self.filter, code);
+        super::take_back(&mut self.folder, code);
     }
 
     /// Where the cursor goes when the screen opens: it is used from the keyboard alone.
@@ -85,8 +120,42 @@ impl State {
                 self.verified = Some(*r);
                 return Self::load(station);
             }
+            Message::Folder(f) | Message::Chosen(Some(f)) => self.folder = f,
+            Message::Browse if !self.exporting => {
+                let dialog =
+                    rfd::AsyncFileDialog::new().set_title("Choose the folder for the event log");
+                return choose(dialog, Pick::Folder).map(Message::Chosen);
+            }
+            Message::ExportLog if !self.exporting => {
+                if self.folder.trim().is_empty() {
+                    self.exported = Some(Err("say which folder the event log goes in".into()));
+                    return Task::none();
+                }
+                self.exporting = true;
+                self.exported = None;
+                let (folder, user) = (self.folder.trim().to_string(), self.user.clone());
+                return station
+                    .worker
+                    .task(move |l| {
+                        export_event_log(l, None, None, std::path::Path::new(&folder), Some(&user))
+                    })
+                    .map(|r| Message::Exported(Box::new(r.map_err(|e| e.to_string()))));
+            }
+            // One export at a time; a cancelled dialog changes nothing.
+            Message::Browse | Message::ExportLog | Message::Chosen(None) => {}
+            Message::Exported(r) => {
+                self.exporting = false;
+                self.exported = Some(*r);
+                // The export is itself logged.
+                return Self::load(station);
+            }
         }
         Task::none()
+    }
+
+    /// Whether an event log is being written.
+    pub fn exporting(&self) -> bool {
+        self.exporting
     }
 
     /// The last verification's report, once one came back.
@@ -178,6 +247,33 @@ impl State {
             .spacing(12)
             .align_y(iced::Center),
             verified,
+            widget::path_field(
+                "Event log:",
+                ("/media/usb/audit", &self.folder),
+                FOLDER_FIELD,
+                Message::Folder,
+                (!self.exporting).then_some(Message::Browse)
+            ),
+            match (&self.exported, self.exporting) {
+                (_, true) => text("Writing the event log...").size(18),
+                (None, false) => text(
+                    "Enter in the folder field writes the whole log as a NIST SP 1500-101 \
+                     event log (JSON) with its documentation, both signed with the station's key."
+                )
+                .size(18),
+                (Some(Ok(r)), false) => text(format!(
+                    "Event log written: {} ({} entries) and {}, signed",
+                    r.log.display(),
+                    r.entries,
+                    r.documentation.display()
+                ))
+                .size(18)
+                .wrapping(iced::widget::text::Wrapping::WordOrGlyph)
+                .color(theme::OK),
+                (Some(Err(e)), false) => text(format!("Event log NOT written: {e}"))
+                    .size(18)
+                    .color(theme::ERROR),
+            },
             scrollable(list).height(Fill),
         ]
         .spacing(12)
