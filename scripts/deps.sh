@@ -9,6 +9,7 @@
 #   postgresql: the county hub's tests start throwaway clusters with its initdb and pg_ctl.
 #   openssl: the hub's TLS test makes a county CA and a certificate with it.
 #   chromium, chromium-driver: the county dashboard's test signs in with a real browser.
+#   poppler-utils: the PDF reports' tests read them back (pdftotext) and draw them (pdftoppm).
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -28,5 +29,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver)
+test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver poppler-utils)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

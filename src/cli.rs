@@ -185,6 +185,10 @@ pub enum Command {
     /// election event log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Printable records (PDF, signed): a batch's custody sheet or a day's
+    /// reconciliation.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Check a nightly file against its manifest and the station's signature (needs
     /// no ledger: an auditor runs it with the station's public key); exit 1 saying
     /// what does not hold.
@@ -369,6 +373,34 @@ pub enum SyncCommand {
         /// The supervisor (PIN from BALLOT_INTAKE_PIN or a prompt).
         #[arg(long)]
         user: String,
+    },
+}
+
+/// `report` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Batch N's custody sheet.
+    Batch {
+        /// The batch number.
+        batch: i64,
+        /// Who prints it (any user of the station).
+        #[command(flatten)]
+        by: Actor,
+        /// The PDF to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// The station's reconciliation of a local day.
+    Day {
+        /// The local day, YYYY-MM-DD.
+        #[arg(value_parser = parse_date)]
+        date: NaiveDate,
+        /// Who prints it (any user of the station).
+        #[command(flatten)]
+        by: Actor,
+        /// The PDF to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 

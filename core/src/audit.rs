@@ -183,6 +183,8 @@ catalogue! {
     ExportWritten = 1801, "export-written", UserAction, Success;
     /// The audit log was exported as a NIST SP 1500-101 election event log.
     EventLogExported = 1802, "event-log-exported", UserAction, Success;
+    /// A batch custody sheet or a day's reconciliation report was written (PDF).
+    ReportWritten = 1803, "report-written", UserAction, Success;
     /// An administrator changed the station's settings (scanners, sounds, idle time).
     SettingsChanged = 1901, "settings-changed", UserAction, Success;
 }

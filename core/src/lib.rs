@@ -31,6 +31,7 @@ pub mod intake;
 pub mod ledger;
 pub mod local_time;
 pub mod mail_ballot;
+pub mod report;
 pub mod scanner;
 pub mod signing;
 pub mod sync;

@@ -256,6 +256,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
             let user = sign_in(&mut ledger, &by.user, PIN_ENV)?;
             super::signed::audit_export(&mut ledger, &user, from, to, &out, json)?;
         }
+        Command::Report(cmd) => super::signed::report(&mut open(env)?, cmd)?,
         Command::VerifyFile {
             file,
             public_key,

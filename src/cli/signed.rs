@@ -1,5 +1,6 @@
 //! The station's signed files from the command line: `audit export` (the NIST event
-//! log), `verify-file`, and the signing key's line in `status`.
+//! log), `report` (custody sheets and day reconciliations as PDF), `verify-file`, and
+//! the signing key's line in `status`.
 
 use anyhow::{Result, anyhow};
 use serde::Serialize;
@@ -112,5 +113,43 @@ pub fn audit_export(
             out!("signature {}", s.display());
         }
     }
+    Ok(())
+}
+
+/// `report batch N` / `report day DATE`.
+pub fn report(
+    ledger: &mut ballot_intake_core::ledger::Ledger,
+    cmd: super::ReportCommand,
+) -> Result<()> {
+    use ballot_intake_core::report;
+    let (by, out, pdf, what) = match cmd {
+        super::ReportCommand::Batch { batch, by, out } => {
+            let b = ledger.batch(batch)?;
+            let user = super::pin::sign_in(ledger, &by.user, super::pin::PIN_ENV)?;
+            (
+                user,
+                out,
+                report::batch_sheet(ledger, &b)?,
+                format!("batch {batch}"),
+            )
+        }
+        super::ReportCommand::Day { date, by, out } => {
+            let user = super::pin::sign_in(ledger, &by.user, super::pin::PIN_ENV)?;
+            (
+                user,
+                out,
+                report::day_report(ledger, date)?,
+                format!("day {date}"),
+            )
+        }
+    };
+    let written = report::write(ledger, pdf, &out, &what, Some(&by))?;
+    out!(
+        "wrote {} ({}, {} page(s)); signature {}",
+        written.pdf.display(),
+        what,
+        written.pages,
+        written.signature.display()
+    );
     Ok(())
 }

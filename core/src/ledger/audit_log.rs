@@ -206,6 +206,15 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records a report (PDF) written.
+    pub fn record_report(&mut self, file: &str, what: &str, by: Option<&User>) -> Result<()> {
+        self.audit_now(
+            &AuditEntry::user(AuditEvent::ReportWritten, by)
+                .detail(serde_json::json!({ "file": file, "report": what })),
+        )?;
+        Ok(())
+    }
+
     /// Writes a standalone audit row in its own transaction (for failures, which must
     /// be logged even though the action itself was rolled back).
     pub(crate) fn audit_now(&mut self, entry: &AuditEntry<'_>) -> Result<i64> {

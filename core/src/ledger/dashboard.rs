@@ -50,6 +50,20 @@ fn outcomes(rows: Vec<(String, i64)>) -> BTreeMap<String, i64> {
 }
 
 impl Ledger {
+    /// Batch `batch_id`'s entries by what they count as (outcomes, flags, reversed),
+    /// for its custody sheet.
+    pub fn batch_outcomes(&self, batch_id: i64) -> Result<BTreeMap<String, i64>> {
+        let counted = counted_as();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {counted}, count(*) FROM events e WHERE e.batch_id = ?1
+             AND e.kind <> 'correction' GROUP BY 1"
+        ))?;
+        let rows = stmt
+            .query_map([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+        Ok(outcomes(rows))
+    }
+
     /// The dashboard's numbers at `now` for the active election.
     pub fn dashboard(&self, now: DateTime<Utc>) -> Result<Dashboard> {
         let election = active_election(&self.conn)?;
