@@ -348,3 +348,61 @@ pub fn write(
         pages,
     })
 }
+
+/// Writes into `folder` the custody sheet of batch `batch`, or, without one, the
+/// reconciliation of the station's current local day; signs and audits it, and
+/// hands it to the printing system. Returns what happened, in words for the screen.
+pub fn print(
+    ledger: &mut Ledger,
+    batch: Option<i64>,
+    folder: &Path,
+    by: &User,
+) -> Result<String, ExportError> {
+    std::fs::create_dir_all(folder).map_err(|e| io_err(folder, &e))?;
+    let station = crate::export::file_safe(&ledger.station().station_id);
+    let (pdf, path, what) = match batch {
+        Some(n) => {
+            let b = ledger.batch(n)?;
+            (
+                batch_sheet(ledger, &b)?,
+                folder.join(format!("ballot-intake_{station}_batch-{n}.pdf")),
+                format!("The custody sheet of batch {n}"),
+            )
+        }
+        None => {
+            let tz = ledger.station().timezone;
+            let today = Utc::now().with_timezone(&tz).date_naive();
+            (
+                day_report(ledger, today)?,
+                folder.join(format!("ballot-intake_{station}_day-{today}.pdf")),
+                format!("The reconciliation of {today}"),
+            )
+        }
+    };
+    let written = write(ledger, pdf, &path, &what.to_lowercase(), Some(by))?;
+    Ok(format!(
+        "{what} is in {} (signed). {}",
+        written.pdf.display(),
+        send_to_printer(&written.pdf)
+    ))
+}
+
+/// Hands `pdf` to the printing system (CUPS's `lp`, the default printer) and says
+/// what came of it; a station without one keeps the file to print from elsewhere.
+pub fn send_to_printer(pdf: &Path) -> String {
+    match std::process::Command::new("lp")
+        .arg("--")
+        .arg(pdf)
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => "Sent to the default printer.".to_string(),
+        Ok(out) => format!(
+            "The printer refused it ({}): print the file from that folder.",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(_) => {
+            "This station has no printing system (lp): print the file from that folder.".to_string()
+        }
+    }
+}

@@ -149,3 +149,56 @@ fn a_supervisor_writes_the_nist_event_log_from_the_audit_screen() {
         ))
         .unwrap();
 }
+
+/// Ctrl+P on the batches screen (F6) prints the custody sheet of the batch typed, or
+/// with none the day's reconciliation: written, signed and handed to the printing
+/// system (here there is none, and the screen says where the file is).
+#[test]
+fn a_supervisor_prints_a_custody_sheet_with_ctrl_p() {
+    use ballot_intake_window::screen::batches;
+    let (dir, mut ledger) = demo_ledger();
+    let env = Environment::resolve(Some(dir.path())).unwrap();
+    let clerk = ledger
+        .sign_in("demo-clerk", "111111", chrono::Utc::now())
+        .unwrap();
+    let batch = ledger.open_or_current_batch(&clerk).unwrap().batch_id;
+    drop(ledger);
+    let mut rig = Rig::on(dir, None);
+    rig.app
+        .configure(Some(env.clone()), Config::default(), Sounds::silent());
+    rig.scanning("demo-supervisor", "999999");
+    rig.press(Shortcut::Function(6));
+    rig.send(Message::Page(PageMessage::Batches(
+        batches::Message::Number(batch.to_string()),
+    )));
+    rig.press(Shortcut::Letter('p'));
+    let sheet = env
+        .data_dir
+        .join("reports")
+        .join(format!("ballot-intake_DEMO_batch-{batch}.pdf"));
+    assert!(std::fs::read(&sheet).unwrap().starts_with(b"%PDF-"));
+    assert!(std::path::Path::new(&format!("{}.sig", sheet.display())).exists());
+    let said = match rig.page() {
+        Page::Batches(s) => s.outcome().cloned(),
+        _ => panic!("not on the batches screen"),
+    };
+    let said = said.unwrap().unwrap();
+    let want = format!(
+        "The custody sheet of batch {batch} is in {} (signed). ",
+        sheet.display()
+    );
+    // What the printing system answered differs by machine; the file's place does not.
+    assert!(said.starts_with(&want), "{said}");
+    simulator(rig.app.view()).find(said.clone()).unwrap();
+    // With no number typed: today's reconciliation.
+    rig.send(Message::Page(PageMessage::Batches(
+        batches::Message::Number(String::new()),
+    )));
+    rig.press(Shortcut::Letter('p'));
+    let reports: Vec<_> = std::fs::read_dir(env.data_dir.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("_day-") && n.ends_with(".pdf"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+}

@@ -310,6 +310,7 @@ impl Page {
             (Page::Import(_), Shortcut::Browse) => Message::Import(import::Message::Browse),
             (Page::Export(_), Shortcut::Browse) => Message::Export(export::Message::Browse),
             (Page::Audit(_), Shortcut::Browse) => Message::Audit(audit::Message::Browse),
+            (Page::Batches(_), Shortcut::Letter('p')) => Message::Batches(batches::Message::Print),
             (Page::Flag(_), Shortcut::Pick(n)) => Message::Flag(flag::Message::Pick(n)),
             (Page::Flag(_), Shortcut::Next) => {
                 Message::Flag(flag::Message::Cycle { forward: true })

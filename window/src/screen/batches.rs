@@ -60,6 +60,11 @@ pub enum Message {
     ResolveConflict,
     /// The ledger's answer: the event resolved.
     ConflictResolved(Result<i64, LedgerError>),
+    /// Ctrl+P: print the custody sheet of the batch whose number is typed, or the
+    /// day's reconciliation when none is.
+    Print,
+    /// What printing did.
+    Printed(Result<String, String>),
 }
 
 impl State {
@@ -162,8 +167,26 @@ impl State {
                 return Self::load(station);
             }
             Message::ConflictResolved(Err(e)) => self.outcome = Some(Err(e.to_string())),
+            Message::Print => {
+                let Some(folder) = station.env.as_ref().map(|e| e.data_dir.join("reports")) else {
+                    self.outcome =
+                        Some(Err("This station has no data folder to print from.".into()));
+                    return Task::none();
+                };
+                let (batch, user) = (self.number.parse::<i64>().ok(), self.user.clone());
+                return station
+                    .worker
+                    .task(move |l| ballot_intake_core::report::print(l, batch, &folder, &user))
+                    .map(|r| Message::Printed(r.map_err(|e| e.to_string())));
+            }
+            Message::Printed(r) => self.outcome = Some(r),
         }
         Task::none()
+    }
+
+    /// What the last action came to (a resolution, a print), in words.
+    pub fn outcome(&self) -> Option<&Result<String, String>> {
+        self.outcome.as_ref()
     }
 
     /// Checks the duplicate's fields here (an open one's event number, a note), then
@@ -256,10 +279,14 @@ impl State {
         ]
         .spacing(12)
         .align_y(iced::Center);
-        let mut page = column![widget::mode_title(
-            "BATCHES (Esc: back to receiving)",
-            theme::HEADER
-        )]
+        let mut page = column![
+            widget::mode_title("BATCHES (Esc: back to receiving)", theme::HEADER),
+            text(
+                "Ctrl+P prints the custody sheet of the batch whose number is typed below, \
+                 or with none, today's reconciliation."
+            )
+            .size(17)
+        ]
         .spacing(14)
         .padding(16);
         if !self.conflicts.is_empty() {
