@@ -193,7 +193,8 @@ pub enum Command {
     /// no ledger: an auditor runs it with the station's public key); exit 1 saying
     /// what does not hold.
     VerifyFile {
-        /// The CSV, or its `.manifest.json`.
+        /// The CSV or its `.manifest.json`; or a report (PDF) or event log, each
+        /// checked against its own `.sig`.
         file: std::path::PathBuf,
         /// The station's public key (PEM), as `status` names it; default: this
         /// station's own.

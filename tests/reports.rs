@@ -214,6 +214,19 @@ fn a_batch_custody_sheet_and_the_days_reconciliation_print_what_happened() {
     .unwrap();
     let sig = ballot_intake_core::signing::signature_path(&sheet);
     ballot_intake_core::signing::verify_file(&sheet, &sig, &public).unwrap();
+    let r = s.run(&["verify-file", sheet.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("OK "), "{}", r.stdout);
+    // One byte of the PDF changed: refused.
+    let mut bytes = std::fs::read(&sheet).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    let changed = s.dir.path().join("changed.pdf");
+    std::fs::write(&changed, &bytes).unwrap();
+    std::fs::copy(&sig, format!("{}.sig", changed.display())).unwrap();
+    let r = s.run(&["verify-file", changed.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("NOT VERIFIED"), "{}", r.stderr);
 
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::America::Denver)
