@@ -570,6 +570,21 @@ fn a_token_with_a_line_break_is_refused_at_setup() {
 #[test]
 fn sync_under_failing_writes_acknowledges_only_what_was_received() {
     assert!(common::have("fiu-run"), "fiu-run is missing");
+    // The faults are random: a first sync can, rarely, get through untouched, and
+    // then this run proves nothing about faults. Such a run is started over with a
+    // fresh station (the checks below still held for it), at most three times.
+    for attempt in 1..=3 {
+        if faulted_sync_holds() {
+            return;
+        }
+        eprintln!("attempt {attempt}: the first sync met no fault; starting over");
+    }
+    panic!("no fault was ever injected in three stations' syncs");
+}
+
+/// One station's syncs under faults until one gets through, then a clean one;
+/// returns whether any fault stopped a sync (and panics if anything did not hold).
+fn faulted_sync_holds() -> bool {
     let (s, confidential) = scanned(2_000);
     let rx = Receiver::start(TOKEN, Behaviour::default());
     setup(&s, &rx.url);
@@ -616,7 +631,10 @@ fn sync_under_failing_writes_acknowledges_only_what_was_received() {
     assert_eq!(status["outbox_pending"], 0);
     assert_eq!(status["sync"]["acknowledged"], expected as i64);
     assert_eq!(s.ok(&["verify"]).code, 0);
-    assert!(failed > 0, "no fault was ever injected");
+    if failed == 0 {
+        return false;
+    }
     assert!(most > 0, "no sync under faults got anything through");
     eprintln!("{failed} syncs stopped by an injected fault; {most} acknowledged under faults");
+    true
 }
