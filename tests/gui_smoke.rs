@@ -109,7 +109,9 @@ fn sign_in_open_a_batch_and_scan_with_a_wedge_in_a_real_window() {
             "wedge:keyboard",
             serial.as_str()
         ],
-        "wedge keys read as a scanner, not typed text; the serial scanner named"
+        "wedge keys read as a scanner, not typed text; the serial scanner named; \
+         how the window read them:\n{}",
+        desk.wedge_log()
     );
 }
 

@@ -39,15 +39,19 @@ pub fn window_bin() -> std::path::PathBuf {
 }
 
 /// Where the window's log goes: a file named by `BALLOT_INTAKE_WINDOW_LOG` (with the
-/// slot appended), to see afterwards how the window read the keys; else nowhere.
-fn window_log(slot: u32) -> Stdio {
-    std::env::var_os("BALLOT_INTAKE_WINDOW_LOG")
-        .and_then(|base| {
+/// slot appended), else `window.log` in the test's folder, so that a failure can say
+/// how the window read the keys ([`Desktop::wedge_log`]).
+fn window_log(slot: u32, data: &std::path::Path) -> (std::path::PathBuf, Stdio) {
+    let path = std::env::var_os("BALLOT_INTAKE_WINDOW_LOG").map_or_else(
+        || data.join("window.log"),
+        |base| {
             let mut name = base;
             name.push(format!("-{slot}.log"));
-            std::fs::File::create(name).ok()
-        })
-        .map_or_else(Stdio::null, Stdio::from)
+            name.into()
+        },
+    );
+    let file = std::fs::File::create(&path).unwrap();
+    (path, Stdio::from(file))
 }
 
 /// A virtual display with the application's window on it.
@@ -58,6 +62,8 @@ pub struct Desktop {
     pub display: String,
     pub data: tempfile::TempDir,
     pub window: String,
+    /// The window's log.
+    pub log: std::path::PathBuf,
 }
 
 impl Desktop {
@@ -90,6 +96,7 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(500));
         let data = tempfile::tempdir().unwrap();
         prepare(data.path());
+        let (log, log_out) = window_log(slot, data.path());
         let app = Killed(
             Command::new(window_bin())
                 .args(["--data-dir", data.path().to_str().unwrap()])
@@ -98,7 +105,12 @@ impl Desktop {
                 // No desktop portal here: the file dialog falls back to zenity.
                 .env_remove("DBUS_SESSION_BUS_ADDRESS")
                 .stdout(Stdio::null())
-                .stderr(window_log(slot))
+                .env(
+                    "RUST_LOG",
+                    std::env::var("RUST_LOG")
+                        .unwrap_or_else(|_| "warn,ballot_intake_core::scanner::wedge=debug".into()),
+                )
+                .stderr(log_out)
                 .spawn()
                 .unwrap(),
         );
@@ -111,9 +123,21 @@ impl Desktop {
             display,
             data,
             window,
+            log,
             _app: app,
             _xvfb: xvfb,
         }
+    }
+
+    /// How the window's wedge decoder read each burst of keys ending in Enter (the
+    /// gaps, never the keys), for a failure message.
+    pub fn wedge_log(&self) -> String {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("wedge:"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn xdotool(&self, args: &[&str]) {
