@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, AuditRow};
-use crate::export::ExportError;
+use crate::export::{ExportError, io_err};
 use crate::ledger::{Ledger, LedgerError, User};
 
 /// How the station's audit-row hash is computed, in words for the reader of the log.
@@ -47,13 +47,6 @@ pub struct EventLogExport {
     pub first_seq: Option<i64>,
     /// The last sequence number.
     pub last_seq: Option<i64>,
-}
-
-fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {
-    ExportError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
 }
 
 /// One audit row as a NIST `EventLogging.Event`.
@@ -176,12 +169,7 @@ pub fn export_event_log(
     let doc_bytes = serde_json::to_vec_pretty(&documentation).map_err(|e| io_err(&doc_path, &e))?;
     crate::files::write_atomically(&doc_path, &doc_bytes).map_err(|e| io_err(&doc_path, &e))?;
 
-    let key_dir = ledger
-        .path()
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let key =
-        crate::signing::StationKey::load_or_create(&key_dir).map_err(|e| io_err(&key_dir, &e))?;
+    let key = crate::signing::station_key(ledger)?;
     let mut signatures = Vec::new();
     for f in [&log_path, &doc_path] {
         signatures.push(key.sign_file(f).map_err(|e| io_err(f, &e))?);

@@ -107,7 +107,8 @@ pub fn file_safe(station_id: &str) -> String {
         .collect()
 }
 
-fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {
+/// `path` could not be written or read, for the reason `e`.
+pub(crate) fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {
     ExportError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -264,15 +265,7 @@ pub fn export_day(
     // The manifest is signed with the station's key: its SHA-256 vouches for the
     // CSV, the signature for the manifest. A signature already there that still
     // holds is kept.
-    let key_dir = ledger
-        .path()
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let key =
-        crate::signing::StationKey::load_or_create(&key_dir).map_err(|e| ExportError::Io {
-            path: key_dir.display().to_string(),
-            message: e.0,
-        })?;
+    let key = crate::signing::station_key(ledger)?;
     let signature = crate::signing::signature_path(&manifest_path);
     let signed = unchanged
         && crate::signing::verify_file(&manifest_path, &signature, &key.public_pem()).is_ok();

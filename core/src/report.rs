@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::export::ExportError;
+use crate::export::{ExportError, io_err};
 use crate::ledger::{Batch, DayEvent, Ledger, User};
 use sheet::Sheet;
 
@@ -25,13 +25,6 @@ pub struct Written {
     pub signature: PathBuf,
     /// Pages.
     pub pages: usize,
-}
-
-fn io_err(path: &Path, e: &dyn std::fmt::Display) -> ExportError {
-    ExportError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
 }
 
 /// A stored UTC time in the county's local time, as a person reads it.
@@ -330,12 +323,7 @@ pub fn write(
     by: Option<&User>,
 ) -> Result<Written, ExportError> {
     crate::files::write_atomically(path, &pdf).map_err(|e| io_err(path, &e))?;
-    let key_dir = ledger
-        .path()
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let key =
-        crate::signing::StationKey::load_or_create(&key_dir).map_err(|e| io_err(&key_dir, &e))?;
+    let key = crate::signing::station_key(ledger)?;
     let signature = key.sign_file(path).map_err(|e| io_err(path, &e))?;
     let name = path
         .file_name()
@@ -349,15 +337,32 @@ pub fn write(
     })
 }
 
+/// A report written for printing: where it is, and what it is in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToPrint {
+    /// The signed PDF.
+    pub pdf: PathBuf,
+    /// "The custody sheet of batch 4", "The reconciliation of 2026-11-03".
+    pub what: String,
+}
+
+impl ToPrint {
+    /// Where the file is, for the screen, before the printer has answered.
+    pub fn written(&self) -> String {
+        format!("{} is in {} (signed).", self.what, self.pdf.display())
+    }
+}
+
 /// Writes into `folder` the custody sheet of batch `batch`, or, without one, the
-/// reconciliation of the station's current local day; signs and audits it, and
-/// hands it to the printing system. Returns what happened, in words for the screen.
-pub fn print(
+/// reconciliation of the station's current local day; signs and audits it. Printing
+/// it ([`send_to_printer`]) is left to the caller, off the ledger's thread: a slow
+/// or stuck printing system must never hold a scan up.
+pub fn write_for_printing(
     ledger: &mut Ledger,
     batch: Option<i64>,
     folder: &Path,
     by: &User,
-) -> Result<String, ExportError> {
+) -> Result<ToPrint, ExportError> {
     std::fs::create_dir_all(folder).map_err(|e| io_err(folder, &e))?;
     let station = crate::export::file_safe(&ledger.station().station_id);
     let (pdf, path, what) = match batch {
@@ -380,11 +385,10 @@ pub fn print(
         }
     };
     let written = write(ledger, pdf, &path, &what.to_lowercase(), Some(by))?;
-    Ok(format!(
-        "{what} is in {} (signed). {}",
-        written.pdf.display(),
-        send_to_printer(&written.pdf)
-    ))
+    Ok(ToPrint {
+        pdf: written.pdf,
+        what,
+    })
 }
 
 /// Hands `pdf` to the printing system (CUPS's `lp`, the default printer) and says

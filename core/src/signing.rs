@@ -27,6 +27,17 @@ pub const KEY_FILE: &str = "station-signing-key.pem";
 /// The public key's file, beside it: what `status` shows and an auditor is given.
 pub const PUBLIC_KEY_FILE: &str = "station-signing-key.pub.pem";
 
+/// The station's key, beside its ledger (made there if there is none yet).
+pub fn station_key(
+    ledger: &crate::ledger::Ledger,
+) -> Result<StationKey, crate::export::ExportError> {
+    let dir = ledger
+        .path()
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    StationKey::load_or_create(&dir).map_err(|e| crate::export::io_err(&dir, &e))
+}
+
 /// Why a key could not be had or a signature made or checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

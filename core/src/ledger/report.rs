@@ -12,8 +12,7 @@ impl Ledger {
     /// (a station set up before keys existed). A key that cannot be had is logged
     /// and left out of the report: the report only feeds the dashboard.
     fn public_key(&self) -> Option<String> {
-        let dir = self.path.parent()?;
-        match crate::signing::StationKey::load_or_create(dir) {
+        match crate::signing::station_key(self) {
             Ok(key) => Some(key.public_pem()),
             Err(e) => {
                 log::warn!("the station's signing key: {e}");

@@ -176,8 +176,13 @@ impl State {
                 let (batch, user) = (self.number.parse::<i64>().ok(), self.user.clone());
                 return station
                     .worker
-                    .task(move |l| ballot_intake_core::report::print(l, batch, &folder, &user))
-                    .map(|r| Message::Printed(r.map_err(|e| e.to_string())));
+                    .task(move |l| {
+                        ballot_intake_core::report::write_for_printing(l, batch, &folder, &user)
+                    })
+                    .then(|r| match r {
+                        Ok(to_print) => Task::perform(print_off_thread(to_print), Message::Printed),
+                        Err(e) => Task::done(Message::Printed(Err(e.to_string()))),
+                    });
             }
             Message::Printed(r) => self.outcome = Some(r),
         }
@@ -348,4 +353,24 @@ impl State {
         }
         .into()
     }
+}
+
+/// Hands the written sheet to the printing system on a thread of its own (`lp` can
+/// take seconds, or hang on a printer gone away), and says where the file is and
+/// what the printer made of it.
+async fn print_off_thread(to_print: ballot_intake_core::report::ToPrint) -> Result<String, String> {
+    let (tx, rx) = iced::futures::channel::oneshot::channel();
+    let pdf = to_print.pdf.clone();
+    let spawned = std::thread::Builder::new()
+        .name("print".into())
+        .spawn(move || {
+            let _ = tx.send(ballot_intake_core::report::send_to_printer(&pdf));
+        });
+    let printer = match spawned {
+        Ok(_) => rx
+            .await
+            .unwrap_or_else(|_| "Printing stopped: print the file from that folder.".into()),
+        Err(e) => format!("Printing could not start ({e}): print the file from that folder."),
+    };
+    Ok(format!("{} {printer}", to_print.written()))
 }
