@@ -29,5 +29,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver poppler-utils)
+test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver poppler-utils lintian desktop-file-utils appstream)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

@@ -109,6 +109,8 @@ pub fn init_args<'a>(station: &'a str, date: &'a str, timezone: &'a str) -> Vec<
 /// A station set up in its own temporary data directory.
 pub struct Station {
     pub dir: tempfile::TempDir,
+    /// The program run: the test build's, or an installed one.
+    bin: PathBuf,
 }
 
 /// What a command printed and how it ended.
@@ -131,8 +133,14 @@ impl From<Output> for Run {
 impl Station {
     /// An empty data directory (no `init` yet).
     pub fn empty() -> Station {
+        Station::empty_running(BIN)
+    }
+
+    /// An empty data directory whose commands run `bin` (the installed program).
+    pub fn empty_running(bin: impl Into<PathBuf>) -> Station {
         Station {
             dir: tempfile::tempdir().expect("temp dir"),
+            bin: bin.into(),
         }
     }
 
@@ -145,7 +153,13 @@ impl Station {
 
     /// As [`Station::with_election_on`], with the station id `id`.
     pub fn with_election_on_as(date: &str, id: &str) -> Station {
-        let s = Station::empty();
+        Station::empty().set_up(date, id)
+    }
+
+    /// `init` of station `id` with election `2026-GEN` on `date`, and the users of
+    /// [`Station::with_election_on`].
+    pub fn set_up(self, date: &str, id: &str) -> Station {
+        let s = self;
         s.ok(&init_args(id, date, "America/Denver"));
         s.add_user("ana", "clerk", "314159");
         s.add_user("ben", "clerk", "271828");
@@ -170,7 +184,7 @@ impl Station {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(&self.bin);
         c.args(args)
             .env("BALLOT_INTAKE_DATA_DIR", self.dir.path())
             .env_remove("BALLOT_INTAKE_PIN")
