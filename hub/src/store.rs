@@ -115,8 +115,20 @@ async fn store_in(
         .collect();
     let lost = crate::receipts::decide(tx, station_id, &batch.election_id, &new).await?;
     let to_relay = fill_outbox(tx, &batch.election_id, &new, &lost).await?;
+    // The conflicts to name: those just found, and any an event stored before (a
+    // batch sent again with more in it) was found to be. A new event that was not
+    // just found one is none, so the common batch asks for nothing here.
     let all: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
-    let mut conflicts = conflicts_of(tx, &all).await?;
+    let asked: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|id| !new_ids.contains(*id) || lost.contains(*id))
+        .collect();
+    let mut conflicts = if asked.is_empty() {
+        Vec::new()
+    } else {
+        conflicts_of(tx, &asked).await?
+    };
     let position: HashMap<&str, usize> = all.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     conflicts.sort_by_key(|c| position.get(c.event_id.as_str()).copied());
     let accepted = i64::try_from(new_ids.len()).unwrap_or(i64::MAX);
