@@ -30,7 +30,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 pub use batches::{Batch, BatchClose, BatchStatus, NewBatch, RECEIVED_AT_GRACE_MINUTES};
-pub use dashboard::Dashboard;
+pub use dashboard::{CHART_BATCHES, Dashboard, HourReceipts};
 pub use elections::{Election, NewElection};
 pub use events::EventRow;
 pub use export::DayEvent;

@@ -136,3 +136,45 @@ fn undeliverable_mode_and_settings() {
     });
     snapshot("settings", state.view("working"));
 }
+
+/// A busy afternoon's dashboard, with fixed numbers: the charts drawn on the canvas.
+fn afternoon() -> ballot_intake_core::ledger::Dashboard {
+    use ballot_intake_core::ledger::{Dashboard, HourReceipts};
+    let counts = |pairs: &[(&str, i64)]| -> std::collections::BTreeMap<String, i64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let today = [0, 120, 310, 402, 388, 0, 275, 340];
+    let yesterday = [35, 150, 280, 360, 410, 190, 260, 300];
+    Dashboard {
+        today: counts(&[("accepted", 1835), ("duplicate", 12), ("voided", 3)]),
+        election: counts(&[("accepted", 20412), ("duplicate", 96), ("voided", 31)]),
+        receipts_by_hour: (0..8)
+            .map(|i| HourReceipts {
+                hour: 8 + i as u32,
+                today: today[i],
+                yesterday: yesterday[i],
+            })
+            .collect(),
+        batch_outcomes: (41..=46)
+            .map(|b| {
+                (
+                    b,
+                    counts(&[
+                        ("accepted", 180 + 7 * b % 40),
+                        ("duplicate", b % 4),
+                        ("reversed", i64::from(b == 44)),
+                    ]),
+                )
+            })
+            .collect(),
+        ..Dashboard::default()
+    }
+}
+
+#[test]
+fn the_dashboards_charts() {
+    use ballot_intake_window::screen::dashboard;
+    let mut state = dashboard::State::default();
+    state.update(dashboard::Message::Loaded(Box::new(Ok(afternoon()))));
+    snapshot("dashboard", state.view());
+}

@@ -605,6 +605,18 @@ fn dashboard_counts_today_the_election_hours_batches_and_users() {
     assert_eq!(d.per_hour.iter().map(|h| h.1).sum::<i64>(), 4);
     assert_eq!(d.per_batch, [(batch, 4, 1)]);
     assert_eq!(d.per_user, [("demo-supervisor".to_string(), 4, 1)]);
+    // The charts' numbers: one receipt this hour, none yesterday; the batch's four
+    // entries by what they came to.
+    let hours: Vec<(i64, i64)> = d
+        .receipts_by_hour
+        .iter()
+        .map(|h| (h.today, h.yesterday))
+        .collect();
+    assert_eq!(hours, [(1, 0)]);
+    let (b, counts) = &d.batch_outcomes[0];
+    assert_eq!(*b, batch);
+    let tally = dashboard::charts::BatchTally::of(counts);
+    assert_eq!((tally.accepted, tally.set_aside, tally.reversed), (1, 3, 0));
     rig.scanning("demo-supervisor", "999999");
     rig.press(Shortcut::Function(8));
     let mut ui = simulator(rig.app.view());

@@ -2,7 +2,7 @@
 //! hour, per batch and per user. A reversed scan or flag no longer counts as what it
 //! was (it is counted as reversed), so the figures agree with the batches' counts.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -24,6 +24,27 @@ pub struct Dashboard {
     pub per_batch: Vec<(i64, i64, i64)>,
     /// Per user: name, scans, accepted.
     pub per_user: Vec<(String, i64, i64)>,
+    /// Receipts (accepted scans no correction reversed) per local hour of the
+    /// clock, today against the day before, from the first hour either day had one
+    /// to the last, hours between them included with zeros.
+    pub receipts_by_hour: Vec<HourReceipts>,
+    /// The newest batches (at most [`CHART_BATCHES`], oldest first) and their
+    /// entries by what they count as, as [`Ledger::batch_outcomes`] counts them.
+    pub batch_outcomes: Vec<(i64, BTreeMap<String, i64>)>,
+}
+
+/// How many batches the outcomes chart shows.
+pub const CHART_BATCHES: usize = 10;
+
+/// One local hour of the clock's receipts, today and the day before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourReceipts {
+    /// The hour, local: 0 to 23.
+    pub hour: u32,
+    /// Receipts in that hour today.
+    pub today: i64,
+    /// Receipts in that hour the day before.
+    pub yesterday: i64,
 }
 
 /// Events that no correction has reversed (`e` is the events table).
@@ -127,12 +148,72 @@ impl Ledger {
         let per_user = stmt
             .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let receipts_by_hour = self.receipts_by_hour(e, today)?;
+        let mut batch_outcomes = Vec::new();
+        for (batch, _, _) in per_batch.iter().take(CHART_BATCHES).rev() {
+            batch_outcomes.push((*batch, self.batch_outcomes(*batch)?));
+        }
         Ok(Dashboard {
             today: outcomes(today_rows),
             election: outcomes(all_rows),
             per_hour,
             per_batch,
             per_user,
+            receipts_by_hour,
+            batch_outcomes,
         })
+    }
+
+    /// Receipts per local hour of election `e` on `today` and the day before. Hours
+    /// are grouped in UTC (the stored form) and then placed on the local clock, so a
+    /// day that changes the clocks puts its repeated hour's receipts together.
+    fn receipts_by_hour(&self, e: &str, today: NaiveDate) -> Result<Vec<HourReceipts>> {
+        let tz = self.station.timezone;
+        let yesterday = today.pred_opt().unwrap_or(today);
+        let bounds = |d| crate::local_time::day_bounds(d, tz);
+        let (Some((start, _)), Some((_, end))) = (bounds(yesterday), bounds(today)) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT substr(e.occurred_at, 1, 13), count(*) FROM events e
+             WHERE e.election_id = ?1 AND e.kind = 'scan' AND e.outcome = 'accepted'
+               AND {STANDING} AND e.occurred_at >= ?2 AND e.occurred_at < ?3
+             GROUP BY 1"
+        ))?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![e, format_time(start), format_time(end)],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut by_hour: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
+        for (h, n) in rows {
+            let Ok(at) = DateTime::parse_from_rfc3339(&format!("{h}:00:00Z")) else {
+                continue;
+            };
+            let local = at.with_timezone(&tz);
+            let slot = by_hour.entry(local.hour()).or_default();
+            if local.date_naive() == today {
+                slot.0 += n;
+            } else {
+                slot.1 += n;
+            }
+        }
+        let (Some(first), Some(last)) = (
+            by_hour.keys().next().copied(),
+            by_hour.keys().next_back().copied(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        Ok((first..=last)
+            .map(|hour| {
+                let (today, yesterday) = by_hour.get(&hour).copied().unwrap_or_default();
+                HourReceipts {
+                    hour,
+                    today,
+                    yesterday,
+                }
+            })
+            .collect())
     }
 }

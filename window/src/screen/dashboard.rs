@@ -1,7 +1,10 @@
-//! The dashboard (supervisors): outcomes today and for the election, scans per hour
-//! as a bar chart, and per batch and per user.
+//! The dashboard (supervisors): outcomes today and for the election, receipts per
+//! hour against the day before and the newest batches' outcomes as charts
+//! ([`charts`]), and scans per batch and per user.
 
-use iced::widget::{column, row, scrollable, text};
+pub mod charts;
+
+use iced::widget::{canvas, column, row, scrollable, text};
 use iced::{Element, Fill, Font, Task};
 
 use ballot_intake_core::ledger::{Dashboard, LedgerError};
@@ -78,18 +81,37 @@ impl State {
                             )
                         })
                 };
-                let max = d.per_hour.iter().map(|h| h.1).max().unwrap_or(1).max(1);
-                let hours = d.per_hour.iter().fold(
-                    column![text("Scans per hour today").size(24)].spacing(2),
-                    |c, (h, n)| {
-                        let bar = "█".repeat(usize::try_from(n * 40 / max).unwrap_or(0).max(1));
-                        c.push(
-                            text(format!("{h}  {bar} {n}"))
-                                .size(18)
-                                .font(Font::MONOSPACE),
-                        )
-                    },
-                );
+                let hours: Element<'_, Message> = if d.receipts_by_hour.is_empty() {
+                    text("No receipts yet today or yesterday.").size(20).into()
+                } else {
+                    canvas(charts::HourChart {
+                        hours: d.receipts_by_hour.clone(),
+                    })
+                    .width(Fill)
+                    .height(300)
+                    .into()
+                };
+                let hours = column![
+                    text("Receipts per hour: today and yesterday").size(24),
+                    hours
+                ]
+                .spacing(6);
+                let outcomes: Element<'_, Message> = if d.batch_outcomes.is_empty() {
+                    text("No batches yet.").size(20).into()
+                } else {
+                    let batches: Vec<_> = d
+                        .batch_outcomes
+                        .iter()
+                        .map(|(b, counts)| (*b, charts::BatchTally::of(counts)))
+                        .collect();
+                    let rows = u16::try_from(batches.len()).unwrap_or(u16::MAX);
+                    canvas(charts::BatchChart { batches })
+                        .width(Fill)
+                        .height(f32::from(rows) * 40.0 + 44.0)
+                        .into()
+                };
+                let outcomes =
+                    column![text("The newest batches' outcomes").size(24), outcomes].spacing(6);
                 let batches = d.per_batch.iter().fold(
                     column![text("Per batch: scans / accepted").size(24)].spacing(2),
                     |c, (b, s, a)| {
@@ -115,6 +137,7 @@ impl State {
                         row![counts("Today", &d.today), counts("Election", &d.election)]
                             .spacing(60),
                         hours,
+                        outcomes,
                         row![batches, users].spacing(60),
                     ]
                     .spacing(24),
