@@ -301,6 +301,48 @@ pub enum UserCommand {
         #[arg(long = "user", env = "BALLOT_INTAKE_USER")]
         by: Option<String>,
     },
+    /// List the station's users: role, disabled, locked.
+    List {
+        /// The administrator asking.
+        #[command(flatten)]
+        by: Actor,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: they can no longer sign in or confirm; their history stays.
+    Disable {
+        /// Sign-in name.
+        name: String,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// Sign-in name.
+        name: String,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
+    },
+    /// End a user's lock after wrong PINs before its time.
+    Unlock {
+        /// Sign-in name.
+        name: String,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
+    },
+    /// Set a new PIN for a user who forgot theirs (read from standard input, twice
+    /// on a terminal); ends a lock too.
+    ResetPin {
+        /// Sign-in name.
+        name: String,
+        /// The administrator.
+        #[command(flatten)]
+        by: Actor,
+    },
 }
 
 /// `scan` arguments.

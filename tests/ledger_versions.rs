@@ -56,7 +56,7 @@ fn the_v2_migration_keeps_every_ballot_and_its_uniqueness() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let after: Vec<(i64, String, String)> = conn
         .prepare("SELECT ballot_pk, ballot_id, status FROM ballots ORDER BY ballot_pk")
         .unwrap()

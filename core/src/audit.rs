@@ -141,6 +141,15 @@ catalogue! {
     SignOut = 1208, "sign-out", UserAction, Success;
     /// The station signed a user out after a time without activity.
     SignedOutIdle = 1209, "signed-out-idle", SystemAction, Success;
+    /// An administrator disabled a user: they can no longer sign in or confirm.
+    UserDisabled = 1210, "user-disabled", UserAction, Success;
+    /// An administrator enabled a disabled user again.
+    UserEnabled = 1211, "user-enabled", UserAction, Success;
+    /// An administrator set a new PIN for a user who forgot theirs (which also ends
+    /// a lock).
+    PinReset = 1212, "pin-reset", UserAction, Success;
+    /// An administrator ended a user's lock before its time.
+    UserUnlocked = 1213, "user-unlocked", UserAction, Success;
     /// A mail ballot file was imported.
     ImportCompleted = 1301, "import-completed", UserAction, Success;
     /// A mail ballot file was refused; nothing in it was loaded.

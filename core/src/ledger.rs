@@ -21,6 +21,7 @@ mod scans;
 mod settings;
 mod status;
 mod sync;
+mod user_admin;
 mod users;
 mod verify;
 
@@ -43,6 +44,7 @@ pub use scans::{MAX_STORED_RAW, Reversal, ScanInput, ScanResult};
 pub use settings::CHANGE_SETTINGS;
 pub use status::{OpenBatch, Status};
 pub use sync::{MAX_BATCH_AGE_SECS, MAX_BATCH_EVENTS, SyncBatch, SyncCounts};
+pub use user_admin::UserRow;
 pub use users::User;
 pub use verify::{VerifyProblem, VerifyReport};
 
@@ -110,6 +112,13 @@ pub enum LedgerError {
         user: String,
         /// When the lock ends (local time).
         until: String,
+    },
+    /// The user was disabled by an administrator (said only to someone who gave the
+    /// right PIN).
+    #[error("{user:?} is disabled; ask an administrator to enable the account again")]
+    Disabled {
+        /// The user.
+        user: String,
     },
     /// The user's role does not allow the action.
     #[error("{user:?} is a {role} and may not {action}; a supervisor must do this")]

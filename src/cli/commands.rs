@@ -26,21 +26,7 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
     match command {
         Command::Init(args) => init(env, args)?,
         Command::Election(cmd) => election(env, cmd)?,
-        Command::User(UserCommand::Add { name, role, by }) => {
-            let mut ledger = open(env)?;
-            // An empty BALLOT_INTAKE_USER names no one.
-            let admin = match by.as_deref().filter(|u| !u.is_empty()) {
-                Some(by) => {
-                    let admin = sign_in(&mut ledger, by, PIN_ENV)?;
-                    admin.require_admin("add users")?;
-                    Some(admin)
-                }
-                None => None,
-            };
-            let pin = new_pin_from_stdin(&name)?;
-            let user = ledger.add_user(admin.as_ref(), &name, role, &pin)?;
-            out!("added {} ({})", user.name, user.role);
-        }
+        Command::User(command) => users(env, command)?,
         Command::Import { file, json, by } => import(env, &by.user, &file, json)?,
         Command::Scan(args) => return super::scan::run(env, &args),
         Command::Demo { json } => return super::demo::run(env, json),
@@ -649,6 +635,80 @@ fn conflicts(env: &Environment, command: Option<ConflictCommand>, json: bool) ->
                 .unwrap_or_default(),
             local(&c.first_at)
         );
+    }
+    Ok(())
+}
+
+/// `user add | list | disable | enable | unlock | reset-pin`, by a signed-in
+/// administrator (`add` without one only for the station's first).
+fn users(env: &Environment, command: UserCommand) -> Result<()> {
+    let mut ledger = open(env)?;
+    let by = match &command {
+        UserCommand::Add { name, role, by } => {
+            // An empty BALLOT_INTAKE_USER names no one.
+            let admin = match by.as_deref().filter(|u| !u.is_empty()) {
+                Some(by) => {
+                    let admin = sign_in(&mut ledger, by, PIN_ENV)?;
+                    admin.require_admin("add users")?;
+                    Some(admin)
+                }
+                None => None,
+            };
+            let pin = new_pin_from_stdin(name)?;
+            let user = ledger.add_user(admin.as_ref(), name, *role, &pin)?;
+            out!("added {} ({})", user.name, user.role);
+            return Ok(());
+        }
+        UserCommand::List { by, .. }
+        | UserCommand::Disable { by, .. }
+        | UserCommand::Enable { by, .. }
+        | UserCommand::Unlock { by, .. }
+        | UserCommand::ResetPin { by, .. } => &by.user,
+    };
+    let admin = sign_in(&mut ledger, by, PIN_ENV)?;
+    match command {
+        UserCommand::Add { .. } => {}
+        UserCommand::List { json, .. } => {
+            ledger.require_admin(&admin, "list users")?;
+            let users = ledger.users(Utc::now())?;
+            if json {
+                print_json(&users)?;
+            } else {
+                for u in users {
+                    let mut state = Vec::new();
+                    if u.disabled {
+                        state.push("disabled".to_string());
+                    }
+                    if let Some(t) = &u.locked_until {
+                        state.push(format!("locked until {t}"));
+                    }
+                    out!(
+                        "{:<24} {:<11} {}",
+                        u.name,
+                        u.role.to_string(),
+                        state.join(", ")
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { name, .. } => {
+            ledger.disable_user(&admin, &name)?;
+            out!("{name} is disabled");
+        }
+        UserCommand::Enable { name, .. } => {
+            ledger.enable_user(&admin, &name)?;
+            out!("{name} is enabled");
+        }
+        UserCommand::Unlock { name, .. } => {
+            ledger.unlock_user(&admin, &name)?;
+            out!("{name} is unlocked");
+        }
+        UserCommand::ResetPin { name, .. } => {
+            ledger.require_admin(&admin, "reset PINs")?;
+            let pin = new_pin_from_stdin(&name)?;
+            ledger.reset_pin(&admin, &name, &pin)?;
+            out!("{name} has a new PIN");
+        }
     }
     Ok(())
 }

@@ -27,8 +27,11 @@ const SCHEMA_V2: &str = include_str!("../../migrations/v2.sql");
 /// Version 3: the county hub's conflicts and receipts feed.
 const SCHEMA_V3: &str = include_str!("../../migrations/v3.sql");
 
+/// Version 4: users disabled and enabled again.
+const SCHEMA_V4: &str = include_str!("../../migrations/v4.sql");
+
 /// Each entry takes the ledger from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /// The schema version this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations, never near i64::MAX

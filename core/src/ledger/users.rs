@@ -51,6 +51,7 @@ struct StoredUser {
     user: User,
     pin_hash: String,
     lock: LockState,
+    disabled: bool,
 }
 
 /// The digest of what decides who a user is and what they may do (id, name, role,
@@ -61,11 +62,14 @@ pub(crate) fn user_record_digest(user_id: i64, name: &str, role: &str, pin_hash:
     super::audit_log::record_digest(&[&user_id.to_string(), name, role, pin_hash])
 }
 
+/// A user's row as read: id, name, role, PIN hash, failures, locked until, disabled.
+type UserColumns = (i64, String, String, String, u32, Option<String>, bool);
+
 /// A user's row, hash and lock included, read on `conn`.
 fn stored_user(conn: &rusqlite::Connection, name: &str) -> Result<Option<StoredUser>> {
-    let row: Option<(i64, String, String, String, u32, Option<String>)> = conn
+    let row: Option<UserColumns> = conn
         .query_row(
-            "SELECT user_id, name, role, pin_hash, failures, locked_until
+            "SELECT user_id, name, role, pin_hash, failures, locked_until, disabled
                  FROM users WHERE name = ?1",
             [name],
             |r| {
@@ -76,24 +80,28 @@ fn stored_user(conn: &rusqlite::Connection, name: &str) -> Result<Option<StoredU
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
+                    r.get(6)?,
                 ))
             },
         )
         .optional()?;
-    row.map(|(user_id, name, role, pin_hash, failures, locked)| {
-        Ok(StoredUser {
-            user: User {
-                user_id,
-                name,
-                role: role.parse().map_err(LedgerError::Sqlite)?,
-            },
-            pin_hash,
-            lock: LockState {
-                failures,
-                locked_until: locked.as_deref().map(parse_time).transpose()?,
-            },
-        })
-    })
+    row.map(
+        |(user_id, name, role, pin_hash, failures, locked, disabled)| {
+            Ok(StoredUser {
+                user: User {
+                    user_id,
+                    name,
+                    role: role.parse().map_err(LedgerError::Sqlite)?,
+                },
+                pin_hash,
+                lock: LockState {
+                    failures,
+                    locked_until: locked.as_deref().map(parse_time).transpose()?,
+                },
+                disabled,
+            })
+        },
+    )
     .transpose()
 }
 
@@ -255,6 +263,15 @@ impl Ledger {
                 return Ok(Checked::Locked(user.name, until));
             }
             if auth::verify_pin(pin, &stored.pin_hash)? {
+                if stored.disabled {
+                    append(
+                        tx,
+                        station,
+                        &AuditEntry::user(AuditEvent::SignInFailed, Some(&user))
+                            .detail(json!({ "reason": "disabled", "confirms": confirming })),
+                    )?;
+                    return Ok(Checked::Disabled(user.name));
+                }
                 tx.execute(
                     "UPDATE users SET failures = 0, locked_until = NULL WHERE user_id = ?1",
                     [user.user_id],
@@ -300,6 +317,7 @@ impl Ledger {
             Checked::Right(user) => Ok(user),
             Checked::Wrong(user) => Err(LedgerError::WrongPin { user }),
             Checked::Locked(user, until) => Err(LedgerError::Locked { user, until }),
+            Checked::Disabled(user) => Err(LedgerError::Disabled { user }),
         }
     }
 }
@@ -312,4 +330,6 @@ enum Checked {
     Wrong(String),
     /// Locked until the local time given (now, or already).
     Locked(String, String),
+    /// The right PIN of a disabled user.
+    Disabled(String),
 }

@@ -259,18 +259,25 @@ impl Ledger {
         Ok(count)
     }
 
-    /// Every user was added by an audited row, and where that row vouches for the
-    /// user's record (id, name, role, PIN hash), the record is unchanged. Users added
+    /// Every user was added by an audited row, and where that row (or a newer PIN
+    /// reset) vouches for the user's record (id, name, role, PIN hash), the record is
+    /// unchanged; and a user is disabled exactly when the newest audited word on it
+    /// (user-disabled, user-enabled) says so. Users added
     /// before records were vouched for are judged by the row alone.
     fn check_users(&self, problems: &mut Vec<VerifyProblem>) -> Result<()> {
         let mut stmt = self.conn.prepare(
             "SELECT u.user_id, u.name, u.role, u.pin_hash,
                     (SELECT json_extract(a.detail, '$.record') FROM audit_log a
-                      WHERE a.event = 'user-added'
+                      WHERE a.event IN ('user-added', 'pin-reset')
                         AND coalesce(json_extract(a.detail, '$.user'), a.user_name) = u.name
                       ORDER BY a.seq DESC LIMIT 1),
                     EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'user-added'
-                        AND coalesce(json_extract(a.detail, '$.user'), a.user_name) = u.name)
+                        AND coalesce(json_extract(a.detail, '$.user'), a.user_name) = u.name),
+                    u.disabled,
+                    coalesce((SELECT a.event = 'user-disabled' FROM audit_log a
+                      WHERE a.event IN ('user-disabled', 'user-enabled')
+                        AND json_extract(a.detail, '$.user') = u.name
+                      ORDER BY a.seq DESC LIMIT 1), 0)
                FROM users u ORDER BY u.user_id",
         )?;
         let mut rows = stmt.query([])?;
@@ -279,8 +286,19 @@ impl Ledger {
                 (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
             let vouched: Option<String> = r.get(4)?;
             let added: bool = r.get(5)?;
+            let (disabled, audited_disabled): (bool, bool) = (r.get(6)?, r.get(7)?);
             let what = if !added {
                 format!("user {name:?} was never added by an audited action")
+            } else if disabled != audited_disabled {
+                format!(
+                    "user {name:?} is {} but the audit log's newest word on it says {}",
+                    if disabled { "disabled" } else { "enabled" },
+                    if audited_disabled {
+                        "disabled"
+                    } else {
+                        "enabled"
+                    }
+                )
             } else if vouched.is_some_and(|v| v != user_record_digest(id, &name, &role, &hash)) {
                 format!(
                     "user {name:?}'s role or PIN hash differs from what the audit log vouches for"
