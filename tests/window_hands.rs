@@ -242,3 +242,47 @@ fn flags_take_capitals_and_a_ctrl_digit_leaves_the_note_alone() {
         &["other: torn"],
     );
 }
+
+#[test]
+fn ctrl_p_leaves_a_note_ending_in_p_whole() {
+    // Ctrl with a letter reaches a text field as a control character, which it
+    // drops; the window took the letter back anyway and cut the note's own last
+    // letter: "found a clip" was resolved as "found a cli".
+    let _one = one_at_a_time();
+    let desk = Desktop::start(4, |_| {});
+    cli(
+        &desk,
+        &["batch", "open", "--user", "demo-clerk"],
+        "111111",
+        "",
+    );
+    cli(
+        &desk,
+        &[
+            "batch",
+            "close",
+            "--user",
+            "demo-clerk",
+            "--verifier",
+            "demo-supervisor",
+            "--count",
+            "2",
+        ],
+        "111111",
+        "999999",
+    );
+    let batch = desk.rows("SELECT CAST(batch_id AS TEXT) FROM batches")[0].clone();
+    // Not the supervisor who verified the close: another one resolves it.
+    desk.sign_in("demo-admin", "555555");
+    desk.key("F6");
+    desk.type_slowly(&batch);
+    desk.key("Tab");
+    desk.type_slowly("found a clip");
+    desk.key("ctrl+p");
+    std::thread::sleep(Duration::from_secs(2));
+    desk.key("Return");
+    desk.wait_for_rows(
+        "SELECT status || ': ' || resolution_note FROM batches",
+        &["resolved: found a clip"],
+    );
+}

@@ -34,17 +34,18 @@ pub enum Shortcut {
 }
 
 impl Shortcut {
-    /// The character a focused text field also received with this Ctrl shortcut
-    /// (iced's text input inserts it whatever the modifiers): taken back out, so
-    /// that Ctrl+1 never leaves a "1" in a note.
+    /// The character a focused text field also received with this shortcut, to be
+    /// taken back out: iced's text input inserts a digit whatever the modifiers, so
+    /// Ctrl+1 would leave a "1" in a note. A letter with Ctrl reaches the field as a
+    /// control character, which the field drops: nothing to take back. (Taking a
+    /// letter back cut the real last letter off the field: a note "sharp" saved as
+    /// "shar" after Ctrl+P, seen under Xvfb; on the users page it would have named
+    /// another user.)
     pub fn typed(self) -> Option<char> {
         match self {
-            Shortcut::Save => Some('s'),
-            Shortcut::Browse => Some('o'),
             Shortcut::Pick(n) | Shortcut::Remove(n) => {
                 u32::try_from(n).ok().and_then(|d| char::from_digit(d, 10))
             }
-            Shortcut::Letter(c) => Some(c),
             _ => None,
         }
     }
@@ -213,4 +214,23 @@ pub fn focus_step<T: Send + 'static>(back: bool) -> iced::Task<T> {
 /// The field that has focus, if any: what a person's Enter applies to.
 pub fn focused() -> iced::Task<iced::widget::Id> {
     iced::advanced::widget::operate(iced::advanced::widget::operation::focusable::find_focused())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_digit_shortcut_leaves_its_character_in_a_field() {
+        assert_eq!(Shortcut::Pick(3).typed(), Some('3'));
+        assert_eq!(Shortcut::Remove(2).typed(), Some('2'));
+        for s in [
+            Shortcut::Letter('p'),
+            Shortcut::Save,
+            Shortcut::Browse,
+            Shortcut::Back,
+        ] {
+            assert_eq!(s.typed(), None, "{s:?}");
+        }
+    }
 }
