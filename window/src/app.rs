@@ -790,6 +790,7 @@ impl App {
             Page::Import(s) => s.view().map(page::Message::Import),
             Page::Settings(s) => s.view(&self.sound_status()).map(page::Message::Settings),
             Page::Export(s) => s.view().map(page::Message::Export),
+            Page::Users(s) => s.view(tz).map(page::Message::Users),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod review;
 pub mod scan;
 pub mod settings;
 pub mod sign_in;
+pub mod users;
 
 /// A code read by any scanner, handed to whichever screen is up to decide what it
 /// means there (record it, flag it, look it up, show it, or refuse it).

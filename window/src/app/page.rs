@@ -13,7 +13,7 @@ use ballot_intake_core::ledger::{BatchClose, User};
 use super::keys::Shortcut;
 use crate::screen::flag::{self, Kind};
 use crate::screen::{
-    Scanned, audit, batches, close_batch, dashboard, export, import, review, scan, settings,
+    Scanned, audit, batches, close_batch, dashboard, export, import, review, scan, settings, users,
 };
 use crate::sound::Cue;
 use crate::station::Station;
@@ -38,6 +38,8 @@ pub enum Page {
     Settings(Box<settings::State>),
     /// The nightly batch file (anyone signed in).
     Export(export::State),
+    /// The station's users (administrators; Ctrl+U on the settings page).
+    Users(users::State),
 }
 
 /// A message for the page that is open.
@@ -61,6 +63,8 @@ pub enum Message {
     Settings(settings::Message),
     /// The nightly batch file.
     Export(export::Message),
+    /// The users page.
+    Users(users::Message),
 }
 
 /// What a page asks of the application.
@@ -250,6 +254,7 @@ impl Page {
             (Page::Export(s), Message::Export(m)) => {
                 (s.update(m, station).map(Message::Export), None)
             }
+            (Page::Users(s), Message::Users(m)) => (s.update(m, station).map(Message::Users), None),
             _ => none,
         }
     }
@@ -280,6 +285,7 @@ impl Page {
             Page::Audit(s) => s.on_enter(field).map(Message::Audit),
             Page::Settings(s) => s.on_enter(field).map(Message::Settings),
             Page::Export(s) => s.on_enter(field).map(Message::Export),
+            Page::Users(s) => s.on_enter(field).map(Message::Users),
         }
     }
 
@@ -294,6 +300,7 @@ impl Page {
             Page::Audit(s) => s.take_back(code),
             Page::Settings(s) => s.take_back(code),
             Page::Export(s) => s.take_back(code),
+            Page::Users(s) => s.take_back(code),
             Page::Dashboard(_) => {}
         }
     }
@@ -305,7 +312,26 @@ impl Page {
         shortcut: Shortcut,
         station: &Station,
     ) -> (Task<Message>, Option<Event>) {
+        if let (Page::Settings(s), Shortcut::Letter('u')) = (&*self, shortcut) {
+            // The settings page leads on to the users page (function keys are all
+            // taken); Esc from there goes back to receiving, as from any page.
+            let (state, load) = users::State::new(s.user.clone(), station);
+            *self = Page::Users(state);
+            let task = Task::batch([
+                load.map(Message::Users),
+                operation::focus(users::State::focus_id()),
+            ]);
+            return (task, None);
+        }
         let message = match (&*self, shortcut) {
+            (Page::Users(_), Shortcut::Letter(c @ ('n' | 'd' | 'e' | 'u'))) => {
+                Message::Users(users::Message::Act(match c {
+                    'n' => users::Action::Add,
+                    'd' => users::Action::Disable,
+                    'e' => users::Action::Enable,
+                    _ => users::Action::Unlock,
+                }))
+            }
             (Page::Settings(_), Shortcut::Save) => Message::Settings(settings::Message::Save),
             (Page::Import(_), Shortcut::Browse) => Message::Import(import::Message::Browse),
             (Page::Export(_), Shortcut::Browse) => Message::Export(export::Message::Browse),
