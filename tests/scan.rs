@@ -658,7 +658,7 @@ fn ledger_settings_and_refusals() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     // A second init is refused.
     let r = s.run(&init_args("S2", "2026-11-03", "America/Denver"));
     assert_eq!(r.code, 1);
@@ -670,7 +670,7 @@ fn ledger_settings_and_refusals() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("schema version 99, newer than this program understands (3)"),
+            .contains("schema version 99, newer than this program understands (4)"),
         "{}",
         r.stderr
     );
