@@ -148,3 +148,19 @@ fn a_name_ending_in_the_shortcuts_letter_is_the_user_acted_on() {
     assert!(!state("anne"));
     assert!(state("ann"));
 }
+
+#[test]
+fn a_scan_into_a_half_filled_pin_leaves_the_pin_as_typed() {
+    // The PIN fields keep digits only, so a scan's digits are what reached them:
+    // those are taken back, and the PIN typed before stays whole.
+    let mut rig = Rig::new(None);
+    rig.scanning("demo-admin", "555555");
+    rig.press(Shortcut::Function(10));
+    rig.press(Shortcut::Letter('u'));
+    // The field as it stands once the scan's digits reached it; then the scan's keys.
+    fill(&mut rig, "anne", "clerk", "507193000001", "");
+    rig.keys("D000001\n", std::time::Instant::now(), 2);
+    send(&mut rig, users::Message::PinAgain("507193".into()));
+    rig.press(Shortcut::Letter('n'));
+    assert_eq!(said(&rig), Ok("anne is added as clerk.".into()));
+}

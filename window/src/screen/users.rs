@@ -110,8 +110,8 @@ impl State {
     pub fn take_back(&mut self, code: &str) {
         super::take_back(&mut self.name, code);
         super::take_back(&mut self.role, code);
-        super::take_back(&mut self.pin, code);
-        super::take_back(&mut self.pin_again, code);
+        super::take_back_digits(&mut self.pin, code);
+        super::take_back_digits(&mut self.pin_again, code);
     }
 
     /// What the last action came to, in words.
