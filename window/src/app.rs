@@ -202,6 +202,11 @@ impl App {
         }
     }
 
+    /// The station facts the header shows.
+    pub fn header(&self) -> &Header {
+        &self.station.header
+    }
+
     /// The current screen (for tests and the title).
     pub fn screen(&self) -> &Screen {
         &self.screen
@@ -488,6 +493,10 @@ impl App {
             }
             Some(PageEvent::SettingsSaved(config)) => {
                 self.apply(*config);
+                Task::none()
+            }
+            Some(PageEvent::ElectionChanged(line)) => {
+                self.station.header.election = line;
                 Task::none()
             }
             Some(PageEvent::Back) => self.back(),
@@ -791,6 +800,7 @@ impl App {
             Page::Settings(s) => s.view(&self.sound_status()).map(page::Message::Settings),
             Page::Export(s) => s.view().map(page::Message::Export),
             Page::Users(s) => s.view(tz).map(page::Message::Users),
+            Page::Elections(s) => s.view().map(page::Message::Elections),
         }
     }
 

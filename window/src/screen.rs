@@ -9,6 +9,7 @@ pub mod batches;
 pub mod close_batch;
 pub mod dashboard;
 pub mod dialog;
+pub mod elections;
 pub mod export;
 pub mod flag;
 pub mod import;

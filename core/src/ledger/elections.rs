@@ -129,6 +129,23 @@ fn activate_in(
             |r| r.get(0),
         )
         .optional()?;
+    // A tray open under one election and scanned on under another would hold
+    // envelopes of two elections: the tray is closed (counted, second person) first.
+    let open: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT b.batch_id, u.name FROM batches b JOIN users u ON u.user_id = b.opened_by
+             WHERE b.status = 'open' ORDER BY b.batch_id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((batch, by)) = open
+        && previous.as_deref() != Some(election_id)
+    {
+        return Err(LedgerError::Invalid(format!(
+            "batch {batch} (opened by {by}) is still open: close it before changing the active election"
+        )));
+    }
     tx.execute("UPDATE elections SET active = 0 WHERE active = 1", [])?;
     let n = tx.execute(
         "UPDATE elections SET active = 1 WHERE election_id = ?1",

@@ -411,3 +411,24 @@ fn a_scan_while_another_program_holds_the_ledger_says_busy_and_records_nothing()
     // Nothing was written: the same envelope is now a first receipt.
     assert_eq!(scan(&mut s, b, "B0001", NOON).outcome, Outcome::Accepted);
 }
+
+#[test]
+fn the_active_election_changes_only_with_no_tray_open() {
+    let mut s = station();
+    let admin = s.ledger.sign_in("ada", "864209", Utc::now()).unwrap();
+    let clerk = s.clerk.clone();
+    let b = s.ledger.open_or_current_batch(&clerk).unwrap().batch_id;
+    let refused = s.ledger.activate_election(&admin, "2026-PRI").unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains(&format!("batch {b} (opened by cleo) is still open")),
+        "{refused}"
+    );
+    assert_eq!(s.ledger.active_election().unwrap().election_id, ELECTION);
+    // Making the active election active again changes nothing and is not refused.
+    s.ledger.activate_election(&admin, ELECTION).unwrap();
+    s.ledger.close_batch(b, &clerk, &s.sup.clone(), 0).unwrap();
+    s.ledger.activate_election(&admin, "2026-PRI").unwrap();
+    assert_eq!(s.ledger.active_election().unwrap().election_id, "2026-PRI");
+}

@@ -13,7 +13,8 @@ use ballot_intake_core::ledger::{BatchClose, User};
 use super::keys::Shortcut;
 use crate::screen::flag::{self, Kind};
 use crate::screen::{
-    Scanned, audit, batches, close_batch, dashboard, export, import, review, scan, settings, users,
+    Scanned, audit, batches, close_batch, dashboard, elections, export, import, review, scan,
+    settings, users,
 };
 use crate::sound::Cue;
 use crate::station::Station;
@@ -40,6 +41,8 @@ pub enum Page {
     Export(export::State),
     /// The station's users (administrators; Ctrl+U on the settings page).
     Users(users::State),
+    /// The ledger's elections (administrators; Ctrl+R on the settings page).
+    Elections(elections::State),
 }
 
 /// A message for the page that is open.
@@ -65,6 +68,8 @@ pub enum Message {
     Export(export::Message),
     /// The users page.
     Users(users::Message),
+    /// The elections page.
+    Elections(elections::Message),
 }
 
 /// What a page asks of the application.
@@ -80,6 +85,8 @@ pub enum Event {
     Play(Cue, f32),
     /// New settings are saved: they take effect.
     SettingsSaved(Box<Config>),
+    /// Another election is active: the header's line for it.
+    ElectionChanged(String),
 }
 
 /// Why a function key opened nothing, said to the person who pressed it.
@@ -255,6 +262,13 @@ impl Page {
                 (s.update(m, station).map(Message::Export), None)
             }
             (Page::Users(s), Message::Users(m)) => (s.update(m, station).map(Message::Users), None),
+            (Page::Elections(s), Message::Elections(m)) => {
+                let (task, header) = s.update(m, station);
+                (
+                    task.map(Message::Elections),
+                    header.map(Event::ElectionChanged),
+                )
+            }
             _ => none,
         }
     }
@@ -286,6 +300,7 @@ impl Page {
             Page::Settings(s) => s.on_enter(field).map(Message::Settings),
             Page::Export(s) => s.on_enter(field).map(Message::Export),
             Page::Users(s) => s.on_enter(field).map(Message::Users),
+            Page::Elections(s) => s.on_enter(field).map(Message::Elections),
         }
     }
 
@@ -301,6 +316,7 @@ impl Page {
             Page::Settings(s) => s.take_back(code),
             Page::Export(s) => s.take_back(code),
             Page::Users(s) => s.take_back(code),
+            Page::Elections(s) => s.take_back(code),
             Page::Dashboard(_) => {}
         }
     }
@@ -312,16 +328,32 @@ impl Page {
         shortcut: Shortcut,
         station: &Station,
     ) -> (Task<Message>, Option<Event>) {
-        if let (Page::Settings(s), Shortcut::Letter('u')) = (&*self, shortcut) {
-            // The settings page leads on to the users page (function keys are all
-            // taken); Esc from there goes back to receiving, as from any page.
-            let (state, load) = users::State::new(s.user.clone(), station);
-            *self = Page::Users(state);
-            let task = Task::batch([
-                load.map(Message::Users),
-                operation::focus(users::State::focus_id()),
-            ]);
-            return (task, None);
+        if let Page::Settings(s) = &*self {
+            // The settings page leads on to the users and elections pages (function
+            // keys are all taken); Esc from there goes back to receiving, as from any
+            // page.
+            let user = s.user.clone();
+            match shortcut {
+                Shortcut::Letter('u') => {
+                    let (state, load) = users::State::new(user, station);
+                    *self = Page::Users(state);
+                    let task = Task::batch([
+                        load.map(Message::Users),
+                        operation::focus(users::State::focus_id()),
+                    ]);
+                    return (task, None);
+                }
+                Shortcut::Letter('r') => {
+                    let (state, load) = elections::State::new(user, station);
+                    *self = Page::Elections(state);
+                    let task = Task::batch([
+                        load.map(Message::Elections),
+                        operation::focus(elections::State::focus_id()),
+                    ]);
+                    return (task, None);
+                }
+                _ => {}
+            }
         }
         let message = match (&*self, shortcut) {
             (Page::Users(_), Shortcut::Letter(c @ ('n' | 'd' | 'e' | 'u'))) => {
@@ -331,6 +363,15 @@ impl Page {
                     'e' => users::Action::Enable,
                     _ => users::Action::Unlock,
                 }))
+            }
+            (Page::Elections(_), Shortcut::Letter('n')) => {
+                Message::Elections(elections::Message::Add)
+            }
+            (Page::Elections(_), Shortcut::Letter('y')) => {
+                Message::Elections(elections::Message::Confirm)
+            }
+            (Page::Elections(_), Shortcut::Pick(n)) => {
+                Message::Elections(elections::Message::Choose(n))
             }
             (Page::Settings(_), Shortcut::Save) => Message::Settings(settings::Message::Save),
             (Page::Import(_), Shortcut::Browse) => Message::Import(import::Message::Browse),
