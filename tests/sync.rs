@@ -397,9 +397,13 @@ fn batches_never_mix_elections() {
     ]);
     assert_eq!(s.import("mail-ballots/primary.csv").code, 0);
     // Receipts of the two elections interleaved in the outbox.
+    // Each tray is closed before the active election changes, as the
+    // ledger requires.
     s.scan("ana", "314159", "P0001\n");
+    s.close_tray(("ana", "314159"), ("ben", "271828"), 1);
     s.ok(&["election", "activate", "2026-GEN"]);
     s.scan("ben", "271828", "B0001\nB0002\n");
+    s.close_tray(("ben", "271828"), ("ana", "314159"), 2);
     s.ok(&["election", "activate", "PRIMARY-2026"]);
     s.scan("ana", "314159", "P0002\n");
     let r = s.run(&["sync"]);

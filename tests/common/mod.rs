@@ -269,6 +269,35 @@ impl Station {
         (r, results)
     }
 
+    /// Closes `user`'s open tray with a second person's count, as the
+    /// floor does before the active election may change.
+    pub fn close_tray(
+        &self,
+        (user, pin): (&str, &str),
+        (verifier, second): (&str, &str),
+        count: u32,
+    ) {
+        let count = count.to_string();
+        let r = self.run_with(
+            &[
+                "batch",
+                "close",
+                "--user",
+                user,
+                "--verifier",
+                verifier,
+                "--count",
+                &count,
+            ],
+            b"",
+            &[
+                ("BALLOT_INTAKE_PIN", pin),
+                ("BALLOT_INTAKE_VERIFIER_PIN", second),
+            ],
+        );
+        assert_eq!(r.code, 0, "closing {user}'s tray failed: {}", r.stderr);
+    }
+
     pub fn status(&self) -> serde_json::Value {
         let r = self.ok(&["status", "--json"]);
         serde_json::from_str(&r.stdout).expect("status JSON")
