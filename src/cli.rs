@@ -409,6 +409,9 @@ pub enum SyncCommand {
         #[command(flatten)]
         by: Actor,
     },
+    /// Try the destination set up, sending no event: write and remove a file in
+    /// the folder, or ask the backend (or hub) something that changes nothing.
+    Test,
     /// Send a held batch again once the cause is fixed (supervisors).
     Retry {
         /// The batch id (see `status`).

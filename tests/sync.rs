@@ -45,6 +45,15 @@ fn scanned(n: usize) -> (Station, HashSet<String>) {
     (s, confidential)
 }
 
+/// Asks a running `sync --watch` to stop, as systemd does.
+fn sigterm(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -TERM failed");
+}
+
 fn token_file(s: &Station) -> String {
     let p = s.dir.path().join("token");
     std::fs::write(&p, format!("{TOKEN}\n")).unwrap();
@@ -347,10 +356,7 @@ fn watch_sends_new_receipts_within_the_batch_age_and_stops_on_sigterm() {
         waited < Duration::from_secs(5),
         "sent within the 1 s batch age (took {waited:?})"
     );
-    std::process::Command::new("kill")
-        .args(["-TERM", &watcher.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&watcher);
     assert!(watcher.wait().unwrap().success());
     assert_eq!(s.status()["sync"]["acknowledged"], 2);
 }
@@ -504,10 +510,7 @@ fn sigterm_with_a_request_hanging_stops_promptly_and_says_what_is_pending() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let sent = Instant::now();
-    std::process::Command::new("kill")
-        .args(["-TERM", &watcher.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&watcher);
     let out = watcher.wait_with_output().unwrap();
     let took = sent.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -641,4 +644,93 @@ fn faulted_sync_holds() -> bool {
     assert!(most > 0, "no sync under faults got anything through");
     eprintln!("{failed} syncs stopped by an injected fault; {most} acknowledged under faults");
     true
+}
+
+#[test]
+fn sync_test_tries_the_destination_without_sending_an_event() {
+    let s = Station::upcoming();
+    // The default: batch files into the station's outgoing folder.
+    let r = s.run(&["sync", "test"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("is writable"), "{}", r.stdout);
+    assert!(r.stdout.contains("outgoing"), "{}", r.stdout);
+
+    let rx = Receiver::start(TOKEN, Behaviour::default());
+    setup(&s, &rx.url);
+    let r = s.run(&["sync", "test"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{} answered", rx.url)),
+        "{}",
+        r.stdout
+    );
+    let stored = rx.stored.lock().unwrap();
+    assert_eq!((stored.events.len(), stored.batches.len()), (0, 0));
+    drop(stored);
+
+    // A backend that knows another token says so, naming the token file.
+    let other = Receiver::start("another-token-9876543210", Behaviour::default());
+    setup(&s, &other.url);
+    let r = s.run(&["sync", "test"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("refused the token"), "{}", r.stderr);
+    assert!(r.stderr.contains(&token_file(&s)), "{}", r.stderr);
+
+    // Nothing listening on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    setup(&s, &url);
+    let r = s.run(&["sync", "test"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("could not be reached"), "{}", r.stderr);
+}
+
+#[test]
+fn watch_follows_a_change_of_destination_without_a_restart() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    let first = s.dir.path().join("first");
+    let second = s.dir.path().join("second");
+    s.ok(&[
+        "sync",
+        "setup",
+        "--directory",
+        first.to_str().unwrap(),
+        "--max-batch-age-secs",
+        "1",
+    ]);
+    let mut watcher = s.command(&["sync", "--watch"]).spawn().unwrap();
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map_or(0, Iterator::count);
+    let wait_for = |dir: &std::path::Path, what: &str| {
+        let started = Instant::now();
+        while files(dir) == 0 {
+            assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    s.scan("ana", "314159", "B0001\n");
+    wait_for(&first, "the first receipt never reached the first folder");
+    // The administrator points the sync elsewhere; the running service follows.
+    s.ok(&[
+        "sync",
+        "setup",
+        "--directory",
+        second.to_str().unwrap(),
+        "--max-batch-age-secs",
+        "1",
+    ]);
+    s.scan("ana", "314159", "B0002\n");
+    wait_for(
+        &second,
+        "the running sync did not follow the new destination",
+    );
+    assert_eq!(
+        files(&first),
+        1,
+        "the second receipt went to the old folder"
+    );
+    sigterm(&watcher);
+    assert!(watcher.wait().unwrap().success());
+    assert_eq!(s.status()["sync"]["acknowledged"], 2);
 }

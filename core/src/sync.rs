@@ -10,6 +10,7 @@
 
 pub mod hub;
 pub mod payload;
+pub mod setup;
 pub mod transport;
 
 use chrono::Utc;

@@ -254,6 +254,38 @@ pub fn judge(answer: &Answer<'_>, batch_id: &str, events: usize) -> SendOutcome 
     }
 }
 
+/// The HTTP client every request to the backend uses: a timeout per request, no
+/// redirect ever followed (a 301 to another host would take the voters' events
+/// there, and turn the POST into a GET), and, when `ca_file` is given, only its CA
+/// trusted.
+pub(crate) fn agent(ca_file: Option<&Path>, timeout: Duration) -> Result<ureq::Agent, SetupError> {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca)
+            .map_err(|e| SetupError(format!("cannot read the CA file {}: {e}", ca.display())))?;
+        let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(SetupError(format!(
+                "{} holds no PEM certificate",
+                ca.display()
+            )));
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .tls_config(tls.build())
+        .build()
+        .into())
+}
+
 impl Https {
     /// A client for `url` (checked with [`check_url`]) with a per-request timeout and,
     /// when given, only the CA in `ca_file` trusted.
@@ -265,34 +297,7 @@ impl Https {
     ) -> Result<Https, SetupError> {
         check_url(url)?;
         check_token_file(token_file)?;
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(ca) = ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                SetupError(format!("cannot read the CA file {}: {e}", ca.display()))
-            })?;
-            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(SetupError(format!(
-                    "{} holds no PEM certificate",
-                    ca.display()
-                )));
-            }
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-        }
-        // Redirects are never followed: a 301 to another host would take the
-        // voters' events there (and turn the POST into a GET).
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .tls_config(tls.build())
-            .build()
-            .into();
+        let agent = agent(ca_file, timeout)?;
         Ok(Https {
             agent,
             timeout,
