@@ -499,6 +499,10 @@ impl App {
                 self.station.header.election = line;
                 Task::none()
             }
+            Some(PageEvent::SyncChanged { hub }) => {
+                self.station.header.hub = hub;
+                Task::none()
+            }
             Some(PageEvent::Back) => self.back(),
             Some(PageEvent::BatchClosed(closed)) => {
                 let Some(user) = self.scan().map(|s| s.user.clone()) else {
@@ -801,6 +805,7 @@ impl App {
             Page::Export(s) => s.view().map(page::Message::Export),
             Page::Users(s) => s.view(tz).map(page::Message::Users),
             Page::Elections(s) => s.view().map(page::Message::Elections),
+            Page::Sync(s) => s.view().map(page::Message::Sync),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod review;
 pub mod scan;
 pub mod settings;
 pub mod sign_in;
+pub mod sync;
 pub mod users;
 
 /// A code read by any scanner, handed to whichever screen is up to decide what it

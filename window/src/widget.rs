@@ -51,6 +51,15 @@ pub fn action<'a, M: Clone + 'a>(label: &'a str, message: Option<M>) -> Button<'
         .on_press_maybe(message)
 }
 
+/// What an administrator's action came to: green when done, red (and said why)
+/// when not; the words carry the meaning, the colour only repeats it.
+pub fn outcome<'a, M: 'a>(outcome: &'a Result<String, String>) -> Element<'a, M> {
+    match outcome {
+        Ok(said) => text(said).size(22).color(theme::OK).into(),
+        Err(said) => text(said).size(22).color(theme::ERROR).into(),
+    }
+}
+
 /// A centred form with its error (if any) under it.
 pub fn form<'a, M: 'a>(mut col: Column<'a, M>, error: Option<&'a str>) -> Element<'a, M> {
     if let Some(e) = error {

@@ -44,6 +44,13 @@ pub fn configure(
     dest: Destination,
     hub: bool,
 ) -> Result<String, SetupError> {
+    if hub && matches!(dest, Destination::Folder(_)) {
+        return Err(SetupError(
+            "a county hub is reached by its URL, not through a folder: type the hub's URL, \
+             or turn the hub off for a folder"
+                .into(),
+        ));
+    }
     let mut next = config.clone();
     next.transport = match dest {
         Destination::Backend {
@@ -241,14 +248,12 @@ mod tests {
         .unwrap_err();
         assert!(err.0.contains("plain http is allowed only"), "{err}");
         assert_eq!(config, before);
-        let said = configure(
-            &env,
-            &mut config,
-            Destination::Folder(dir.path().join("share")),
-            true,
-        )
-        .unwrap();
+        let share = Destination::Folder(dir.path().join("share"));
+        let err = configure(&env, &mut config, share.clone(), true).unwrap_err();
+        assert!(err.0.contains("hub is reached by its URL"), "{err}");
+        assert_eq!(config, before);
+        let said = configure(&env, &mut config, share, false).unwrap();
         assert_eq!(said, dir.path().join("share").display().to_string());
-        assert_eq!(config.max_batch_age_secs, 1);
+        assert_eq!(config.max_batch_age_secs, crate::ledger::MAX_BATCH_AGE_SECS);
     }
 }

@@ -14,7 +14,7 @@ use super::keys::Shortcut;
 use crate::screen::flag::{self, Kind};
 use crate::screen::{
     Scanned, audit, batches, close_batch, dashboard, elections, export, import, review, scan,
-    settings, users,
+    settings, sync, users,
 };
 use crate::sound::Cue;
 use crate::station::Station;
@@ -43,6 +43,8 @@ pub enum Page {
     Users(users::State),
     /// The ledger's elections (administrators; Ctrl+R on the settings page).
     Elections(elections::State),
+    /// Where the sync sends (administrators; Ctrl+B on the settings page).
+    Sync(sync::State),
 }
 
 /// A message for the page that is open.
@@ -70,6 +72,8 @@ pub enum Message {
     Users(users::Message),
     /// The elections page.
     Elections(elections::Message),
+    /// The sync page.
+    Sync(sync::Message),
 }
 
 /// What a page asks of the application.
@@ -87,6 +91,11 @@ pub enum Event {
     SettingsSaved(Box<Config>),
     /// Another election is active: the header's line for it.
     ElectionChanged(String),
+    /// A new sync destination is saved: whether it is a county hub.
+    SyncChanged {
+        /// The destination is the county hub.
+        hub: bool,
+    },
 }
 
 /// Why a function key opened nothing, said to the person who pressed it.
@@ -269,6 +278,13 @@ impl Page {
                     header.map(Event::ElectionChanged),
                 )
             }
+            (Page::Sync(s), Message::Sync(m)) => {
+                let (task, hub) = s.update(m, station);
+                (
+                    task.map(Message::Sync),
+                    hub.map(|hub| Event::SyncChanged { hub }),
+                )
+            }
             _ => none,
         }
     }
@@ -301,6 +317,7 @@ impl Page {
             Page::Export(s) => s.on_enter(field).map(Message::Export),
             Page::Users(s) => s.on_enter(field).map(Message::Users),
             Page::Elections(s) => s.on_enter(field).map(Message::Elections),
+            Page::Sync(s) => s.on_enter(field).map(Message::Sync),
         }
     }
 
@@ -317,6 +334,7 @@ impl Page {
             Page::Export(s) => s.take_back(code),
             Page::Users(s) => s.take_back(code),
             Page::Elections(s) => s.take_back(code),
+            Page::Sync(s) => s.take_back(code),
             Page::Dashboard(_) => {}
         }
     }
@@ -352,6 +370,10 @@ impl Page {
                     ]);
                     return (task, None);
                 }
+                Shortcut::Letter('b') => {
+                    *self = Page::Sync(sync::State::new(user, station));
+                    return (operation::focus(sync::State::focus_id()), None);
+                }
                 _ => {}
             }
         }
@@ -373,6 +395,9 @@ impl Page {
             (Page::Elections(_), Shortcut::Pick(n)) => {
                 Message::Elections(elections::Message::Choose(n))
             }
+            (Page::Sync(_), Shortcut::Save) => Message::Sync(sync::Message::Save),
+            (Page::Sync(_), Shortcut::Letter('t')) => Message::Sync(sync::Message::Test),
+            (Page::Sync(s), Shortcut::Letter('h')) => Message::Sync(sync::Message::Hub(!s.hub())),
             (Page::Settings(_), Shortcut::Save) => Message::Settings(settings::Message::Save),
             (Page::Import(_), Shortcut::Browse) => Message::Import(import::Message::Browse),
             (Page::Export(_), Shortcut::Browse) => Message::Export(export::Message::Browse),

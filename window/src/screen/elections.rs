@@ -380,10 +380,7 @@ impl State {
             page = page.push(text(question).size(22).color(theme::ATTENTION));
         }
         if let Some(outcome) = &self.outcome {
-            page = page.push(match outcome {
-                Ok(said) => text(said).size(22).color(theme::OK),
-                Err(said) => text(said).size(22).color(theme::ERROR),
-            });
+            page = page.push(widget::outcome(outcome));
         }
         page.push(scrollable(list).height(Fill)).into()
     }

@@ -609,7 +609,7 @@ impl State {
         }
         column![
             widget::mode_title(
-                "SETTINGS (Ctrl+S saves; Ctrl+U: users; Ctrl+R: elections; Esc: back to receiving)",
+                "SETTINGS (Ctrl+S saves; Ctrl+U: users; Ctrl+R: elections; Ctrl+B: sync; Esc: back to receiving)",
                 theme::HEADER
             ),
             scrollable(body).height(Fill),

@@ -291,10 +291,7 @@ impl State {
         .spacing(14)
         .padding(16);
         if let Some(outcome) = &self.outcome {
-            page = page.push(match outcome {
-                Ok(said) => text(said).size(22).color(theme::OK),
-                Err(said) => text(said).size(22).color(theme::ERROR),
-            });
+            page = page.push(widget::outcome(outcome));
         }
         page.push(scrollable(list).height(Fill)).into()
     }
