@@ -33,6 +33,7 @@ pub mod local_time;
 pub mod mail_ballot;
 pub mod report;
 pub mod scanner;
+pub mod setup;
 pub mod signing;
 pub mod sync;
 pub mod verify_file;

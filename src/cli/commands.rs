@@ -295,8 +295,7 @@ fn scanner_status(env: &Environment) -> Vec<ScannerLine> {
 }
 
 fn init(env: &Environment, a: InitArgs) -> Result<()> {
-    let path = env.ledger_path();
-    let setup = StationSetup {
+    let station = StationSetup {
         station_id: a.station,
         county: a.county,
         timezone: a.timezone,
@@ -308,24 +307,32 @@ fn init(env: &Environment, a: InitArgs) -> Result<()> {
         },
         demo: false,
     };
-    // The first administrator's PIN is checked before anything is created: a
-    // station must never exist without someone who may administer it.
+    // Refused before the PIN is asked for when a station is already there.
+    if env.ledger_path().exists() {
+        return Err(
+            ballot_intake_core::ledger::LedgerError::AlreadyInitialized(env.ledger_path()).into(),
+        );
+    }
     let pin = new_pin_from_stdin(&a.admin)?;
-    ballot_intake_core::auth::check_pin_form(&pin)?;
-    ballot_intake_core::auth::check_not_obvious(&pin)?;
-    let mut ledger = Ledger::create(&path, &setup)?;
-    ledger.add_user(None, &a.admin, ballot_intake_core::auth::Role::Admin, &pin)?;
-    let key = ballot_intake_core::signing::StationKey::load_or_create(&env.data_dir)?;
+    // The station, its election and its administrator at once, or nothing.
+    let made = ballot_intake_core::setup::set_up(
+        env,
+        &ballot_intake_core::setup::FirstRun {
+            station: station.clone(),
+            admin: a.admin.clone(),
+            pin,
+        },
+    )?;
     out!(
         "signing key {} made; its public key for the county and auditors is {}",
-        key.fingerprint(),
-        key.public_path().display()
+        made.key_fingerprint,
+        made.public_key.display()
     );
     out!(
         "station {} set up in {} with election {} active; administrator {}",
-        setup.station_id,
-        path.display(),
-        setup.election.election_id,
+        station.station_id,
+        made.ledger.display(),
+        station.election.election_id,
         a.admin
     );
     Ok(())
