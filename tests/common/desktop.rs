@@ -119,6 +119,19 @@ impl Desktop {
         let window = wait_for_window(&display, &["--class", "^ballot-intake$"]);
         std::thread::sleep(Duration::from_millis(800));
         xdotool(&display, &["windowfocus", "--sync", &window]);
+        // With nothing set up the window offers the setup or the demo: Ctrl+D
+        // chooses the demo, which then exists on disk.
+        let demo = data.path().join("demo").join("ledger.sqlite3");
+        let started = std::time::Instant::now();
+        while !demo.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the demo was not opened from the first-run screen"
+            );
+            xdotool(&display, &["key", "ctrl+d"]);
+            std::thread::sleep(Duration::from_millis(700));
+        }
+        std::thread::sleep(Duration::from_millis(500));
         Desktop {
             display,
             data,

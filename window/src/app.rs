@@ -9,7 +9,7 @@ mod keys;
 mod page;
 
 pub use boot::{APP_ID, Boot, boot, run};
-pub use keys::Shortcut;
+pub use keys::{Shortcut, focus_step};
 pub use page::{Event as PageEvent, Message as PageMessage, Page};
 
 use iced::widget::{column, container, operation, text};

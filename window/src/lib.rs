@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod screen;
+pub mod shell;
 pub mod sound;
 pub mod station;
 pub mod theme;

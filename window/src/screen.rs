@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod dialog;
 pub mod elections;
 pub mod export;
+pub mod first_run;
 pub mod flag;
 pub mod import;
 pub mod open_batch;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::{App, Message};
+use super::Message;
 use crate::station::Header;
 use crate::worker::LedgerWorker;
 use ballot_intake_core::config::ScannerConfig;
@@ -171,27 +171,32 @@ const WINDOW: iced::Size = iced::Size::new(1280.0, 800.0);
 /// The window's application id and X11 class.
 pub const APP_ID: &str = "ballot-intake";
 
-/// Opens the window.
+/// Opens the window: the station, the demo, or (with neither in the data folder)
+/// the first run that offers both (`crate::shell`).
 pub fn run(env: &Environment) -> anyhow::Result<()> {
-    let b = boot(env)?;
+    use crate::shell::Shell;
+    let env = env.clone();
     let sounds = crate::sound::Sounds::start();
+    // Checked before the window opens, so that a ledger that cannot be opened is
+    // said on the terminal and in the log rather than in an empty window.
+    drop(Shell::new(&env, sounds.clone())?);
     iced::application(
-        move || {
-            let (mut app, task) = App::new(
-                b.worker.clone(),
-                b.header.clone(),
-                b.demo_hint.clone(),
-                None,
-            );
-            app.configure(Some(b.env.clone()), b.config.clone(), sounds.clone());
-            (app, iced::Task::batch([task, fit_to_screen()]))
+        move || match Shell::new(&env, sounds.clone()) {
+            Ok((shell, task)) => (
+                shell,
+                iced::Task::batch([task, fit_to_screen().map(crate::shell::Message::Station)]),
+            ),
+            Err(e) => {
+                log::error!("the station could not be opened: {e:#}");
+                std::process::exit(1);
+            }
         },
-        App::update,
-        App::view,
+        Shell::update,
+        Shell::view,
     )
-    .title(App::title)
-    .theme(App::theme)
-    .subscription(App::subscription)
+    .title(Shell::title)
+    .theme(Shell::theme)
+    .subscription(Shell::subscription)
     .window(window_settings())
     .run()
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))

@@ -52,6 +52,12 @@ pub fn station(dir: &tempfile::TempDir) -> Station {
 /// thread) and feeds each message it yields back into `app`, until nothing is left.
 /// Widget operations (focus) have no window here and are dropped.
 pub fn drive(app: &mut App, task: Task<Message>) {
+    run_tasks(task, |m| app.update(m));
+}
+
+/// Runs `task` and every task `update` makes of its messages, to the end: the
+/// runtime's part, for any top-level `update` (the station's, the shell's).
+pub fn run_tasks<M: 'static>(task: Task<M>, mut update: impl FnMut(M) -> Task<M>) {
     let mut queue = vec![task];
     let mut rounds = 0;
     while let Some(task) = queue.pop() {
@@ -73,7 +79,7 @@ pub fn drive(app: &mut App, task: Task<Message>) {
             messages
         });
         for m in messages {
-            queue.push(app.update(m));
+            queue.push(update(m));
         }
     }
 }
