@@ -106,6 +106,10 @@ fn a_folder_is_tried_then_saved_and_audited() {
             .unwrap_err()
             .contains("the file that holds the token")
     );
+    // A folder typed where the address goes is said so.
+    fill(&mut rig, &share_text, "", "", "");
+    rig.press(Shortcut::Save);
+    assert!(said(&rig).unwrap_err().contains("is not a web address"));
     assert_eq!(audited(&rig, "sync-configured"), 0);
 
     // Enter in the folder field tries it; nothing is left in the folder.

@@ -93,6 +93,10 @@ pub fn parse_form(
             "Type the backend's URL (with its token file), or the folder the batch files go to."
                 .into(),
         ),
+        (false, true) if !url.contains("://") => Err(format!(
+            "{url:?} is not a web address (those start with https://): a folder goes in the \
+             folder field."
+        )),
         (false, true) if token_file.is_empty() => Err(format!(
             "Type the file that holds the token for {url} (readable by this station's account only)."
         )),
