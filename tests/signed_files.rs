@@ -38,7 +38,15 @@ fn public_key(s: &Station) -> PathBuf {
         key["fingerprint"].as_str().unwrap().starts_with("SHA256:"),
         "{status}"
     );
-    PathBuf::from(key["public_key_file"].as_str().unwrap())
+    let file = PathBuf::from(key["public_key_file"].as_str().unwrap());
+    // The key as `status` prints it is the whole key: wrapped as PEM by hand, it is
+    // the file's key, so an auditor can take it from the screen.
+    let printed = key["public_key"].as_str().unwrap();
+    assert_eq!(
+        format!("-----BEGIN PUBLIC KEY-----\n{printed}\n-----END PUBLIC KEY-----\n"),
+        std::fs::read_to_string(&file).unwrap()
+    );
+    file
 }
 
 /// `verify-file` as an auditor runs it: no station, only the public key.

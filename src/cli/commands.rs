@@ -143,11 +143,14 @@ pub fn run(env: &Environment, command: Command) -> Result<ExitCode> {
                     s.election.check_digit
                 );
                 match &signing {
-                    Some(k) => out!(
-                        "signing key {} (public key {})",
-                        k.fingerprint,
-                        k.public_key_file
-                    ),
+                    Some(k) => {
+                        out!(
+                            "signing key {} (public key {})",
+                            k.fingerprint,
+                            k.public_key_file
+                        );
+                        out!("public key (Ed25519, SPKI base64): {}", k.public_key);
+                    }
                     None => out!("signing key: none yet (made at the first export)"),
                 }
                 out!("ballots loaded: {}", s.ballots);

@@ -18,6 +18,9 @@ pub struct KeyLine {
     pub fingerprint: String,
     /// The public key's file (PEM).
     pub public_key_file: String,
+    /// The public key itself (SubjectPublicKeyInfo, base64: the PEM's one body line),
+    /// so an auditor can copy it from the screen without the file.
+    pub public_key: String,
 }
 
 /// The station's key, if it has one (`status` never makes one: it only looks).
@@ -33,12 +36,21 @@ pub fn key_line(env: &Environment) -> Option<KeyLine> {
         Ok(k) => Some(KeyLine {
             fingerprint: k.fingerprint(),
             public_key_file: k.public_path().display().to_string(),
+            public_key: pem_body(&k.public_pem()),
         }),
         Err(e) => {
             note!("warning: signing key: {e}");
             None
         }
     }
+}
+
+/// The base64 lines of a PEM, joined: what lies between its BEGIN and END lines.
+fn pem_body(pem: &str) -> String {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect()
 }
 
 /// `verify-file FILE [--public-key PEM]`.
