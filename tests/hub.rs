@@ -403,7 +403,13 @@ fn a_database_from_a_newer_hub_is_refused() {
     let db = pg.url();
     let r = manage(&db, &["migrate"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("schema version 3"), "{}", r.stdout);
+    assert!(r.stdout.contains("schema version 4"), "{}", r.stdout);
+    // A station is never deleted (its events keep no foreign key to it since 4).
+    pg.psql("INSERT INTO stations (station_id, token_sha256) VALUES ('S9', '\\x00')");
+    for sql in ["DELETE FROM stations", "TRUNCATE stations CASCADE"] {
+        let refused = pg.psql_refused(sql);
+        assert!(refused.contains("never deleted"), "{sql}: {refused}");
+    }
     // Migrating again applies nothing.
     let r = manage(&db, &["migrate"], "");
     assert!(r.stdout.contains("(0 applied now)"), "{}", r.stdout);
@@ -412,7 +418,7 @@ fn a_database_from_a_newer_hub_is_refused() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("schema is version 99, newer than this hub knows (3)"),
+            .contains("schema is version 99, newer than this hub knows (4)"),
         "{}",
         r.stderr
     );

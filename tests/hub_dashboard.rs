@@ -450,7 +450,7 @@ fn a_hub_upgraded_from_the_first_schema_counts_the_receipts_it_already_had() {
     let r = manage(&db, &["migrate"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.contains("schema version 3 (2 applied now)"),
+        r.stdout.contains("schema version 4 (3 applied now)"),
         "{}",
         r.stdout
     );

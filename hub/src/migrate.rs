@@ -20,6 +20,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "releases",
         include_str!("../migrations/0003_releases.sql"),
     ),
+    (
+        4,
+        "storing cost",
+        include_str!("../migrations/0004_storing_cost.sql"),
+    ),
 ];
 
 /// An advisory-lock key of the hub's own, held while migrating, so two hubs started

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tokio_postgres::Transaction;
+use deadpool_postgres::Transaction;
 
 use crate::HubError;
 use crate::model::Event;
@@ -84,7 +84,8 @@ async fn claim(
         .collect();
     Ok(tx
         .query(
-            "INSERT INTO receipts (election_id, ballot_id, event_id, round)
+            &tx.prepare_cached(
+                "INSERT INTO receipts (election_id, ballot_id, event_id, round)
              SELECT $1, u.b, u.e,
                     coalesce((SELECT max(l.round) + 1 FROM receipt_releases l
                               WHERE l.election_id = $1 AND l.ballot_id = u.b), 0)
@@ -92,6 +93,8 @@ async fn claim(
              ORDER BY u.n
              ON CONFLICT (election_id, ballot_id, round) DO NOTHING
              RETURNING event_id",
+            )
+            .await?,
             &[&election, &ballots, &ids],
         )
         .await?
@@ -118,7 +121,8 @@ async fn release(
     }
     let rows = tx
         .query(
-            "INSERT INTO receipt_releases (election_id, ballot_id, round, event_id,
+            &tx.prepare_cached(
+                "INSERT INTO receipt_releases (election_id, ballot_id, round, event_id,
                  correction_event_id)
              SELECT r.election_id, r.ballot_id, r.round, r.event_id, u.c
              FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(t, c, n)
@@ -128,6 +132,8 @@ async fn release(
              ORDER BY r.ballot_id
              ON CONFLICT DO NOTHING
              RETURNING ballot_id, correction_event_id",
+            )
+            .await?,
             &[&election, &targets, &corrections, &station],
         )
         .await?;
@@ -156,13 +162,16 @@ async fn record_conflicts(
         .map(|e| e.ballot_id.as_deref().unwrap_or_default())
         .collect();
     tx.execute(
-        "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
+        &tx.prepare_cached(
+            "INSERT INTO conflicts (event_id, first_event_id, station_id, election_id, ballot_id,
              first_station, first_tray, first_at)
          SELECT u.e, f.event_id, $3, $1, u.b, f.station_id, f.tray, f.occurred_at
          FROM unnest($2::text[], $4::text[]) AS u(e, b)
          CROSS JOIN LATERAL (SELECT f.* FROM receipts r JOIN events f USING (event_id)
                              WHERE r.election_id = $1 AND r.ballot_id = u.b
                              ORDER BY r.round DESC LIMIT 1) f",
+        )
+        .await?,
         &[&election, &ids, &station, &ballots],
     )
     .await?;

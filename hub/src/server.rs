@@ -223,7 +223,7 @@ impl IntoResponse for HubError {
 
 /// The station a request's bearer token belongs to.
 async fn station_of(
-    client: &tokio_postgres::Client,
+    client: &deadpool_postgres::ClientWrapper,
     headers: &HeaderMap,
 ) -> Result<String, HubError> {
     let token = headers
@@ -232,11 +232,11 @@ async fn station_of(
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| HubError::Unauthorized("no bearer token".into()))?;
     let digest = Sha256::digest(token.trim().as_bytes()).to_vec();
+    let lookup = client
+        .prepare_cached("SELECT station_id FROM stations WHERE token_sha256 = $1")
+        .await?;
     client
-        .query_opt(
-            "SELECT station_id FROM stations WHERE token_sha256 = $1",
-            &[&digest],
-        )
+        .query_opt(&lookup, &[&digest])
         .await?
         .map(|r| r.get(0))
         .ok_or_else(|| HubError::Unauthorized("the bearer token is no station's".into()))
