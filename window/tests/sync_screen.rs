@@ -217,3 +217,22 @@ fn a_county_hub_is_saved_and_the_header_follows() {
     let row = rows.iter().find(|a| a.event == "sync-configured").unwrap();
     assert!(row.detail.contains("\"hub\":true"), "{}", row.detail);
 }
+
+#[test]
+fn a_demo_station_promises_no_sending_when_saved() {
+    let (rig, _env) = at_sync_page();
+    let user = page(&rig).user.clone();
+    let mut demo = ui_common::station(&rig.dir);
+    demo.header.demo = true;
+    let mut state = sync::State::new(user, &demo);
+    let _ = state.update(
+        sync::Message::Saved(Ok(("/srv/share".into(), false))),
+        &demo,
+    );
+    assert_eq!(
+        state.outcome().cloned(),
+        Some(Ok(
+            "Saved: batches go to /srv/share. This is a demo station: it sends nothing.".into()
+        ))
+    );
+}

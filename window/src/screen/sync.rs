@@ -239,15 +239,20 @@ impl State {
             Message::Save => return (self.save(station), None),
             Message::Saved(result) => {
                 let hub = result.as_ref().ok().map(|(_, hub)| *hub);
+                // A demo station never sends, so it promises nothing about sending.
+                let then = if station.header.demo {
+                    "This is a demo station: it sends nothing."
+                } else {
+                    "The sync service follows at once."
+                };
                 self.outcome = Some(result.map(|(said, hub)| {
                     self.current.clone_from(&said);
                     if hub {
                         format!(
-                            "Saved: receipts go to the county hub at {said} within a second. \
-                             The sync service follows at once."
+                            "Saved: receipts go to the county hub at {said} within a second. {then}"
                         )
                     } else {
-                        format!("Saved: batches go to {said}. The sync service follows at once.")
+                        format!("Saved: batches go to {said}. {then}")
                     }
                 }));
                 return (Task::none(), hub);
