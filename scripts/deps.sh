@@ -10,6 +10,7 @@
 #   openssl: the hub's TLS test makes a county CA and a certificate with it.
 #   chromium, chromium-driver: the county dashboard's test signs in with a real browser.
 #   poppler-utils: the PDF reports' tests read them back (pdftotext) and draw them (pdftoppm).
+#   libxml2-utils: the event log's XML form is validated against NIST's schema (xmllint).
 ensure_packages() {
     local want=() pkg
     for pkg in "$@"; do
@@ -29,5 +30,5 @@ ensure_packages() {
 
 build_packages=(pkg-config libasound2-dev)
 # faketime (libfaketime): the deadline tests freeze the real clock at 18:59:59.999.
-test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver poppler-utils lintian desktop-file-utils appstream)
+test_packages=(faketime fiu-utils postgresql openssl chromium chromium-driver poppler-utils libxml2-utils lintian desktop-file-utils appstream)
 window_test_packages=(xvfb xauth xdotool imagemagick zenity)

@@ -206,3 +206,92 @@ fn the_audit_log_is_a_valid_signed_nist_event_log_an_auditor_can_rechain() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is after"), "{}", r.stderr);
 }
+
+/// `xmllint --schema` with NIST's XSD: exit 0 and nothing but "validates" said.
+fn xsd_check(file: &Path) -> std::process::Output {
+    let xsd = fixture("nist/NIST_V1_election_event_logging.xsd");
+    assert_eq!(
+        hex::encode(Sha256::digest(std::fs::read(&xsd).unwrap())),
+        "12b94de15595175c27eacfe16852477fcf8e3881d3cb0be0050167634ac712ae",
+        "the XML schema is NIST's, unchanged (fixtures/nist/SOURCE.md)"
+    );
+    std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&xsd)
+        .arg(file)
+        .output()
+        .expect("xmllint (Debian's libxml2-utils; scripts/deps.sh installs it)")
+}
+
+#[test]
+fn the_xml_form_is_valid_against_nists_xsd_and_carries_the_same_entries() {
+    let s = Station::upcoming();
+    assert_eq!(s.import("mail-ballots/small.csv").code, 0);
+    s.scan("ana", "314159", "B0001\nB0002\nB0001\nNOPE\n");
+    let (r, _) = s.scan("ana", "000000", "B0003\n");
+    assert_ne!(r.code, 0);
+    let (log, doc) = export(&s, &[]);
+    let (log_xml, doc_xml) = (log.with_extension("xml"), doc.with_extension("xml"));
+    for f in [&log_xml, &doc_xml] {
+        let out = xsd_check(f);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The validator is not a formality: a disposition NIST does not list is refused.
+    let text = std::fs::read_to_string(&log_xml).unwrap();
+    let wrong = s.dir.path().join("wrong.xml");
+    std::fs::write(
+        &wrong,
+        text.replacen("<Disposition>success<", "<Disposition>maybe<", 1),
+    )
+    .unwrap();
+    assert!(!xsd_check(&wrong).status.success());
+
+    // The same entries as the JSON, in order, each with its hash and its Details
+    // (escaped as XML text).
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap()).unwrap();
+    let events = json["Device"][0]["Event"].as_array().unwrap();
+    assert_eq!(text.matches("<Event>").count(), events.len());
+    let mut at = 0;
+    for e in events {
+        let details = e["Details"]
+            .as_str()
+            .unwrap()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;");
+        let hash = format!("<Hash>{}</Hash>", e["Hash"].as_str().unwrap());
+        let d = text[at..]
+            .find(&format!("<Details>{details}</Details>"))
+            .unwrap_or_else(|| panic!("entry {} Details not next in the XML", e["Sequence"]));
+        let h = text[at..].find(&hash).unwrap();
+        assert!(d < h, "entry {}", e["Sequence"]);
+        at += h + hash.len();
+    }
+    assert!(text.contains("<HashType>sha-256</HashType>"));
+    let doc_text = std::fs::read_to_string(&doc_xml).unwrap();
+    assert_eq!(
+        doc_text.matches("<EventIdDescription>").count(),
+        ballot_intake_core::audit::AuditEvent::ALL.len()
+    );
+
+    // Signed, and checked by verify-file with the public key alone.
+    let public = s.status()["signing_key"]["public_key_file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for f in [&log_xml, &doc_xml] {
+        let r = s.run(&["verify-file", f.to_str().unwrap(), "--public-key", &public]);
+        assert_eq!(r.code, 0, "{}: {}{}", f.display(), r.stdout, r.stderr);
+    }
+    // No voter's name or address.
+    for name in ["Núñez", "O'Brien", "Larimer", "Siobhán"] {
+        assert!(!text.contains(name), "{name} is in the XML event log");
+    }
+}

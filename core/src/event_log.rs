@@ -9,7 +9,10 @@
 //! from the file alone.
 //!
 //! The log is written one row at a time, so a station's whole season (a row per
-//! scan) never has to fit in memory.
+//! scan) never has to fit in memory. The same log and documentation are written in
+//! NIST's XML form too (`xml.rs`), for readers and validators that take XML.
+
+mod xml;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,6 +35,24 @@ Details.subject_digest, Details.detail, Details.prev_hash; numbers as decimal te
 Details.prev_hash is the previous row's Hash (64 zeros before the first row), so a changed, \
 missing or reordered row breaks the chain at the first row touched.";
 
+/// The device as both forms name it.
+const MANUFACTURER: &str = "ballot-intake project";
+const MODEL: &str = "ballot-intake";
+/// NIST lists no intake station among its device types: "other", and this.
+const DEVICE_KIND: &str = "mail-ballot-envelope-intake";
+
+/// The two event types the station writes, with what each means.
+const TYPES: [(&str, &str); 2] = [
+    (
+        "user-action",
+        "Done by a person: a signed-in user, or a user named and checked by PIN (UserId).",
+    ),
+    (
+        "system-action",
+        "Done by the station on its own (a schema upgrade, a lock after wrong PINs, the sync's answers).",
+    ),
+];
+
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventLogExport {
@@ -39,6 +60,10 @@ pub struct EventLogExport {
     pub log: PathBuf,
     /// Its documentation file.
     pub documentation: PathBuf,
+    /// The same log in NIST's XML form.
+    pub log_xml: PathBuf,
+    /// The same documentation in XML.
+    pub documentation_xml: PathBuf,
     /// The detached signatures of the two.
     pub signatures: Vec<PathBuf>,
     /// Audit rows in the log.
@@ -49,9 +74,10 @@ pub struct EventLogExport {
     pub last_seq: Option<i64>,
 }
 
-/// One audit row as a NIST `EventLogging.Event`.
-pub fn nist_event(row: &AuditRow) -> serde_json::Value {
-    let details = json!({
+/// What a row's hash covers beyond NIST's own fields, as the JSON text both forms
+/// carry in the event's `Details`.
+fn details(row: &AuditRow) -> String {
+    json!({
         "event": row.event,
         "role": row.role,
         "station_id": row.station_id,
@@ -60,7 +86,12 @@ pub fn nist_event(row: &AuditRow) -> serde_json::Value {
         "subject_digest": row.subject_digest,
         "detail": row.detail,
         "prev_hash": row.prev_hash,
-    });
+    })
+    .to_string()
+}
+
+/// One audit row as a NIST `EventLogging.Event`.
+pub fn nist_event(row: &AuditRow) -> serde_json::Value {
     let mut event = json!({
         "@type": "EventLogging.Event",
         "Id": row.event_id.to_string(),
@@ -70,7 +101,7 @@ pub fn nist_event(row: &AuditRow) -> serde_json::Value {
         "Disposition": row.disposition,
         "Description": row.event,
         "Hash": row.hash,
-        "Details": details.to_string(),
+        "Details": details(row),
     });
     if let Some(user) = &row.user_name {
         event["UserId"] = json!(user);
@@ -114,6 +145,20 @@ pub fn export_event_log(
     let election = ledger.status().ok().map(|s| s.election.election_id);
     let generated = crate::ledger::format_time(Utc::now());
 
+    let device_details = format!(
+        "Intake station {} of {} County ({tz}); audit log rows {}. {HASH_RULE}",
+        station.station_id,
+        station.county,
+        match (&from, &to) {
+            (None, None) => "from the first".to_string(),
+            _ => format!("written on local days {span}").replace('_', " to "),
+        }
+    );
+    let log_details = format!(
+        "The audit log of ballot-intake station {}.",
+        station.station_id
+    );
+
     let mut entries = 0u64;
     let (mut first_seq, mut last_seq) = (None, None);
     crate::files::write_with(&log_path, |file| {
@@ -122,24 +167,17 @@ pub fn export_event_log(
             "@type": "EventLogging.Device",
             "Id": station.station_id,
             "Type": "other",
-            "OtherType": "mail-ballot-envelope-intake",
-            "Manufacturer": "ballot-intake project",
-            "Model": "ballot-intake",
+            "OtherType": DEVICE_KIND,
+            "Manufacturer": MANUFACTURER,
+            "Model": MODEL,
             "Version": env!("CARGO_PKG_VERSION"),
             "HashType": "sha-256",
-            "Details": format!(
-                "Intake station {} of {} County ({tz}); audit log rows {}. {HASH_RULE}",
-                station.station_id, station.county,
-                match (&from, &to) {
-                    (None, None) => "from the first".to_string(),
-                    _ => format!("written on local days {span}").replace('_', " to "),
-                }
-            ),
+            "Details": device_details,
         });
         let mut head = json!({
             "@type": "EventLogging.ElectionEventLog",
             "GeneratedTime": generated,
-            "Details": format!("The audit log of ballot-intake station {}.", station.station_id),
+            "Details": log_details,
         });
         if let Some(e) = &election {
             head["ElectionId"] = json!(e);
@@ -165,13 +203,46 @@ pub fn export_event_log(
     })
     .map_err(|e| io_err(&log_path, &e))?;
 
+    // The XML form of the same rows: read again, and cut at the JSON's last row, so a
+    // row another process appended in between is in neither.
+    let log_xml = log_path.with_extension("xml");
+    let head = xml::Head {
+        details: &log_details,
+        device_details: &device_details,
+        device_id: &station.station_id,
+        election_id: election.as_deref(),
+        generated: &generated,
+    };
+    crate::files::write_with(&log_xml, |file| {
+        let mut log = xml::LogWriter::start(std::io::BufWriter::new(file), &head)?;
+        let written = ledger.for_each_audit(from_at.as_deref(), to_at.as_deref(), |row| {
+            if last_seq.is_none_or(|last| row.seq > last) {
+                return Ok(());
+            }
+            log.event(row, &details(row))
+                .map_err(|e| LedgerError::Invalid(format!("{}: {e}", log_xml.display())))
+        });
+        written.map_err(|e| std::io::Error::other(e.to_string()))?;
+        log.finish(&head)?.flush()
+    })
+    .map_err(|e| io_err(&log_xml, &e))?;
+
     let documentation = documentation(&station.station_id);
     let doc_bytes = serde_json::to_vec_pretty(&documentation).map_err(|e| io_err(&doc_path, &e))?;
     crate::files::write_atomically(&doc_path, &doc_bytes).map_err(|e| io_err(&doc_path, &e))?;
+    let doc_xml = doc_path.with_extension("xml");
+    let doc_xml_bytes = xml::documentation(
+        &station.station_id,
+        &event_ids(),
+        &TYPES,
+        &Utc::now().date_naive().to_string(),
+    )
+    .map_err(|e| io_err(&doc_xml, &e))?;
+    crate::files::write_atomically(&doc_xml, &doc_xml_bytes).map_err(|e| io_err(&doc_xml, &e))?;
 
     let key = crate::signing::station_key(ledger)?;
     let mut signatures = Vec::new();
-    for f in [&log_path, &doc_path] {
+    for f in [&log_path, &doc_path, &log_xml, &doc_xml] {
         signatures.push(key.sign_file(f).map_err(|e| io_err(f, &e))?);
     }
     let name = log_path
@@ -182,6 +253,8 @@ pub fn export_event_log(
     Ok(EventLogExport {
         log: log_path,
         documentation: doc_path,
+        log_xml,
+        documentation_xml: doc_xml,
         signatures,
         entries,
         first_seq,
@@ -189,44 +262,56 @@ pub fn export_event_log(
     })
 }
 
-/// The `EventLogging.ElectionEventLogDocumentation`: every event id the station can
-/// write and the two types.
-pub fn documentation(station_id: &str) -> serde_json::Value {
-    let ids: Vec<serde_json::Value> = AuditEvent::ALL
+/// Every event id the station can write, with its description.
+fn event_ids() -> Vec<(String, String)> {
+    AuditEvent::ALL
         .iter()
         .map(|e| {
-            json!({
-                "@type": "EventLogging.EventIdDescription",
-                "Id": e.id().to_string(),
-                "Description": format!(
+            (
+                e.id().to_string(),
+                format!(
                     "{} ({}, {}): {}",
                     e.name(),
                     e.kind().as_str(),
                     e.disposition().as_str(),
                     e.description()
                 ),
+            )
+        })
+        .collect()
+}
+
+/// The `EventLogging.ElectionEventLogDocumentation`: every event id the station can
+/// write and the two types.
+pub fn documentation(station_id: &str) -> serde_json::Value {
+    let ids: Vec<serde_json::Value> = event_ids()
+        .into_iter()
+        .map(|(id, description)| {
+            json!({
+                "@type": "EventLogging.EventIdDescription",
+                "Id": id,
+                "Description": description,
+            })
+        })
+        .collect();
+    let types: Vec<serde_json::Value> = TYPES
+        .iter()
+        .map(|(kind, description)| {
+            json!({
+                "@type": "EventLogging.EventTypeDescription",
+                "Type": kind,
+                "Description": description,
             })
         })
         .collect();
     json!({
         "@type": "EventLogging.ElectionEventLogDocumentation",
         "DeviceId": station_id,
-        "DeviceManufacturer": "ballot-intake project",
-        "DeviceModel": "ballot-intake",
+        "DeviceManufacturer": MANUFACTURER,
+        "DeviceModel": MODEL,
         "DeviceVersion": env!("CARGO_PKG_VERSION"),
         "GeneratedDate": Utc::now().date_naive().to_string(),
         "EventIdDescription": ids,
-        "EventTypeDescription": [
-            {
-                "@type": "EventLogging.EventTypeDescription",
-                "Type": "user-action",
-                "Description": "Done by a person: a signed-in user, or a user named and checked by PIN (UserId).",
-            },
-            {
-                "@type": "EventLogging.EventTypeDescription",
-                "Type": "system-action",
-                "Description": "Done by the station on its own (a schema upgrade, a lock after wrong PINs, the sync's answers).",
-            },
-        ],
+        "EventTypeDescription": types,
     })
 }

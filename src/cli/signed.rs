@@ -136,6 +136,11 @@ pub fn audit_export(
             }
         );
         out!("documentation {}", r.documentation.display());
+        out!(
+            "the same in XML: {} and {}",
+            r.log_xml.display(),
+            r.documentation_xml.display()
+        );
         for s in &r.signatures {
             out!("signature {}", s.display());
         }

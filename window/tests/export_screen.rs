@@ -139,9 +139,11 @@ fn a_supervisor_writes_the_nist_event_log_from_the_audit_screen() {
     let entries = log["Device"][0]["Event"].as_array().unwrap().len();
     assert!(entries > 0);
     assert!(std::path::Path::new(&format!("{}.sig", logs[0].display())).exists());
+    let xml = logs[0].with_extension("xml");
+    assert!(std::path::Path::new(&format!("{}.sig", xml.display())).exists());
     simulator(rig.app.view())
         .find(format!(
-            "Event log written: {} ({entries} entries) and {}, signed",
+            "Event log written: {} ({entries} entries) and {}, signed; the same as XML beside them",
             logs[0].display(),
             folder
                 .join("ballot-intake_DEMO_event-log-documentation.json")

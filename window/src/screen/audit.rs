@@ -258,11 +258,12 @@ impl State {
                 (_, true) => text("Writing the event log...").size(18),
                 (None, false) => text(
                     "Enter in the folder field writes the whole log as a NIST SP 1500-101 \
-                     event log (JSON) with its documentation, both signed with the station's key."
+                     event log (JSON and XML) with its documentation, each signed with the \
+                     station's key."
                 )
                 .size(18),
                 (Some(Ok(r)), false) => text(format!(
-                    "Event log written: {} ({} entries) and {}, signed",
+                    "Event log written: {} ({} entries) and {}, signed; the same as XML beside them",
                     r.log.display(),
                     r.entries,
                     r.documentation.display()
