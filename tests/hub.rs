@@ -310,6 +310,30 @@ fn a_retried_batch_gets_the_same_answer_and_changes_nothing() {
         assert_eq!(post(&hub, &t2, "b-2", &second), (200, ack2.clone()));
         assert_eq!(post(&hub, &t1, "b-1", &first), (200, ack1.clone()));
     }
+    // One new batch sent eight times at once (a station's retry racing its first
+    // try): every request gets the same stored answer, and it is stored once. The
+    // losers' transactions fail on the batches key while their other statements
+    // are in flight, and must still be known for what they are.
+    let racing = batch("b-9", "S1", &[("S1-20", "B20"), ("S1-21", "B21")]);
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let tries: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| post(&hub, &t1, "b-9", &racing)))
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for a in &answers {
+        assert_eq!(a, &answers[0], "{answers:?}");
+    }
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM events WHERE batch_id = 'b-9'"),
+        "2"
+    );
+    let before = pg.psql(
+        "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM receipts) || '/'
+             || (SELECT count(*) FROM conflicts) || '/' || (SELECT count(*) FROM outbox)",
+    );
+    assert_eq!(before, "6/5/1/5");
     // The same events under a new batch id (a station that re-formed its batch):
     // all duplicates, and the conflict named again.
     let (code, ack3) = post(

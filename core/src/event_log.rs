@@ -90,8 +90,9 @@ fn details(row: &AuditRow) -> String {
     .to_string()
 }
 
-/// One audit row as a NIST `EventLogging.Event`.
-pub fn nist_event(row: &AuditRow) -> serde_json::Value {
+/// One audit row as a NIST `EventLogging.Event`, with its `Details` (from
+/// [`details`]).
+fn nist_event(row: &AuditRow, details: &str) -> serde_json::Value {
     let mut event = json!({
         "@type": "EventLogging.Event",
         "Id": row.event_id.to_string(),
@@ -101,7 +102,7 @@ pub fn nist_event(row: &AuditRow) -> serde_json::Value {
         "Disposition": row.disposition,
         "Description": row.event,
         "Hash": row.hash,
-        "Details": details(row),
+        "Details": details,
     });
     if let Some(user) = &row.user_name {
         event["UserId"] = json!(user);
@@ -159,73 +160,84 @@ pub fn export_event_log(
         station.station_id
     );
 
-    let mut entries = 0u64;
-    let (mut first_seq, mut last_seq) = (None, None);
-    crate::files::write_with(&log_path, |file| {
-        let mut w = std::io::BufWriter::new(file);
-        let device_head = json!({
-            "@type": "EventLogging.Device",
-            "Id": station.station_id,
-            "Type": "other",
-            "OtherType": DEVICE_KIND,
-            "Manufacturer": MANUFACTURER,
-            "Model": MODEL,
-            "Version": env!("CARGO_PKG_VERSION"),
-            "HashType": "sha-256",
-            "Details": device_details,
-        });
-        let mut head = json!({
-            "@type": "EventLogging.ElectionEventLog",
-            "GeneratedTime": generated,
-            "Details": log_details,
-        });
-        if let Some(e) = &election {
-            head["ElectionId"] = json!(e);
-        }
-        // The object's fields, then the device's, then its events one by one.
-        let head_text = head.to_string();
-        let device_text = device_head.to_string();
-        w.write_all(head_text.trim_end_matches('}').as_bytes())?;
-        w.write_all(b",\"Device\":[")?;
-        w.write_all(device_text.trim_end_matches('}').as_bytes())?;
-        w.write_all(b",\"Event\":[\n")?;
-        let written = ledger.for_each_audit(from_at.as_deref(), to_at.as_deref(), |row| {
-            let sep: &[u8] = if first_seq.is_none() { b"" } else { b",\n" };
-            first_seq.get_or_insert(row.seq);
-            last_seq = Some(row.seq);
-            w.write_all(sep)
-                .and_then(|()| w.write_all(nist_event(row).to_string().as_bytes()))
-                .map_err(|e| LedgerError::Invalid(format!("{}: {e}", log_path.display())))
-        });
-        entries = written.map_err(|e| std::io::Error::other(e.to_string()))?;
-        w.write_all(b"\n]}]}\n")?;
-        w.flush()
-    })
-    .map_err(|e| io_err(&log_path, &e))?;
-
-    // The XML form of the same rows: read again, and cut at the JSON's last row, so a
-    // row another process appended in between is in neither.
     let log_xml = log_path.with_extension("xml");
-    let head = xml::Head {
+    let xml_head = xml::Head {
         details: &log_details,
         device_details: &device_details,
         device_id: &station.station_id,
         election_id: election.as_deref(),
         generated: &generated,
     };
-    crate::files::write_with(&log_xml, |file| {
-        let mut log = xml::LogWriter::start(std::io::BufWriter::new(file), &head)?;
-        let written = ledger.for_each_audit(from_at.as_deref(), to_at.as_deref(), |row| {
-            if last_seq.is_none_or(|last| row.seq > last) {
-                return Ok(());
+    let mut entries = 0u64;
+    let (mut first_seq, mut last_seq) = (None, None);
+    // One pass over the rows writes both forms, each through its own temporary file
+    // (the XML's outermost, so it is put in place last); a failure is kept with the
+    // name of the file it happened to.
+    let mut failed: Option<ExportError> = None;
+    let written = crate::files::write_with(&log_xml, |xml_file| {
+        let mut xml_log = xml::LogWriter::start(std::io::BufWriter::new(xml_file), &xml_head)?;
+        crate::files::write_with(&log_path, |file| {
+            let mut w = std::io::BufWriter::new(file);
+            let device_head = json!({
+                "@type": "EventLogging.Device",
+                "Id": station.station_id,
+                "Type": "other",
+                "OtherType": DEVICE_KIND,
+                "Manufacturer": MANUFACTURER,
+                "Model": MODEL,
+                "Version": env!("CARGO_PKG_VERSION"),
+                "HashType": "sha-256",
+                "Details": device_details,
+            });
+            let mut head = json!({
+                "@type": "EventLogging.ElectionEventLog",
+                "GeneratedTime": generated,
+                "Details": log_details,
+            });
+            if let Some(e) = &election {
+                head["ElectionId"] = json!(e);
             }
-            log.event(row, &details(row))
-                .map_err(|e| LedgerError::Invalid(format!("{}: {e}", log_xml.display())))
-        });
-        written.map_err(|e| std::io::Error::other(e.to_string()))?;
-        log.finish(&head)?.flush()
-    })
-    .map_err(|e| io_err(&log_xml, &e))?;
+            // The object's fields, then the device's, then its events one by one.
+            let head_text = head.to_string();
+            let device_text = device_head.to_string();
+            w.write_all(head_text.trim_end_matches('}').as_bytes())?;
+            w.write_all(b",\"Device\":[")?;
+            w.write_all(device_text.trim_end_matches('}').as_bytes())?;
+            w.write_all(b",\"Event\":[\n")?;
+            let rows = ledger.for_each_audit(from_at.as_deref(), to_at.as_deref(), |row| {
+                let sep: &[u8] = if first_seq.is_none() { b"" } else { b",\n" };
+                first_seq.get_or_insert(row.seq);
+                last_seq = Some(row.seq);
+                let details = details(row);
+                let json_event = nist_event(row, &details).to_string();
+                if let Err(e) = w
+                    .write_all(sep)
+                    .and_then(|()| w.write_all(json_event.as_bytes()))
+                {
+                    failed = Some(io_err(&log_path, &e));
+                } else if let Err(e) = xml_log.event(row, &details) {
+                    failed = Some(io_err(&log_xml, &e));
+                }
+                match &failed {
+                    Some(e) => Err(LedgerError::Invalid(e.to_string())),
+                    None => Ok(()),
+                }
+            });
+            entries = rows.map_err(|e| std::io::Error::other(e.to_string()))?;
+            w.write_all(b"\n]}]}\n")?;
+            w.flush()
+        })
+        .map_err(|e| {
+            let said = e.to_string();
+            failed.get_or_insert_with(|| io_err(&log_path, &e));
+            std::io::Error::other(said)
+        })?;
+        xml_log.finish(&xml_head)?.flush()
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    written.map_err(|e| io_err(&log_xml, &e))?;
 
     let documentation = documentation(&station.station_id);
     let doc_bytes = serde_json::to_vec_pretty(&documentation).map_err(|e| io_err(&doc_path, &e))?;

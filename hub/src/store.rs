@@ -72,17 +72,10 @@ pub async fn store(
     let tx = client.transaction().await?;
     let (ack, to_relay) = match store_in(&tx, station_id, batch).await {
         Ok(stored) => stored,
-        Err(HubError::Db(e))
-            if matches!(
-                e.code(),
-                Some(&SqlState::UNIQUE_VIOLATION | &SqlState::IN_FAILED_SQL_TRANSACTION)
-            ) =>
-        {
-            // The same batch, sent twice at once, was stored by the other request: the
-            // batches insert failed on its key (or, the statements being pipelined, the
-            // one sent after it reported the aborted transaction first).
+        Err(HubError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            // The same batch, sent twice at once, was stored by the other request.
             drop(tx);
-            if let Ok(Some(ack)) = stored_ack(client, station_id, &batch.batch_id).await {
+            if let Some(ack) = stored_ack(client, station_id, &batch.batch_id).await? {
                 return Ok(Stored {
                     ack,
                     to_relay: 0,
@@ -113,7 +106,7 @@ async fn store_in(
     // The events first, then what does not depend on the receipts: from the receipts
     // insert on, another station's transaction holding one of these ballots waits for
     // this one to end, so that stretch is kept short.
-    let (new_ids, (), _) = tokio::try_join!(
+    let (events, head, contact) = tokio::join!(
         insert_events(tx, station_id, batch),
         async {
             match &batch.chain_head {
@@ -132,7 +125,8 @@ async fn store_in(
             .await
             .map_err(HubError::from)
         },
-    )?;
+    );
+    let (new_ids, ((), _)) = both(events, both(head, contact))?;
     // The batch's new events, in batch order: only these are decided now.
     let new: Vec<&Event> = batch
         .events
@@ -140,11 +134,25 @@ async fn store_in(
         .filter(|e| new_ids.contains(e.event_id.as_str()))
         .collect();
     let lost = crate::receipts::decide(tx, station_id, &batch.election_id, &new).await?;
-    let (to_relay, bytes) = tokio::try_join!(
+    let (outbox, stored) = tokio::join!(
         fill_outbox(tx, &batch.election_id, &new, &lost),
         record_batch(tx, station_id, batch, &new_ids, &lost),
-    )?;
+    );
+    let (to_relay, bytes) = both(outbox, stored)?;
     Ok((bytes, to_relay))
+}
+
+/// Both results of statements sent together, or the error that caused the failure:
+/// a statement sent after a failed one says only that the transaction is aborted, so
+/// that answer gives way to the other's (a batch sent twice at once must still be
+/// known by the batches key it broke).
+fn both<A, B>(a: Result<A, HubError>, b: Result<B, HubError>) -> Result<(A, B), HubError> {
+    let aborted = |e: &HubError| matches!(e, HubError::Db(d) if d.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(first), Err(second)) => Err(if aborted(&first) { second } else { first }),
+    }
 }
 
 /// Makes the batch's acknowledgement and stores it with the batch; returns its bytes.

@@ -69,8 +69,8 @@ fn start_root<W: Write>(w: &mut Writer<W>, name: &str) -> std::io::Result<()> {
     ))
 }
 
-/// Writes an `ElectionEventLog`: the head, then each row `rows` gives to the
-/// callback it is handed, then the closing elements.
+/// Writes an `ElectionEventLog` as the rows come: [`LogWriter::start`], an
+/// [`LogWriter::event`] per audit row, then [`LogWriter::finish`].
 pub struct LogWriter<W: Write> {
     w: Writer<W>,
 }

@@ -79,6 +79,13 @@ pub fn check_url(url: &str) -> Result<(), SetupError> {
     let uri: ureq::http::Uri = url
         .parse()
         .map_err(|e| SetupError(format!("{url:?} is not a URL: {e}")))?;
+    if uri.scheme_str().is_none() {
+        // Most often a folder, typed where the backend's address goes.
+        return Err(SetupError(format!(
+            "{url:?} is not a web address (those start with https://); a folder is set as \
+             the folder to send to, not as a URL"
+        )));
+    }
     let host = uri
         .host()
         .ok_or_else(|| SetupError(format!("{url:?} names no host")))?;
@@ -580,6 +587,8 @@ mod tests {
     #[test]
     fn plain_http_only_to_loopback() {
         assert!(check_url("https://ballottrax.example.net/api").is_ok());
+        let folder = check_url("/srv/share").unwrap_err().to_string();
+        assert!(folder.contains("is not a web address"), "{folder}");
         for ok in [
             "http://127.0.0.1:8080",
             "http://localhost:9",

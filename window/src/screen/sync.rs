@@ -18,6 +18,7 @@ use ballot_intake_core::config::{Config, SyncConfig, SyncTransport};
 use ballot_intake_core::environment::Environment;
 use ballot_intake_core::ledger::{Ledger, LedgerError, User};
 use ballot_intake_core::sync::setup::{self, Destination};
+use ballot_intake_core::sync::transport::check_url;
 
 use crate::station::Station;
 use crate::{theme, widget};
@@ -93,10 +94,9 @@ pub fn parse_form(
             "Type the backend's URL (with its token file), or the folder the batch files go to."
                 .into(),
         ),
-        (false, true) if !url.contains("://") => Err(format!(
-            "{url:?} is not a web address (those start with https://): a folder goes in the \
-             folder field."
-        )),
+        // The address is judged before its token is asked for: a folder typed here
+        // is told so, not asked for a token file.
+        (false, true) if let Err(e) = check_url(url) => Err(e.to_string()),
         (false, true) if token_file.is_empty() => Err(format!(
             "Type the file that holds the token for {url} (readable by this station's account only)."
         )),
